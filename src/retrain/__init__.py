@@ -1,0 +1,1 @@
+"""Reproducible, tagged retraining of a DVC-versioned digits classifier."""

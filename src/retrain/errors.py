@@ -1,0 +1,34 @@
+"""Errors that carry an exit code and a message a user can act on."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_GATED = 3
+
+
+class RetrainError(Exception):
+    """A failure with a one-line, actionable message and the exit code it maps to."""
+
+    exit_code = EXIT_FAILURE
+
+
+class BadInputError(RetrainError):
+    """Bad data, params, config or credentials: the user has to fix something (exit 2)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class DataError(BadInputError):
+    """A raw batch file breaks the dataset schema."""
+
+
+class ParamsError(BadInputError):
+    """params.yaml breaks its schema."""
+
+
+class GatedError(RetrainError):
+    """The new model regressed beyond the allowed margin (exit 3)."""
+
+    exit_code = EXIT_GATED
