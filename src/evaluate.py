@@ -1,6 +1,6 @@
 """DVC stage `evaluate`: model + held-out rows -> metrics JSON and plot data.
 
-    python src/evaluate.py models/model.joblib data/processed metrics/metrics.json plots
+python src/evaluate.py models/model.joblib data/processed metrics/metrics.json plots
 """
 
 import argparse

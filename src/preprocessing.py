@@ -1,7 +1,7 @@
 """DVC stage `preprocessing`: raw batches -> validated train/test feature data.
 
-    python src/preprocessing.py data/raw data/processed --stats metrics/data.json
-    python src/preprocessing.py data/data.csv          # the seed's form: writes data/train.parquet, data/test.parquet
+python src/preprocessing.py data/raw data/processed --stats metrics/data.json
+python src/preprocessing.py data/data.csv          # the seed's form: writes data/train.parquet, data/test.parquet
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """DVC stage `train`: processed data -> model.
 
-    python src/train.py data/processed models/model.joblib
-    python src/train.py data           # the seed's form: reads data/train.parquet, writes data/model.joblib
+python src/train.py data/processed models/model.joblib
+python src/train.py data           # the seed's form: reads data/train.parquet, writes data/model.joblib
 """
 
 import argparse

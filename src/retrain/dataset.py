@@ -76,9 +76,7 @@ def _diagnose_unreadable(path: Path, error: Exception) -> DataError:
                     "malformed row",
                     f"line {number} has {len(fields)} fields, expected {len(header)} (truncated or corrupt file)",
                 )
-    table = pacsv.read_csv(
-        path, convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header})
-    )
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}))
     for column in header:
         values = pd.Series(table.column(column).to_pylist(), dtype="object")
         present = values.notna() & (values != "")
@@ -127,14 +125,19 @@ def validate_values(path: Path, table: pa.Table) -> pd.DataFrame:
         bad = np.flatnonzero((values < low) | (values > high))
         if bad.size:
             raise _fail(
-                path, column, f"pixel out of range {low}..{high}", f"got {int(values[bad[0]])} at {_lines(bad)}"
+                path,
+                column,
+                f"pixel out of range {low}..{high}",
+                f"got {int(values[bad[0]])} at {_lines(bad)}",
             )
         data[column] = values.astype(np.uint8)
     labels = table.column(LABEL_COLUMN).to_numpy()
     bad = np.flatnonzero(~np.isin(labels, LABELS))
     if bad.size:
         raise _fail(
-            path, LABEL_COLUMN, f"unknown label (known: {LABELS[0]}..{LABELS[-1]})",
+            path,
+            LABEL_COLUMN,
+            f"unknown label (known: {LABELS[0]}..{LABELS[-1]})",
             f"got {int(labels[bad[0]])} at {_lines(bad)}",
         )
     data[LABEL_COLUMN] = labels.astype(np.uint8)

@@ -102,8 +102,7 @@ def validate_section(document: Mapping[str, Any], section: str, path: Path = PAR
     unknown = sorted(set(values) - set(spec))
     if unknown:
         raise ParamsError(
-            f"{path}: {section}.{unknown[0]}: unknown key (known: {', '.join(spec)}); "
-            "remove it or fix its spelling."
+            f"{path}: {section}.{unknown[0]}: unknown key (known: {', '.join(spec)}); remove it or fix its spelling."
         )
     missing = [key for key in spec if key not in values]
     if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from retrain import evaluation, model
 from retrain.dataset import Split, batch_files, check_no_duplicate_batches, read_batch, split_batches
 from retrain.errors import RetrainError
 from retrain.params import PreprocessingParams, TrainParams
+
+ERROR_FILE_ENV = "RETRAIN_STAGE_ERROR_FILE"  # where a failing stage leaves its one-line error for `retrain run`
 
 TRAIN_FILE = "train.parquet"
 TEST_FILE = "test.parquet"
@@ -74,4 +77,6 @@ def run_stage(main: Callable[[], None]) -> None:
         main()
     except RetrainError as error:
         print(f"error: {error}", file=sys.stderr)
+        if target := os.environ.get(ERROR_FILE_ENV):  # lets `retrain run` repeat the message as its last line
+            Path(target).write_text(str(error))
         raise SystemExit(error.exit_code) from None

@@ -1,0 +1,96 @@
+"""`retrain`: a thin command line over the release engine. Exit codes: 0 ok, 1 failure, 2 bad input, 3 gated."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from retrain.errors import EXIT_OK, RetrainError
+
+REMOTE_ENV = "RETRAIN_REMOTE"
+
+
+def _remote_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--remote",
+        default=os.environ.get(REMOTE_ENV),
+        help=f"DVC remote to use (default: ${REMOTE_ENV}, else .dvc/config's default `local`)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="retrain", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="reproduce, push, verify, commit, gate and tag a release")
+    _remote_arg(run)
+    run.add_argument("--push", action="store_true", help="push the commit and tag to origin")
+    run.add_argument("--force", action="store_true", help="recompute every stage (ignore the run-cache)")
+    run.add_argument("--dry-run", action="store_true", help="reproduce, verify and gate; commit and tag nothing")
+    run.add_argument("--note", help="free text recorded in the tag message")
+    run.add_argument("--major", action="store_true", help="bump the major version")
+
+    report = commands.add_parser("report", help="the pull-request report against a base ref")
+    _remote_arg(report)
+    report.add_argument("--base", required=True, help="ref to compare with, e.g. origin/develop")
+    report.add_argument("--output", type=Path, default=Path("reports/report.md"))
+    report.add_argument("--reproduce", action="store_true", help="pull, reproduce and push the run-cache first")
+
+    releases = commands.add_parser("releases", help="every release, newest first")
+    releases.add_argument("--json", action="store_true")
+
+    restore = commands.add_parser("restore", help="bring back a release whole, or only its data or model")
+    _remote_arg(restore)
+    restore.add_argument("tag")
+    restore.add_argument("--only", choices=("data", "model"))
+
+    commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from retrain import gitops
+
+    root = gitops.toplevel(Path.cwd())
+    os.chdir(root)  # DVC stage commands use paths relative to the repository root
+    if args.command == "run":
+        from retrain.release import RunOptions, run
+
+        options = RunOptions(args.remote, args.push, args.force, args.dry_run, args.note, args.major)
+        result = run(root, options)
+        print(result.message)
+    elif args.command == "report":
+        from retrain.prreport import pr_report
+
+        print(f"report: {pr_report(root, args.base, args.output, args.reproduce, args.remote)}")
+    elif args.command == "releases":
+        from retrain.snapshots import list_releases, releases_json, releases_table
+
+        found = list_releases(root)
+        print(releases_json(found) if args.json else releases_table(found))
+    elif args.command == "restore":
+        from retrain.snapshots import restore
+
+        print(restore(root, args.tag, args.only, args.remote))
+    elif args.command == "setup":
+        gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
+        print("setup: DVC merge driver and post-checkout hook registered")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except RetrainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; re-run to finish: nothing half-made was pushed.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

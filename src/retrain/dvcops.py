@@ -1,0 +1,242 @@
+"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function.
+
+DVC is used in-process (its Python API) so that a run pays DVC's import once, not once per command.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrain.errors import BadInputError, RetrainError
+from retrain.stages import ERROR_FILE_ENV
+
+STAGE_EXIT = re.compile(r"exited with (\d+)")
+
+
+@dataclass
+class ReproOutcome:
+    ran: list[str] = field(default_factory=list)  # stages whose command executed
+    restored: list[str] = field(default_factory=list)  # stages restored from the run-cache
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    oid: str  # md5, with ".dir" for a directory manifest
+    label: str  # what a person recognises: the output path, and the member inside a directory
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _dvc_messages() -> Iterator[_Collect]:
+    handler = _Collect()
+    logger = logging.getLogger("dvc")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def _classify(messages: list[str]) -> ReproOutcome:
+    outcome = ReproOutcome()
+    for message in messages:
+        if match := re.match(r"Running stage '(.+)':", message):
+            outcome.ran.append(match.group(1))
+        elif match := re.match(r"Stage '(.+)' is cached - skipping run", message):
+            outcome.restored.append(match.group(1))
+        elif match := re.match(r"Stage '(.+)' didn't change, skipping", message):
+            outcome.unchanged.append(match.group(1))
+    return outcome
+
+
+class Pipeline:
+    """A DVC repository opened with `remote` as the default remote (no edit of .dvc/config)."""
+
+    def __init__(self, root: Path, remote: str | None) -> None:
+        from dvc.repo import Repo  # imported here: DVC's import is the slow part of start-up
+
+        self.root = root
+        self.repo = Repo(str(root), remote=remote)
+        self.remote = remote or self.repo.config["core"].get("remote")
+        if not self.remote:
+            raise BadInputError("no DVC remote chosen: pass --remote NAME or set RETRAIN_REMOTE.")
+        if self.remote not in self.repo.config["remote"]:
+            known = ", ".join(self.repo.config["remote"]) or "none"
+            raise BadInputError(f"DVC remote `{self.remote}` is not configured (known: {known}); see .dvc/config.")
+
+    def close(self) -> None:
+        self.repo.close()
+
+    @property
+    def remote_config(self) -> dict:
+        return dict(self.repo.config["remote"][self.remote])
+
+    def _odb(self):
+        return self.repo.cloud.get_remote_odb(self.remote)
+
+    # --- what the repository says must be stored -------------------------------------------------
+    def tracked_outputs(self) -> list[tuple[str, str]]:
+        """(path, oid) of every cached output named by dvc.lock and the .dvc files."""
+        found = []
+        for out in self.repo.index.outs:
+            if out.use_cache and out.hash_info and out.hash_info.value:
+                found.append((str(out.fs_path and os.path.relpath(out.fs_path, self.root)), out.hash_info.value))
+        return sorted(found)
+
+    def _manifest(self, oid: str) -> list[dict] | None:
+        """A directory's member list, from the local cache or else the remote; None if neither has it."""
+        local = self.repo.cache.local.oid_to_path(oid)
+        if os.path.isfile(local):
+            return json.loads(Path(local).read_text())
+        odb = self._odb()
+        path = odb.oid_to_path(oid)
+        if not odb.fs.exists(path):
+            return None
+        return json.loads(odb.fs.cat_file(path))
+
+    def expand(self, outputs: list[tuple[str, str]]) -> list[StoredObject]:
+        """Outputs with each directory's members listed after it (from the cache, else the remote)."""
+        wanted: list[StoredObject] = []
+        for path, oid in outputs:
+            wanted.append(StoredObject(oid, path))
+            if oid.endswith(".dir"):
+                members = self._manifest(oid)
+                if members is None:
+                    continue  # the manifest itself is missing: reported through `wanted` above
+                wanted.extend(StoredObject(item["md5"], f"{path}/{item['relpath']}") for item in members)
+        return wanted
+
+    def missing_in_remote(self, outputs: list[tuple[str, str]] | None = None) -> list[StoredObject]:
+        """Object by object, every tracked file and directory member that the remote does not have.
+
+        `dvc status -c` and `dvc push` trust a directory's .dir manifest; this checks each member.
+        """
+        odb = self._odb()
+        wanted = self.expand(self.tracked_outputs() if outputs is None else outputs)
+        try:
+            present = odb.fs.exists([odb.oid_to_path(item.oid) for item in wanted])
+        except Exception as error:
+            raise RetrainError(
+                f"could not check remote `{self.remote}`: {error}; re-run when it is reachable."
+            ) from None
+        return [item for item, ok in zip(wanted, present, strict=True) if not ok]
+
+    def cache_path(self, oid: str) -> str:
+        return self.repo.cache.local.oid_to_path(oid)
+
+    def unavailable(self, outputs: dict[str, str]) -> list[StoredObject]:
+        """Objects of `outputs` that are neither in the local cache nor in the remote."""
+        listed = sorted(outputs.items())
+        not_local = [(path, oid) for path, oid in listed if not os.path.isfile(self.cache_path(oid))]
+        if not not_local:
+            return []
+        remote_missing = {item.oid for item in self.missing_in_remote(not_local)}
+        return [
+            item
+            for item in self.expand(not_local)
+            if item.oid in remote_missing and not os.path.isfile(self.cache_path(item.oid))
+        ]
+
+    def fetch_objects(self, outputs: dict[str, str]) -> None:
+        """Download into the local cache every object of `outputs` that it lacks."""
+        odb = self._odb()
+        for item in self.expand(sorted(outputs.items())):
+            local = self.cache_path(item.oid)
+            if not os.path.isfile(local):
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                odb.fs.get_file(odb.oid_to_path(item.oid), local)
+
+    def missing_locally(self) -> list[str]:
+        """Outputs named by the repository that are neither in the workspace nor in the local cache."""
+        missing = []
+        for out in self.repo.index.outs:
+            if not out.use_cache or not out.hash_info:
+                continue
+            in_cache = os.path.exists(self.repo.cache.local.oid_to_path(out.hash_info.value))
+            if not in_cache and not os.path.exists(out.fs_path):
+                missing.append(os.path.relpath(out.fs_path, self.root))
+        return missing
+
+    # --- operations ---------------------------------------------------------------------------------
+    def reproduce(self, force: bool, allow_missing: bool) -> ReproOutcome:
+        from dvc.exceptions import ReproductionError
+
+        with _dvc_messages() as collected:
+            try:
+                self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
+            except ReproductionError as error:
+                raise _stage_failure(error) from None
+        return _classify(collected.messages)
+
+    def pull(self, targets: list[str]) -> None:
+        self.repo.pull(targets=targets, remote=self.remote)
+
+    def commit(self, target: str) -> None:
+        """Record a workspace output (already matching its .dvc file) into the local cache."""
+        self.repo.commit(target, force=True)
+
+    def push(self) -> int:
+        try:
+            return self.repo.push(remote=self.remote, run_cache=True)
+        except Exception as error:
+            raise RetrainError(
+                f"dvc push to remote `{self.remote}` failed: {error}; nothing was committed or tagged. "
+                "Re-run when the remote is reachable."
+            ) from None
+
+    def checkout(self, targets: list[str] | None = None) -> None:
+        self.repo.checkout(targets=targets, force=True)
+
+    def status(self) -> dict:
+        return self.repo.status()
+
+    def status_of(self, target: str) -> dict:
+        return self.repo.status(targets=[target])
+
+    def upload_from_cache(self, missing: list[StoredObject]) -> list[StoredObject]:
+        """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""
+        odb = self._odb()
+        uploaded = []
+        for item in missing:
+            local = self.repo.cache.local.oid_to_path(item.oid)
+            if os.path.isfile(local):
+                odb.fs.put_file(local, odb.oid_to_path(item.oid))
+                uploaded.append(item)
+        return uploaded
+
+    def diff(self, base: str) -> tuple[dict, dict]:
+        """DVC's own `metrics diff` and `params diff` of the workspace against `base`, unchanged keys included."""
+        metrics = self.repo.metrics.diff(a_rev=base, all=True).get("diff", {})
+        params = self.repo.params.diff(a_rev=base).get("diff", {})
+        return metrics, params
+
+
+def _stage_failure(error: Exception) -> RetrainError:
+    """Map a failed stage to an error: exit 2 when the stage rejected its input, 1 otherwise."""
+    cause: BaseException | None = error
+    text = str(error)
+    while cause is not None:
+        text = f"{text} {cause}"
+        cause = cause.__cause__ or cause.__context__
+    message_file = os.environ.get(ERROR_FILE_ENV)
+    stage_message = Path(message_file).read_text().strip() if message_file and Path(message_file).is_file() else ""
+    match = STAGE_EXIT.search(text)
+    if match and int(match.group(1)) == BadInputError.exit_code:
+        return BadInputError(stage_message or text)
+    return RetrainError(f"{stage_message or text}")

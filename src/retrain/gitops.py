@@ -1,0 +1,200 @@
+"""Git edge: each operation the release engine needs, as one named function over the git CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from retrain.errors import BadInputError, RetrainError
+from retrain.shell import CommandError, run
+
+
+class PushRejectedError(RetrainError):
+    """origin refused the push (the branch moved, or the tag exists there)."""
+
+
+class OriginUnreachableError(RetrainError):
+    """origin could not be reached."""
+
+
+def git(root: Path, *args: str, check: bool = True) -> str:
+    return run(["git", *args], cwd=root, check=check).strip()
+
+
+def toplevel(path: Path) -> Path:
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel"))
+    except CommandError:
+        raise BadInputError(
+            f"{path}: not inside a git work tree; run retrain from a clone of the repository."
+        ) from None
+
+
+def current_branch(root: Path) -> str:
+    branch = git(root, "branch", "--show-current")
+    if not branch:
+        raise BadInputError(
+            "HEAD is detached: check out a branch first (for example `git switch develop`); "
+            "releases are made on a branch."
+        )
+    return branch
+
+
+def dirty_tracked_files(root: Path) -> list[str]:
+    """Tracked files with uncommitted changes (staged or not); untracked files do not count."""
+    lines = git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
+    return [line[3:] for line in lines if line.strip()]
+
+
+def conflict_markers(root: Path, paths: list[str]) -> str | None:
+    """The first of `paths` that still holds a merge-conflict marker, if any."""
+    for name in paths:
+        path = root / name
+        if path.is_file() and any(
+            line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "=======" for line in path.read_text().splitlines()
+        ):
+            return name
+    return None
+
+
+def head(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD")
+
+
+def show_file(root: Path, rev: str, path: str) -> str | None:
+    """A file's text at a revision, or None when it does not exist there."""
+    try:
+        return run(["git", "show", f"{rev}:{path}"], cwd=root)
+    except CommandError:
+        return None
+
+
+def commit(root: Path, paths: list[str], message: str) -> str:
+    git(root, "add", "--", *paths)
+    git(root, "commit", "--quiet", "-m", message, "--", *paths)
+    return head(root)
+
+
+def changed_files(root: Path, base: str, rev: str = "HEAD") -> list[str]:
+    return git(root, "diff", "--name-only", f"{base}..{rev}").splitlines()
+
+
+def tags(root: Path, pattern: str) -> dict[str, str]:
+    """Local tags matching a glob -> the commit each points to."""
+    out = git(root, "for-each-ref", "--format=%(refname:short) %(*objectname) %(objectname)", f"refs/tags/{pattern}")
+    result = {}
+    for line in out.splitlines():
+        name, *shas = line.split()
+        result[name] = shas[0]  # peeled commit for annotated tags, else the object itself
+    return result
+
+
+def tag_message(root: Path, tag: str) -> str:
+    return git(root, "for-each-ref", "--format=%(contents)", f"refs/tags/{tag}")
+
+
+def tag_date(root: Path, tag: str) -> str:
+    return git(root, "for-each-ref", "--format=%(taggerdate:iso-strict)", f"refs/tags/{tag}")
+
+
+def create_tag(root: Path, tag: str, message: str) -> None:
+    run(["git", "tag", "--annotate", tag, "--file=-"], cwd=root, input_text=message)
+
+
+def delete_tag(root: Path, tag: str) -> None:
+    git(root, "tag", "--delete", tag)
+
+
+def has_remote(root: Path, name: str = "origin") -> bool:
+    return name in git(root, "remote").split()
+
+
+def _raise_for_push(error: CommandError, remote: str) -> None:
+    text = error.stderr
+    if any(word in text for word in ("rejected", "non-fast-forward", "fetch first", "already exists", "stale info")):
+        raise PushRejectedError(f"{remote} rejected the push: {text.strip().splitlines()[-1]}") from None
+    raise OriginUnreachableError(
+        f"could not push to {remote}: {text.strip().splitlines()[-1] if text.strip() else error}; "
+        "check the network and your git credentials, then re-run: the run resumes where it stopped."
+    ) from None
+
+
+def push_atomic(root: Path, branch: str, tag: str | None, remote: str = "origin") -> None:
+    """Push the branch and the tag in one all-or-nothing transaction; never forced."""
+    refs = [f"HEAD:refs/heads/{branch}"] + ([f"refs/tags/{tag}"] if tag else [])
+    try:
+        git(root, "push", "--atomic", "--porcelain", remote, *refs)
+    except CommandError as error:
+        _raise_for_push(error, remote)
+
+
+def fetch(root: Path, remote: str = "origin") -> None:
+    try:
+        git(root, "fetch", "--quiet", "--prune", "--prune-tags", "--tags", "--force", remote)
+    except CommandError as error:
+        raise OriginUnreachableError(
+            f"could not fetch from {remote}: {error.stderr.strip()[-300:]}; check the network, then re-run."
+        ) from None
+
+
+def remote_tags(root: Path, pattern: str, remote: str = "origin") -> dict[str, str]:
+    """Tags on the remote -> peeled commit."""
+    try:
+        out = git(root, "ls-remote", "--tags", remote, f"refs/tags/{pattern}")
+    except CommandError as error:
+        raise OriginUnreachableError(f"could not reach {remote}: {error.stderr.strip()[-300:]}") from None
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, ref = line.split("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            found[name[:-3]] = sha
+        else:
+            found.setdefault(name, sha)
+    return found
+
+
+def remote_branch_sha(root: Path, branch: str, remote: str = "origin") -> str | None:
+    out = git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
+    return out.split("\t")[0] if out else None
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return _returncode(root, "merge-base", "--is-ancestor", ancestor, descendant) == 0
+
+
+def _returncode(root: Path, *args: str) -> int:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False).returncode
+
+
+def reset_hard(root: Path, rev: str) -> None:
+    git(root, "reset", "--quiet", "--hard", rev)
+
+
+def rebase(root: Path, upstream: str) -> bool:
+    """Rebase the branch onto upstream; on conflict abort and return False."""
+    if _returncode(root, "rebase", "--quiet", upstream) == 0:
+        return True
+    _returncode(root, "rebase", "--abort")
+    return False
+
+
+def configure(root: Path, dvc_executable: str) -> None:
+    """Register DVC's merge driver for .dvc files and dvc.lock, and a post-checkout hook (no pre-push hook)."""
+    git(root, "config", "merge.dvc.name", "DVC merge driver")
+    git(
+        root,
+        "config",
+        "merge.dvc.driver",
+        f"{dvc_executable} git-hook merge-driver --ancestor %O --our %A --their %B",
+    )
+    hooks = Path(git(root, "rev-parse", "--git-path", "hooks"))
+    hooks = hooks if hooks.is_absolute() else root / hooks
+    hooks.mkdir(parents=True, exist_ok=True)
+    hook = hooks / "post-checkout"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "# Installed by `retrain setup`: bring the data and model of the checked-out commit along.\n"
+        f'exec "{dvc_executable}" git-hook post-checkout "$@"\n'
+    )
+    hook.chmod(0o755)

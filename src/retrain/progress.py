@@ -1,0 +1,37 @@
+"""Each step of a run says what it is doing and how long it took."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total = total
+        self.index = 0
+        self.stream = stream
+        self.started = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def say(self, text: str) -> None:
+        print(f"       {text}", file=self.stream, flush=True)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.index += 1
+        print(f"[{self.index}/{self.total}] {name} ...", file=self.stream, flush=True)
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - began
+            self.timings[name] = self.timings.get(name, 0.0) + elapsed
+            print(f"[{self.index}/{self.total}] {name}: {elapsed:.1f}s", file=self.stream, flush=True)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started

@@ -1,0 +1,89 @@
+"""Is the DVC remote reachable with the credentials at hand? One clear answer before any compute."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from retrain.errors import BadInputError, RetrainError
+
+CONNECT_TIMEOUT_S = 5
+
+
+class RemoteUnreachableError(RetrainError):
+    """The remote's endpoint did not answer (network, S3 down): try again later (exit 1)."""
+
+
+def check_local(name: str, url: str, repo_root: Path) -> None:
+    """A local-directory remote: create it if missing (it is this checkout's embedded default)."""
+    path = Path(url)
+    path = path if path.is_absolute() else (repo_root / ".dvc" / path).resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(f"DVC remote `{name}` at {path} cannot be created: {error.strerror}.") from None
+    if not os.access(path, os.W_OK):
+        raise BadInputError(f"DVC remote `{name}` at {path} is not writable; fix its permissions.")
+
+
+def check_s3(name: str, config: dict) -> None:
+    """HEAD the bucket with the same endpoint and credentials that DVC will use."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+
+    bucket = urlparse(config["url"]).netloc
+    session = boto3.session.Session(
+        profile_name=config.get("profile"),
+        aws_access_key_id=config.get("access_key_id"),
+        aws_secret_access_key=config.get("secret_access_key"),
+        region_name=config.get("region"),
+    )
+    client = session.client(
+        "s3",
+        endpoint_url=config.get("endpointurl"),
+        config=Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=10, retries={"max_attempts": 2}),
+    )
+    try:
+        client.head_bucket(Bucket=bucket)
+    except NoCredentialsError:
+        raise BadInputError(
+            f"no AWS credentials for DVC remote `{name}` ({config['url']}): set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); in GitHub Actions configure-aws-credentials does it; "
+            "or run on the local remote with --remote local."
+        ) from None
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            raise BadInputError(
+                f"bucket `{bucket}` of DVC remote `{name}` does not exist: create it with "
+                f"`python scripts/bootstrap_s3.py {bucket}`, or fix the remote's url in .dvc/config."
+            ) from None
+        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            raise BadInputError(
+                f"access denied to bucket `{bucket}` of DVC remote `{name}` ({code}): the credentials at hand "
+                "are wrong or lack s3:ListBucket/GetObject/PutObject on it; fix the key or the IAM policy."
+            ) from None
+        raise RemoteUnreachableError(f"DVC remote `{name}`: S3 answered {code}: {error}") from None
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
+        endpoint = config.get("endpointurl") or os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
+        raise RemoteUnreachableError(
+            f"DVC remote `{name}` is not reachable at {endpoint} ({type(error).__name__}); "
+            "nothing was changed. Re-run when S3 is reachable."
+        ) from None
+
+
+def check_reachable(name: str, config: dict, repo_root: Path) -> None:
+    scheme = urlparse(config["url"]).scheme
+    if scheme == "s3":
+        check_s3(name, config)
+    elif scheme in ("", "file"):
+        check_local(name, config["url"], repo_root)
+    # other schemes (gs, azure, ssh...) are left to DVC's own errors

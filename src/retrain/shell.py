@@ -1,0 +1,46 @@
+"""Subprocess edge: every external command goes through `run`, so errors and logging look the same."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from retrain.errors import RetrainError
+
+
+class CommandError(RetrainError):
+    """An external command failed; carries its stderr."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        self.args_ = list(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"`{' '.join(args)}` exited with {returncode}: {stderr.strip()[-500:]}")
+
+
+def venv_path_env() -> dict[str, str]:
+    """The environment with this interpreter's bin first, so DVC stage commands find `python` and `dvc`."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    if env.get("PATH", "").split(os.pathsep)[0] != bindir:
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def run(args: Sequence[str], cwd: Path, check: bool = True, input_text: str | None = None) -> str:
+    """Run a command, return its stdout; raise CommandError with its stderr when `check` and it fails."""
+    result = subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        env=venv_path_env(),
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise CommandError(args, result.returncode, result.stderr or result.stdout)
+    return result.stdout

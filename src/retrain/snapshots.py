@@ -1,0 +1,128 @@
+"""Releases as snapshots: list them, and restore one whole, or only its data or its model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from retrain import gitops, versioning
+from retrain.dvcops import Pipeline
+from retrain.errors import BadInputError, RetrainError
+from retrain.release import DATA_STATS, LOCK, METRICS, RAW_DIR, RAW_DVC, artifact_name
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    tag: str
+    version: str
+    date: str
+    commit: str
+    rows: int | None
+    accuracy: float | None
+    f1_macro: float | None
+
+
+def list_releases(root: Path) -> list[ReleaseInfo]:
+    """Every release tag of the model artifact, newest version first."""
+    artifact = artifact_name(root)
+    found = []
+    for tag, commit in gitops.tags(root, f"{artifact}@v*").items():
+        version = versioning.parse_tag(tag, artifact)
+        if version is None:
+            continue
+        stats = json.loads(gitops.show_file(root, tag, DATA_STATS) or "{}")
+        metrics = json.loads(gitops.show_file(root, tag, METRICS) or "{}")
+        found.append(
+            (
+                version,
+                ReleaseInfo(
+                    tag=tag,
+                    version=str(version),
+                    date=gitops.tag_date(root, tag),
+                    commit=commit,
+                    rows=stats.get("rows"),
+                    accuracy=metrics.get("accuracy"),
+                    f1_macro=metrics.get("f1_macro"),
+                ),
+            )
+        )
+    return [info for _, info in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+def releases_table(releases: list[ReleaseInfo]) -> str:
+    header = f"{'tag':<16} {'date':<25} {'rows':>10} {'accuracy':>9} {'macro F1':>9}  commit"
+    lines = [header]
+    for info in releases:
+        rows = f"{info.rows:,}" if info.rows is not None else "?"
+        accuracy = f"{info.accuracy:.4f}" if info.accuracy is not None else "?"
+        f1 = f"{info.f1_macro:.4f}" if info.f1_macro is not None else "?"
+        lines.append(f"{info.tag:<16} {info.date:<25} {rows:>10} {accuracy:>9} {f1:>9}  {info.commit[:8]}")
+    return "\n".join(lines)
+
+
+def releases_json(releases: list[ReleaseInfo]) -> str:
+    return json.dumps([asdict(info) for info in releases], indent=2)
+
+
+def _outputs_at(root: Path, tag: str) -> dict[str, str]:
+    """path -> oid of every cached output that the tag's dvc.lock and data/raw.dvc name."""
+    found: dict[str, str] = {}
+    raw = yaml.safe_load(gitops.show_file(root, tag, RAW_DVC) or "{}") or {}
+    for out in raw.get("outs", []):
+        found[RAW_DIR] = out["md5"]
+    lock = yaml.safe_load(gitops.show_file(root, tag, LOCK) or "{}") or {}
+    uncached = {"metrics/metrics.json", "metrics/data.json"}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs", []):
+            if out["path"] not in uncached:
+                found[out["path"]] = out["md5"]
+    return found
+
+
+def _model_path(root: Path) -> str:
+    spec = yaml.safe_load((root / "dvc.yaml").read_text())
+    return spec["artifacts"][artifact_name(root)]["path"]
+
+
+def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
+    """Check everything is available first, then change the workspace; return a one-line summary."""
+    if not gitops.tags(root, tag):
+        raise BadInputError(f"unknown tag `{tag}`: `retrain releases` lists the releases (try `git fetch --tags`).")
+    dirty = gitops.dirty_tracked_files(root)
+    if dirty:
+        raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
+    pipeline = Pipeline(root, remote)
+    outputs = _outputs_at(root, tag)
+    wanted = {
+        None: outputs,
+        "data": {RAW_DIR: outputs[RAW_DIR]},
+        "model": {path: oid for path, oid in outputs.items() if path == _model_path(root)},
+    }[only]
+    unavailable = pipeline.unavailable(wanted)
+    if unavailable:
+        shown = ", ".join(f"{item.label} ({item.oid})" for item in unavailable[:3])
+        raise RetrainError(
+            f"cannot restore {tag}: {len(unavailable)} object(s) are neither in this machine's cache nor in "
+            f"remote `{pipeline.remote}`: {shown}. The workspace is unchanged. Push them from a machine that "
+            "has them, or restore another release."
+        )
+    pipeline.fetch_objects(wanted)
+    if only is None:
+        gitops.git(root, "checkout", "--quiet", tag)
+        Pipeline(root, remote).checkout()
+        return f"restored {tag} whole: code, {', '.join(sorted(wanted))} (HEAD detached at {tag})"
+    if only == "data":
+        gitops.git(root, "checkout", tag, "--", RAW_DVC)
+        pipeline.checkout([RAW_DVC])
+        return f"restored the data of {tag} into {RAW_DIR} with today's code ({RAW_DVC} now as in {tag})"
+    model_path = _model_path(root)
+    target = root / model_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()  # DVC may have linked it from the cache: never write through the link
+    shutil.copyfile(pipeline.cache_path(wanted[model_path]), target)
+    return f"restored the model of {tag} into {model_path} with today's code and data"

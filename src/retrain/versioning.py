@@ -1,0 +1,142 @@
+"""Release versions, the quality gate and the tag's lineage message: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+TAG_PATTERN = re.compile(r"^(?P<artifact>[a-z0-9][a-z0-9_-]*)@v(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)$")
+FIRST_VERSION = (1, 0, 0)
+
+
+class Bump(Enum):
+    MAJOR = "major"
+    MINOR = "minor"  # the data changed
+    PATCH = "patch"  # only params or code changed
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"v{self.major}.{self.minor}.{self.patch}"
+
+    def bump(self, kind: Bump) -> Version:
+        if kind is Bump.MAJOR:
+            return Version(self.major + 1, 0, 0)
+        if kind is Bump.MINOR:
+            return Version(self.major, self.minor + 1, 0)
+        return Version(self.major, self.minor, self.patch + 1)
+
+
+def parse_tag(tag: str, artifact: str) -> Version | None:
+    """The version of a GTO-style tag `artifact@vX.Y.Z`, or None for any other tag."""
+    match = TAG_PATTERN.match(tag)
+    if not match or match.group("artifact") != artifact:
+        return None
+    return Version(int(match["major"]), int(match["minor"]), int(match["patch"]))
+
+
+def tag_name(artifact: str, version: Version) -> str:
+    return f"{artifact}@{version}"
+
+
+def latest(tags: list[str], artifact: str) -> tuple[str, Version] | None:
+    versions = [(tag, parse_tag(tag, artifact)) for tag in tags]
+    valid = [(tag, version) for tag, version in versions if version is not None]
+    return max(valid, key=lambda pair: pair[1]) if valid else None
+
+
+def next_version(previous: Version | None, data_changed: bool, major: bool) -> Version:
+    if previous is None:
+        return Version(*FIRST_VERSION)
+    if major:
+        return previous.bump(Bump.MAJOR)
+    return previous.bump(Bump.MINOR if data_changed else Bump.PATCH)
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    passed: bool
+    metric: str
+    new: float
+    old: float | None
+    allowed_drop: float
+
+    @property
+    def reason(self) -> str:
+        if self.old is None:
+            return f"first release: {self.metric} {self.new:.4f}"
+        change = self.new - self.old
+        verdict = "passed" if self.passed else "failed"
+        return (
+            f"gate {verdict}: {self.metric} {self.new:.4f} vs {self.old:.4f} in the latest release "
+            f"(change {change:+.4f}, largest drop allowed {self.allowed_drop:.4f})"
+        )
+
+
+def gate(metric: str, new: float, old: float | None, allowed_drop: float) -> GateVerdict:
+    """Pass unless the primary metric dropped by more than the allowed margin since the latest release."""
+    passed = old is None or new >= old - allowed_drop - 1e-12
+    return GateVerdict(passed=passed, metric=metric, new=new, old=old, allowed_drop=allowed_drop)
+
+
+@dataclass(frozen=True)
+class Lineage:
+    commit: str
+    data_hash: str
+    rows: int
+    batches: int
+    params: dict
+    metrics: dict
+    note: str | None
+    run_url: str | None
+
+
+def tag_message(tag: str, lineage: Lineage) -> str:
+    """The annotated tag's message: a subject line, then the lineage a reviewer needs to trust the model."""
+    params = "\n".join(f"  {key}: {value}" for key, value in sorted(lineage.params.items()))
+    metrics = "\n".join(
+        f"  {key}: {value}" for key, value in sorted(lineage.metrics.items()) if not isinstance(value, dict)
+    )
+    lines = [
+        f"Release {tag}",
+        "",
+        f"code commit: {lineage.commit}",
+        f"data: {lineage.data_hash} ({lineage.rows} rows in {lineage.batches} batches)",
+        "params:",
+        params,
+        "metrics:",
+        metrics,
+    ]
+    if lineage.note:
+        lines += ["note:", lineage.note]
+    if lineage.run_url:
+        lines.append(f"ci run: {lineage.run_url}")
+    return "\n".join(lines) + "\n"
+
+
+def flatten(mapping: dict, prefix: str = "") -> dict:
+    """{'train': {'C': 1}} -> {'train.C': 1}."""
+    flat: dict = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def changed_params(old: dict, new: dict) -> dict[str, tuple]:
+    """Flattened keys whose value differs: key -> (old, new)."""
+    before, after = flatten(old), flatten(new)
+    return {
+        key: (before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
