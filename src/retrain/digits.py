@@ -10,6 +10,8 @@ from retrain.dataset import COLUMNS, LABEL_COLUMN, LABELS, PIXEL_COLUMNS, PIXEL_
 
 SEED_BATCH_NAME = "batch-0000-digits.csv"
 IMAGE_SIDE = 8
+SHIFT_SHARE = 0.2  # share of simulated images shifted by one pixel
+NOISY_PIXEL_SHARE = 0.2  # share of pixels off by one grey level
 
 
 def seed_batch() -> pd.DataFrame:
@@ -21,30 +23,19 @@ def seed_batch() -> pd.DataFrame:
 
 
 def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Shift each 8x8 image by up to one pixel each way and add +-1 grey-level noise, like a new scanner."""
+    """Like a second scanner: some images shifted one pixel sideways, some pixels off by one grey level."""
     count = images.shape[0]
     grids = images.reshape(count, IMAGE_SIDE, IMAGE_SIDE).astype(np.int16)
-    shifted = np.zeros_like(grids)
-    dy = rng.integers(-1, 2, size=count)
-    dx = rng.integers(-1, 2, size=count)
-    for sy in (-1, 0, 1):
-        for sx in (-1, 0, 1):
-            chosen = (dy == sy) & (dx == sx)
-            if chosen.any():
-                rolled = np.roll(grids[chosen], shift=(sy, sx), axis=(1, 2))
-                # zero the wrapped-around edge: a shifted scan has blank borders, not the other side
-                if sy == 1:
-                    rolled[:, 0, :] = 0
-                if sy == -1:
-                    rolled[:, -1, :] = 0
-                if sx == 1:
-                    rolled[:, :, 0] = 0
-                if sx == -1:
-                    rolled[:, :, -1] = 0
-                shifted[chosen] = rolled
-    noise = rng.integers(-1, 2, size=shifted.shape, dtype=np.int16)
+    shifted = rng.random(count) < SHIFT_SHARE
+    direction = rng.choice(np.array([-1, 1]), size=count)
+    for step in (-1, 1):
+        chosen = shifted & (direction == step)
+        rolled = np.roll(grids[chosen], step, axis=2)
+        rolled[:, :, 0 if step == 1 else -1] = 0  # a shifted scan has a blank border, not the other side
+        grids[chosen] = rolled
+    noise = rng.integers(-1, 2, size=grids.shape, dtype=np.int16) * (rng.random(grids.shape) < NOISY_PIXEL_SHARE)
     low, high = PIXEL_RANGE
-    return np.clip(shifted + noise, low, high).astype(np.uint8).reshape(count, IMAGE_SIDE * IMAGE_SIDE)
+    return np.clip(grids + noise, low, high).astype(np.uint8).reshape(count, IMAGE_SIDE * IMAGE_SIDE)
 
 
 def corrupt_labels(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:

@@ -206,8 +206,13 @@ class Pipeline:
     def status(self) -> dict:
         return self.repo.status()
 
-    def status_of(self, target: str) -> dict:
-        return self.repo.status(targets=[target])
+    def workspace_hash(self, path: str) -> str:
+        """The md5 DVC would record for a workspace file or directory, computed without touching any .dvc file."""
+        from dvc_data.hashfile.build import build
+
+        cache = self.repo.cache.local
+        _, _, obj = build(cache, str(self.root / path), cache.fs, "md5", dry_run=True, ignore=self.repo.dvcignore)
+        return obj.hash_info.value
 
     def upload_from_cache(self, missing: list[StoredObject]) -> list[StoredObject]:
         """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""

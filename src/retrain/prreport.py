@@ -35,7 +35,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
                 progress.say(notes[-1])
         if not notes:
             with progress.step("pull what is needed, reproduce"):
-                release.materialise_if_needed()
+                release.ensure_raw_data()
                 release.reproduce()
             with progress.step("push data and run-cache, for the merge build to reuse"):
                 release.push_data()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,28 +157,41 @@ class Release:
         gitops.fetch(root)
 
     # --- 2-5. data: materialise, reproduce, push, verify ----------------------------------------------------
-    def materialise_if_needed(self) -> None:
-        """A fresh machine with an empty default remote rebuilds the first batch from scikit-learn."""
+    def ensure_raw_data(self) -> None:
+        """Raw data cannot be recomputed: make sure every batch is in the remote, this cache, or rebuildable.
+
+        A fresh machine with an empty default remote rebuilds the first batch from scikit-learn.
+        """
         assert self.pipeline is not None
+        pipeline = self.pipeline
+        expected = _raw_hash((self.root / RAW_DVC).read_text())
+        missing = pipeline.missing_in_remote([(RAW_DIR, expected)])
+        not_local = [item for item in missing if not Path(pipeline.cache_path(item.oid)).is_file()]
+        if not not_local:
+            return  # the push (or the verify step's repair) uploads them from this cache
         raw = self.root / RAW_DIR
-        if raw.exists() or RAW_DIR not in self.pipeline.missing_locally():
+        if raw.exists():
+            if pipeline.workspace_hash(RAW_DIR) != expected:
+                raise BadInputError(
+                    f"{RAW_DIR} differs from {RAW_DVC}: record new batches with `dvc add {RAW_DIR}` and commit "
+                    f"{RAW_DVC}, or restore it with `dvc checkout {RAW_DVC}`."
+                )
+            pipeline.commit(RAW_DVC)  # same hash: only fills the cache, the .dvc file stays as it is
             return
-        missing = {item.label for item in self.pipeline.missing_in_remote()}
-        if RAW_DIR not in missing:
+        if any(item.label == RAW_DIR for item in missing):
+            raw.mkdir(parents=True)
+            write_batch(seed_batch(), raw / SEED_BATCH_NAME)
+            if pipeline.workspace_hash(RAW_DIR) != expected:
+                shutil.rmtree(raw)
+                raise BadInputError(
+                    f"{RAW_DVC} names data ({expected}) that neither this machine nor remote `{pipeline.remote}` "
+                    "has, and that is more than the bundled first batch: run on the remote that holds it "
+                    "(`retrain run --remote NAME`), or push it there from a machine that has it."
+                )
+            pipeline.commit(RAW_DVC)
+            self.progress.say(f"materialised {RAW_DIR}/{SEED_BATCH_NAME} from scikit-learn's bundled digits")
             return
-        raw.mkdir(parents=True)
-        write_batch(seed_batch(), raw / SEED_BATCH_NAME)
-        if "modified" in str(self.pipeline.status_of(RAW_DVC)):
-            for path in raw.iterdir():
-                path.unlink()
-            raw.rmdir()
-            raise BadInputError(
-                f"{RAW_DVC} names data that neither this machine nor remote `{self.pipeline.remote}` has, "
-                "and that is more than the bundled first batch: pull it from the remote that has it "
-                "(`retrain run --remote NAME`)."
-            )
-        self.pipeline.commit(RAW_DVC)
-        self.progress.say(f"materialised {RAW_DIR}/{SEED_BATCH_NAME} from scikit-learn's bundled digits")
+        raise RetrainError(_missing_message(not_local, pipeline.remote))
 
     def reproduce(self) -> None:
         assert self.pipeline is not None
@@ -341,7 +355,7 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
     remote = release.pipeline.remote
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
         with progress.step("pull what is needed, reproduce"):
-            release.materialise_if_needed()
+            release.ensure_raw_data()
             release.reproduce()
         with progress.step(f"push data and run-cache to `{remote}`"):
             release.push_data()

@@ -1,0 +1,106 @@
+"""Fixtures shared by every test: project sandboxes on real git and DVC, and a real S3 API (moto's server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from tests.helpers import S3_BUCKET, S3_ENV, Project, clone_project, make_seed_origin
+
+
+@pytest.fixture(scope="session")
+def seed_origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_seed_origin(tmp_path_factory.mktemp("seed"))
+
+
+@pytest.fixture
+def project(seed_origin: Path, tmp_path: Path) -> Project:
+    """A fresh clone of the project with its own bare origin and local DVC remote; no data yet."""
+    return clone_project(seed_origin, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 (a free port); yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_server: str) -> Iterator[S3]:
+    """An empty moto S3 with the project's bucket made by scripts/bootstrap_s3.py."""
+    from scripts.bootstrap_s3 import bootstrap_bucket
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    saved = {key: os.environ.get(key) for key in S3_ENV}
+    os.environ.update(S3_ENV)
+    try:
+        bootstrap_bucket(S3_BUCKET, endpoint_url=moto_server)
+        yield S3(moto_server)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class S3:
+    """The test's view of the bucket, through boto3."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.client = boto3.client("s3", endpoint_url=endpoint, **_credentials())
+
+    def keys(self, prefix: str = "") -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def object_key(self, md5: str) -> str:
+        """Where DVC 3 stores an object in the s3remote (s3://dvc-exemplar/artifact-versioning)."""
+        return f"artifact-versioning/files/md5/{md5[:2]}/{md5[2:]}"
+
+    def has(self, md5: str) -> bool:
+        return self.object_key(md5) in set(self.keys("artifact-versioning/files/md5/"))
+
+    def delete(self, md5: str) -> None:
+        key = self.object_key(md5)
+        versions = self.client.list_object_versions(Bucket=S3_BUCKET, Prefix=key).get("Versions", [])
+        for version in versions:
+            self.client.delete_object(Bucket=S3_BUCKET, Key=key, VersionId=version["VersionId"])
+        self.client.delete_object(Bucket=S3_BUCKET, Key=key)
+
+
+def _credentials() -> dict:
+    return {
+        "aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        "region_name": S3_ENV["AWS_DEFAULT_REGION"],
+    }
+
+
+@pytest.fixture
+def s3_project(project: Project, s3: S3) -> Project:
+    """The project using `s3remote` on moto's server, set the DVC way (endpointurl in config.local)."""
+    project.dvc("remote", "modify", "--local", "s3remote", "endpointurl", s3.endpoint)
+    project.env.update(S3_ENV)
+    project.env["RETRAIN_REMOTE"] = "s3remote"
+    return project
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_moto_access_log() -> None:
+    """moto's server logs every request at INFO; failures are easier to read without it."""
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

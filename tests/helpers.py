@@ -1,0 +1,163 @@
+"""Real-component sandboxes for the tests: a project clone with a bare `origin`, and moto's S3 server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+BRANCH = "develop"
+# What a user's fork holds; tests and benchmarks are not needed inside a sandbox project.
+NOT_COPIED = ("tests/", "benchmarks/", "reports/")
+S3_BUCKET = "dvc-exemplar"
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
+
+
+def base_env() -> dict[str, str]:
+    """The environment a user has after `make`: the venv first on PATH, no AWS settings leaking in."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "RETRAIN_", "GITHUB_"))}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.setdefault("GIT_AUTHOR_NAME", "Test")
+    env.setdefault("GIT_AUTHOR_EMAIL", "test@example.invalid")
+    env.setdefault("GIT_COMMITTER_NAME", "Test")
+    env.setdefault("GIT_COMMITTER_EMAIL", "test@example.invalid")
+    env["DVC_NO_ANALYTICS"] = "1"
+    return env
+
+
+def sh(args: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=env or base_env(), capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def project_files() -> list[str]:
+    out = sh(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO_ROOT).stdout.split("\n")
+    return [name for name in out if name and not name.startswith(NOT_COPIED) and (REPO_ROOT / name).is_file()]
+
+
+def make_seed_origin(where: Path) -> Path:
+    """A bare origin whose `develop` holds the project as it is in this working tree."""
+    source = where / "seed"
+    for name in project_files():
+        target = source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / name, target)
+    sh(["git", "init", "--quiet", "--initial-branch", BRANCH], source)
+    sh(["git", "add", "--all"], source)
+    sh(["git", "commit", "--quiet", "-m", "project as in the working tree"], source)
+    bare = where / "seed.git"
+    sh(["git", "clone", "--quiet", "--bare", str(source), str(bare)], where)
+    return bare
+
+
+@dataclass
+class Project:
+    """A user's clone of the project, with its own bare origin, local DVC remote and environment."""
+
+    root: Path
+    origin: Path
+    storage: Path
+    env: dict = field(default_factory=base_env)
+
+    def sh(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return sh(list(args), cwd or self.root, self.env, check)
+
+    def git(self, *args: str, check: bool = True) -> str:
+        return self.sh("git", *args, check=check).stdout.strip()
+
+    def retrain(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        return self.sh(str(VENV_BIN / "retrain"), *args, check=check)
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.sh(str(VENV_BIN / "dvc"), *args, check=check)
+
+    def python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.sh(sys.executable, *args, check=check)
+
+    def add_batch(self, rows: int, label_noise: float = 0.0, seed: int = 1, commit: bool = True) -> Path:
+        """A new delivery, the way the README says: simulate, dvc add, git commit."""
+        out = self.python(
+            "scripts/simulate_new_data.py", "--rows", str(rows), "--label-noise", str(label_noise), "--seed", str(seed)
+        ).stdout
+        path = self.root / out.split("wrote ", 1)[1].split(" (", 1)[0]
+        self.dvc("add", "data/raw")
+        if commit:
+            self.git("add", "data/raw.dvc")
+            self.git("commit", "--quiet", "-m", f"data: add {path.name}")
+        return path
+
+    def set_param(self, section: str, key: str, value, commit: bool = True) -> None:
+        params = yaml.safe_load((self.root / "params.yaml").read_text())
+        params[section][key] = value
+        (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        if commit:
+            self.git("commit", "--quiet", "-am", f"params: {section}.{key} = {value}")
+
+    def tags(self) -> dict[str, str]:
+        out = self.git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
+        return dict(line.split() for line in out.splitlines() if line.strip())
+
+    def origin_git(self, *args: str) -> str:
+        return sh(["git", *args], self.origin, self.env).stdout.strip()
+
+    def origin_tags(self) -> dict[str, str]:
+        out = self.origin_git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
+        return dict(line.split() for line in out.splitlines() if line.strip())
+
+    def run_summary(self) -> dict:
+        return json.loads((self.root / "reports/run.json").read_text())
+
+    def lock_objects(self, rev: str = "HEAD") -> dict[str, str]:
+        """path -> md5 of every cached output named by dvc.lock and data/raw.dvc at `rev`."""
+        lock = yaml.safe_load(self.git("show", f"{rev}:dvc.lock"))
+        raw = yaml.safe_load(self.git("show", f"{rev}:data/raw.dvc"))
+        found = {"data/raw": raw["outs"][0]["md5"]}
+        for stage in lock["stages"].values():
+            for out in stage.get("outs", []):
+                if not out["path"].startswith("metrics/"):
+                    found[out["path"]] = out["md5"]
+        return found
+
+
+def clone_project(seed_origin: Path, where: Path) -> Project:
+    """Copy the seed origin (each test owns its origin), clone it, and set it up as `make` would."""
+    origin = where / "origin.git"
+    shutil.copytree(seed_origin, origin)
+    root = where / "work"
+    sh(["git", "clone", "--quiet", "--branch", BRANCH, str(origin), str(root)], where)
+    storage = where / "dvc-storage"
+    project = Project(root=root, origin=origin, storage=storage)
+    project.retrain("setup", check=True)
+    project.dvc("remote", "modify", "--local", "local", "url", str(storage))
+    return project
+
+
+def second_clone(project: Project, where: Path) -> Project:
+    """Another collaborator (or CI runner) on the same origin and DVC remote."""
+    root = where / "work2"
+    sh(["git", "clone", "--quiet", "--branch", BRANCH, str(project.origin), str(root)], where)
+    other = Project(root=root, origin=project.origin, storage=project.storage, env=dict(project.env))
+    other.retrain("setup", check=True)
+    other.dvc("remote", "modify", "--local", "local", "url", str(project.storage))
+    for option in ("endpointurl",):
+        value = project.dvc("config", "--local", f"remote.s3remote.{option}", check=False).stdout.strip()
+        if value:
+            other.dvc("remote", "modify", "--local", "s3remote", option, value)
+    return other

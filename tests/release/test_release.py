@@ -1,0 +1,171 @@
+"""`retrain run`: first release, idempotence, version bumps, the gate, verification, concurrency, run-cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Project, second_clone
+
+pytestmark = pytest.mark.slow
+
+
+def released(project: Project, *args: str) -> str:
+    result = project.retrain("run", *args)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout.strip().splitlines()[-1]
+
+
+class TestFirstRelease:
+    def test_fresh_clone_materialises_data_and_tags_v1(self, project: Project) -> None:
+        """A fresh clone with an empty remote builds the data from scikit-learn and releases model@v1.0.0."""
+        assert released(project) == "released model@v1.0.0"
+        assert (project.root / "data/raw/batch-0000-digits.csv").is_file()
+        assert "model@v1.0.0" in project.tags()
+        message = project.git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.0.0")
+        assert "code commit:" in message and "1797 rows in 1 batches" in message and "accuracy:" in message
+        assert project.run_summary()["status"] == "released"
+        report = (project.root / "reports/report.md").read_text()
+        assert "released model@v1.0.0" in report and "confusion.png" in report
+        assert (project.root / "reports/confusion.png").stat().st_size > 1000
+
+    def test_second_run_is_up_to_date_and_runs_no_stage(self, project: Project) -> None:
+        """Nothing changed: no stage runs, no commit, no new tag, exit 0."""
+        released(project)
+        head = project.git("rev-parse", "HEAD")
+        result = project.retrain("run")
+        assert result.returncode == 0
+        assert result.stdout.strip().splitlines()[-1] == "up to date: model@v1.0.0"
+        assert "nothing changed: no stage ran" in result.stderr
+        assert project.git("rev-parse", "HEAD") == head
+        assert list(project.tags()) == ["model@v1.0.0"]
+
+    def test_release_commit_carries_skip_ci_and_what_changed(self, project: Project) -> None:
+        released(project)
+        subject = project.git("log", "-1", "--format=%s")
+        assert subject.endswith("[skip ci]") and "rows" in subject and "accuracy" in subject
+
+    def test_gto_reads_the_tags(self, project: Project) -> None:
+        """GTO's registry sees the release tags."""
+        released(project)
+        out = project.sh("gto", "show", "model").stdout
+        assert "v1.0.0" in out
+
+
+class TestVersionBumps:
+    def test_new_data_bumps_minor(self, project: Project) -> None:
+        released(project)
+        project.add_batch(rows=400, seed=3)
+        assert released(project) == "released model@v1.1.0"
+        message = project.git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.1.0")
+        assert "2197 rows in 2 batches" in message
+
+    def test_params_change_bumps_patch(self, project: Project) -> None:
+        released(project)
+        project.set_param("train", "C", 0.5)
+        assert released(project) == "released model@v1.0.1"
+        assert "train.C 1.0->0.5" in project.git("log", "-1", "--format=%s")
+
+    def test_major_flag_and_note(self, project: Project) -> None:
+        released(project)
+        project.set_param("train", "max_iter", 150)
+        assert released(project, "--major", "--note", "new baseline") == "released model@v2.0.0"
+        assert "new baseline" in project.git("for-each-ref", "--format=%(contents)", "refs/tags/model@v2.0.0")
+
+
+class TestGate:
+    def test_label_noise_is_gated_without_tag(self, project: Project) -> None:
+        """A bad delivery (60% wrong labels) drops accuracy beyond the margin: exit 3, no tag."""
+        released(project)
+        project.add_batch(rows=6000, label_noise=0.6, seed=5)
+        result = project.retrain("run")
+        assert result.returncode == 3, result.stderr
+        assert "gated" in result.stderr.splitlines()[-1] and "accuracy" in result.stderr.splitlines()[-1]
+        assert list(project.tags()) == ["model@v1.0.0"]
+        report = (project.root / "reports/report.md").read_text()
+        assert "❌" in report and "gate failed" in report
+        assert project.run_summary()["status"] == "gated"
+
+    def test_dry_run_commits_and_tags_nothing(self, project: Project) -> None:
+        released(project)
+        project.add_batch(rows=300, seed=9)
+        head = project.git("rev-parse", "HEAD")
+        result = project.retrain("run", "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert "would commit" in result.stdout and "model@v1.1.0" in result.stdout
+        assert project.git("rev-parse", "HEAD") == head
+        assert list(project.tags()) == ["model@v1.0.0"]
+
+
+class TestPushAndVerify:
+    def test_push_lands_commit_and_tag_on_origin(self, project: Project) -> None:
+        released(project, "--push")
+        assert project.origin_tags()["model@v1.0.0"] == project.git("rev-parse", "HEAD")
+        assert project.origin_git("rev-parse", "develop") == project.git("rev-parse", "HEAD")
+
+    def test_s3_release_puts_every_object_in_the_bucket(self, s3_project: Project, s3) -> None:
+        """Against moto's S3 server: every object of dvc.lock and data/raw.dvc, members included, is stored."""
+        assert released(s3_project, "--push") == "released model@v1.0.0"
+        for path, md5 in s3_project.lock_objects().items():
+            assert s3.has(md5), path
+        manifest = s3.client.get_object(Bucket="dvc-exemplar", Key=s3.object_key(s3_project.lock_objects()["data/raw"]))
+        assert b"batch-0000-digits.csv" in manifest["Body"].read()
+
+    def test_member_deleted_from_bucket_is_caught(self, s3_project: Project, s3, tmp_path) -> None:
+        """A fresh machine whose bucket lost one member of data/raw: no commit, no tag, exit 1, named object."""
+        released(s3_project, "--push")
+        s3_project.add_batch(rows=300, seed=4)
+        s3_project.dvc("push", "-r", "s3remote")  # the data reaches the bucket (as a PR build would push it)
+        s3_project.git("push", "--quiet", "origin", "develop")
+        batch_md5 = next(
+            line.split('"md5": "')[1].split('"')[0]
+            for line in (s3_project.root / ".dvc/cache/files/md5").rglob("*.dir").__next__().read_text().split("},")
+            if "seed4" in line
+        )
+        s3.delete(batch_md5)
+        other = second_clone(s3_project, tmp_path)
+        other.env.update(s3_project.env)
+        head = other.git("rev-parse", "HEAD")
+        result = other.retrain("run", "--push")
+        assert result.returncode == 1, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert "missing from remote `s3remote`" in last and batch_md5 in last
+        assert other.git("rev-parse", "HEAD") == head
+        assert set(s3_project.origin_tags()) == {"model@v1.0.0"}
+
+
+class TestRunCache:
+    def test_merge_build_restores_from_run_cache_without_training(self, s3_project: Project, s3, tmp_path) -> None:
+        """A PR build pushes its run-cache; the merge build in a fresh clone restores `train` instead of running it."""
+        released(s3_project, "--push")
+        s3_project.git("switch", "--quiet", "-c", "feature")
+        s3_project.set_param("train", "C", 0.25)
+        report = s3_project.retrain("report", "--base", "develop", "--reproduce")
+        assert report.returncode == 0, report.stderr
+        s3_project.git("switch", "--quiet", "develop")
+        s3_project.git("merge", "--quiet", "--ff-only", "feature")
+        s3_project.git("push", "--quiet", "origin", "develop")
+        merge_build = second_clone(s3_project, tmp_path)
+        merge_build.env.update(s3_project.env)
+        result = merge_build.retrain("run", "--push")
+        assert result.returncode == 0, result.stderr
+        assert "restored from run-cache" in result.stderr and "train" in result.stderr.split("restored from run-cache")[1]
+        assert "ran train" not in result.stderr and "Running stage 'train'" not in result.stdout
+        assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
+
+
+class TestConcurrentReleases:
+    def test_two_clones_release_at_once_end_consistent(self, project: Project, tmp_path) -> None:
+        """Both clones add data and release with --push: both land, unique tags, no lost dvc.lock."""
+        released(project, "--push")
+        other = second_clone(project, tmp_path)
+        project.add_batch(rows=300, seed=21)
+        other.add_batch(rows=350, seed=22)
+        other.git("push", "--quiet", "origin", "develop")
+        first = project.retrain("run", "--push")  # rejected once: origin moved; rebases and retries
+        assert first.returncode == 0, first.stderr
+        second = other.retrain("run", "--push")
+        assert second.returncode == 0, second.stderr
+        tags = project.origin_tags()
+        assert len(tags) == len(set(tags)) == 3
+        for tag, sha in tags.items():
+            assert project.origin_git("merge-base", "--is-ancestor", sha, "develop") == ""
