@@ -112,11 +112,12 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         )
     pipeline.fetch_objects(wanted)
     if only is None:
-        gitops.git(root, "checkout", "--quiet", tag)
+        # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
+        gitops.git(root, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", tag)
         Pipeline(root, remote).checkout()
         return f"restored {tag} whole: code, {', '.join(sorted(wanted))} (HEAD detached at {tag})"
     if only == "data":
-        gitops.git(root, "checkout", tag, "--", RAW_DVC)
+        gitops.git(root, "-c", "core.hooksPath=/dev/null", "checkout", tag, "--", RAW_DVC)
         pipeline.checkout([RAW_DVC])
         return f"restored the data of {tag} into {RAW_DIR} with today's code ({RAW_DVC} now as in {tag})"
     model_path = _model_path(root)

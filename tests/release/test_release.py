@@ -148,7 +148,9 @@ class TestRunCache:
         merge_build.env.update(s3_project.env)
         result = merge_build.retrain("run", "--push")
         assert result.returncode == 0, result.stderr
-        assert "restored from run-cache" in result.stderr and "train" in result.stderr.split("restored from run-cache")[1]
+        assert (
+            "restored from run-cache" in result.stderr and "train" in result.stderr.split("restored from run-cache")[1]
+        )
         assert "ran train" not in result.stderr and "Running stage 'train'" not in result.stdout
         assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
 

@@ -1,0 +1,81 @@
+"""params.yaml validation: types, ranges, unknown keys and sections, with messages naming the key."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from retrain.errors import ParamsError
+from retrain.params import read_params_file, validate_all, validate_section
+from tests.helpers import REPO_ROOT, sh
+
+DEFAULTS = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+
+
+def with_change(section: str, key: str, value: object) -> dict:
+    params = yaml.safe_load(yaml.safe_dump(DEFAULTS))
+    if value is _DELETE:
+        del params[section][key]
+    else:
+        params[section][key] = value
+    return params
+
+
+_DELETE = object()
+
+CASES = {
+    "wrong type": (("train", "C", "strong"), ["train.C", "expected float", "'strong'"]),
+    "bool is not an int": (("train", "max_iter", True), ["train.max_iter", "expected int"]),
+    "out of range low": (("preprocessing", "test_size", 0.0), ["preprocessing.test_size", "must be > 0.0"]),
+    "out of range high": (("preprocessing", "test_size", 1.5), ["preprocessing.test_size", "<= 1.0"]),
+    "negative C": (("train", "C", -1), ["train.C", "must be > 0.0"]),
+    "unknown key": (("train", "learning_rate", 0.1), ["train.learning_rate", "unknown key"]),
+    "missing key": (("train", "seed", _DELETE), ["train.seed", "missing key"]),
+    "unknown metric": (("release", "primary_metric", "auc"), ["release.primary_metric", "accuracy, f1_macro"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rule_message_names_the_key(case: str) -> None:
+    (section, key, value), expected = CASES[case]
+    with pytest.raises(ParamsError) as raised:
+        validate_all(with_change(section, key, value))
+    for fragment in expected:
+        assert fragment in str(raised.value)
+
+
+def test_missing_section() -> None:
+    params = dict(DEFAULTS)
+    del params["train"]
+    with pytest.raises(ParamsError, match="section 'train' is missing"):
+        validate_all(params)
+
+
+def test_unknown_section() -> None:
+    with pytest.raises(ParamsError, match="unknown section 'trian'"):
+        validate_all({**DEFAULTS, "trian": {}})
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text("train: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        read_params_file(tmp_path / "params.yaml")
+
+
+def test_defaults_are_valid() -> None:
+    validate_all(DEFAULTS)
+    assert validate_section(DEFAULTS, "train")["C"] == 1.0
+
+
+def test_bad_param_fails_the_train_stage_and_writes_no_model(tmp_path: Path) -> None:
+    """The stage script refuses a bad params.yaml with exit 2 and the key in its last line; no model file."""
+    shutil.copytree(REPO_ROOT / "src", tmp_path / "src")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(with_change("train", "max_iter", 0)))
+    result = sh([sys.executable, "src/train.py", "data/processed", "models/model.joblib"], tmp_path, check=False)
+    assert result.returncode == 2
+    assert "train.max_iter" in result.stderr.splitlines()[-1] and ">= 1" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "models").exists()

@@ -1,0 +1,186 @@
+"""The DVC pipeline itself: seed data, stage granularity, the seed's commands, merges, S3 and restore."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from retrain.dataset import read_batch, write_batch
+from retrain.digits import SEED_BATCH_NAME, seed_batch, simulate_batch
+from tests.helpers import REPO_ROOT, Project, second_clone, sh
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def ran_stages(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+
+
+class TestData:
+    def test_seed_batch_is_byte_identical_to_the_committed_hash(self, tmp_path: Path) -> None:
+        """Any machine materialises exactly the data that data/raw.dvc names."""
+        from dvc.repo import Repo
+        from dvc_data.hashfile.build import build
+
+        raw = tmp_path / "raw"
+        raw.mkdir()
+        write_batch(seed_batch(), raw / SEED_BATCH_NAME)
+        cache = Repo(str(REPO_ROOT)).cache.local
+        _, _, obj = build(cache, str(raw), cache.fs, "md5", dry_run=True)
+        committed = yaml.safe_load((REPO_ROOT / "data/raw.dvc").read_text())["outs"][0]["md5"]
+        assert obj.hash_info.value == committed
+
+    def test_simulated_batch_is_valid_and_noisy_as_asked(self, tmp_path: Path) -> None:
+        clean = simulate_batch(5000, 0.0, seed=1)
+        noisy = simulate_batch(5000, 0.3, seed=1)
+        write_batch(noisy, tmp_path / "b.csv")
+        assert len(read_batch(tmp_path / "b.csv")) == 5000
+        wrong = (clean["label"] != noisy["label"]).mean()
+        assert 0.25 < wrong < 0.35
+        assert simulate_batch(100, 0.0, seed=2).equals(simulate_batch(100, 0.0, seed=2))
+
+    def test_simulate_script_prints_next_steps(self, tmp_path: Path) -> None:
+        result = sh(
+            [sys.executable, str(REPO_ROOT / "scripts/simulate_new_data.py"), "--rows", "300", "--raw", "raw"],
+            tmp_path,
+        )
+        assert "dvc add raw" in result.stdout and "dvc push" in result.stdout
+        assert len(read_batch(next((tmp_path / "raw").glob("batch-0000-*.csv")))) == 300
+
+
+@pytest.mark.slow
+class TestStages:
+    def test_param_change_reruns_only_the_stages_that_read_it(self, project: Project) -> None:
+        assert project.retrain("run").returncode == 0
+        project.set_param("train", "C", 0.3, commit=False)
+        assert ran_stages(project.dvc("repro").stdout) == ["train", "evaluate"]
+        project.set_param("preprocessing", "test_size", 0.25, commit=False)
+        assert ran_stages(project.dvc("repro").stdout) == ["preprocessing", "train", "evaluate"]
+        assert ran_stages(project.dvc("repro").stdout) == []
+
+    def test_training_is_deterministic(self, project: Project) -> None:
+        """The same inputs give the same model metrics on a second, forced run."""
+        assert project.retrain("run").returncode == 0
+        before = (project.root / "metrics/metrics.json").read_text()
+        project.dvc("repro", "--force")
+        assert (project.root / "metrics/metrics.json").read_text() == before
+
+    def test_seed_commands_work_verbatim(self, project: Project) -> None:
+        """`python src/preprocessing.py data/data.csv` then `python src/train.py data`."""
+        write_batch(seed_batch(), project.root / "data/data.csv")
+        project.python("src/preprocessing.py", "data/data.csv")
+        project.python("src/train.py", "data")
+        assert (project.root / "data/train.parquet").is_file() and (project.root / "data/model.joblib").is_file()
+        assert project.git("status", "--porcelain", "--untracked-files=no") == ""
+
+    def test_metrics_and_plots_diff_work(self, project: Project) -> None:
+        assert project.retrain("run").returncode == 0
+        project.set_param("train", "C", 0.05, commit=False)
+        project.dvc("repro")
+        diff = project.dvc("metrics", "diff", "--json").stdout
+        assert "accuracy" in diff
+        out = project.dvc("plots", "diff", "-o", "plots-html").stdout
+        assert (project.root / "plots-html/index.html").is_file(), out
+
+
+@pytest.mark.slow
+class TestCollaboration:
+    def test_two_branches_adding_batches_merge_without_conflict(self, project: Project) -> None:
+        """DVC's merge driver (registered by `retrain setup`) unions append-only batches in data/raw.dvc."""
+        assert project.retrain("run").returncode == 0
+        project.git("switch", "--quiet", "-c", "alice")
+        project.add_batch(rows=100, seed=11)
+        project.git("switch", "--quiet", "develop")
+        project.dvc("checkout")
+        project.git("switch", "--quiet", "-c", "bob")
+        project.add_batch(rows=120, seed=12)
+        project.git("switch", "--quiet", "develop")
+        project.git("merge", "--quiet", "--no-edit", "alice")
+        merged = project.sh("git", "merge", "--no-edit", "bob", check=False)
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+        raw = yaml.safe_load((project.root / "data/raw.dvc").read_text())["outs"][0]
+        assert raw["nfiles"] == 3
+        project.dvc("checkout", "data/raw.dvc")
+        names = sorted(path.name for path in (project.root / "data/raw").iterdir())
+        assert names[0] == SEED_BATCH_NAME and len(names) == 3
+
+    def test_git_checkout_of_a_tag_brings_its_data_along(self, project: Project) -> None:
+        """The post-checkout hook runs `dvc checkout`: switching to a release restores its data and model."""
+        assert project.retrain("run").returncode == 0
+        project.add_batch(rows=200, seed=13)
+        assert project.retrain("run").returncode == 0
+        project.git("checkout", "--quiet", "model@v1.0.0")
+        assert len(list((project.root / "data/raw").iterdir())) == 1
+        hooks = project.root / ".git/hooks"
+        assert (hooks / "post-checkout").is_file() and not (hooks / "pre-push").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.s3
+class TestS3:
+    def test_push_and_pull_round_trip_byte_exactly(self, s3_project: Project, s3, tmp_path: Path) -> None:
+        assert s3_project.retrain("run").returncode == 0
+        originals = {p.name: md5(p) for p in (s3_project.root / "data/raw").iterdir()}
+        model = md5(s3_project.root / "models/model.joblib")
+        s3_project.git("push", "--quiet", "origin", "develop")
+        other = second_clone(s3_project, tmp_path)
+        other.env.update(s3_project.env)
+        other.dvc("pull", "-r", "s3remote")
+        assert {p.name: md5(p) for p in (other.root / "data/raw").iterdir()} == originals
+        assert md5(other.root / "models/model.joblib") == model
+
+
+@pytest.mark.slow
+class TestRestore:
+    @pytest.fixture
+    def two_releases(self, project: Project) -> Project:
+        assert project.retrain("run").returncode == 0
+        project.add_batch(rows=250, seed=31)
+        project.set_param("train", "C", 0.5)
+        assert project.retrain("run").returncode == 0
+        shutil.rmtree(project.root / ".dvc/cache")  # restore must fetch from the remote
+        return project
+
+    def test_restore_whole_snapshot(self, two_releases: Project) -> None:
+        project = two_releases
+        result = project.retrain("restore", "model@v1.0.0")
+        assert result.returncode == 0, result.stderr
+        assert "restored model@v1.0.0 whole" in result.stdout
+        assert project.git("rev-parse", "HEAD") == project.tags()["model@v1.0.0"]
+        expected = project.lock_objects("model@v1.0.0")
+        assert md5(project.root / "models/model.joblib") == expected["models/model.joblib"]
+        assert [p.name for p in (project.root / "data/raw").iterdir()] == [SEED_BATCH_NAME]
+
+    def test_restore_only_data_keeps_todays_code(self, two_releases: Project) -> None:
+        project = two_releases
+        head = project.git("rev-parse", "HEAD")
+        result = project.retrain("restore", "model@v1.0.0", "--only", "data")
+        assert result.returncode == 0, result.stderr
+        assert project.git("rev-parse", "HEAD") == head
+        assert [p.name for p in (project.root / "data/raw").iterdir()] == [SEED_BATCH_NAME]
+        assert "C: 0.5" in (project.root / "params.yaml").read_text()
+        raw = yaml.safe_load((project.root / "data/raw.dvc").read_text())["outs"][0]["md5"]
+        assert raw == project.lock_objects("model@v1.0.0")["data/raw"]
+
+    def test_restore_only_model(self, two_releases: Project) -> None:
+        project = two_releases
+        result = project.retrain("restore", "model@v1.0.0", "--only", "model")
+        assert result.returncode == 0, result.stderr
+        assert md5(project.root / "models/model.joblib") == project.lock_objects("model@v1.0.0")["models/model.joblib"]
+
+    def test_restore_unknown_tag_is_a_clear_error(self, project: Project) -> None:
+        result = project.retrain("restore", "model@v9.9.9")
+        assert result.returncode == 2
+        assert "unknown tag `model@v9.9.9`" in result.stderr.splitlines()[-1]
+
+    def test_releases_lists_newest_first(self, two_releases: Project) -> None:
+        out = two_releases.retrain("releases").stdout.splitlines()
+        assert out[1].startswith("model@v1.1.0") and out[2].startswith("model@v1.0.0")
+        assert "2,047" in out[1]
