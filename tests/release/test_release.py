@@ -169,5 +169,5 @@ class TestConcurrentReleases:
         assert second.returncode == 0, second.stderr
         tags = project.origin_tags()
         assert len(tags) == len(set(tags)) == 3
-        for tag, sha in tags.items():
-            assert project.origin_git("merge-base", "--is-ancestor", sha, "develop") == ""
+        for sha in tags.values():  # every tag is on develop's history (origin_git raises otherwise)
+            project.origin_git("merge-base", "--is-ancestor", sha, "develop")
