@@ -15,7 +15,7 @@ from retrain.report import Report
 
 
 def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str | None) -> Path:
-    progress = Progress(4 if reproduce else 2)
+    progress = Progress(5 if reproduce else 2)
     validate_all(read_params_file(root / "params.yaml"), Path("params.yaml"))
     release = Release(root, RunOptions(remote=remote), progress)
     pipeline = Pipeline(root, remote)
@@ -29,7 +29,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
             except (BadInputError, RemoteUnreachableError) as error:
                 notes.append(
                     f"⚠️ The DVC remote `{pipeline.remote}` was not reachable, so the pipeline was not reproduced "
-                    f"(expected on a pull request from a fork, which gets no secrets): {error}. "
+                    f"(expected on a pull request from a fork, which gets no secrets): {str(error).rstrip('.')}. "
                     "Params were validated; the numbers below are the ones committed on this branch."
                 )
                 progress.say(notes[-1])
@@ -43,7 +43,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
     latest = release.latest_release()
     verdict = None
     with progress.step(f"compare with {base}"):
-        if (root / "metrics/metrics.json").exists():
+        if (root / "metrics/metrics.json").exists() and (reproduced or not reproduce):
             verdict = release.gate(latest[0] if latest else None)
         headline = _headline(verdict, latest, reproduced)
         report = Report(
@@ -62,7 +62,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
 def _headline(verdict: versioning.GateVerdict | None, latest, reproduced: bool) -> str:
     source = "reproduced on this branch" if reproduced else "as committed on this branch"
     if verdict is None:
-        return f"No metrics yet ({source})."
+        return f"Not reproduced: the numbers are those committed on this branch; the merge build decides ({source})."
     against = f"the latest release {latest[0]}" if latest else "no earlier release"
     outcome = "would be released" if verdict.passed else "would be gated (no tag)"
     return f"On merge this model {outcome}: compared with {against} ({source})."
