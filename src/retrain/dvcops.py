@@ -53,6 +53,23 @@ def _dvc_messages() -> Iterator[_Collect]:
         logger.removeHandler(handler)
 
 
+@contextmanager
+def _stage_error_file() -> Iterator[None]:
+    """Give the stage commands (they inherit this environment) a file for their one-line error."""
+    import tempfile
+
+    saved = os.environ.get(ERROR_FILE_ENV)
+    with tempfile.TemporaryDirectory(prefix="retrain-stage-") as folder:
+        os.environ[ERROR_FILE_ENV] = os.path.join(folder, "error.txt")
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop(ERROR_FILE_ENV, None)
+            else:
+                os.environ[ERROR_FILE_ENV] = saved
+
+
 def _classify(messages: list[str]) -> ReproOutcome:
     outcome = ReproOutcome()
     for message in messages:
@@ -177,7 +194,7 @@ class Pipeline:
     def reproduce(self, force: bool, allow_missing: bool) -> ReproOutcome:
         from dvc.exceptions import ReproductionError
 
-        with _dvc_messages() as collected:
+        with _dvc_messages() as collected, _stage_error_file():
             try:
                 self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
             except ReproductionError as error:

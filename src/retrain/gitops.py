@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from retrain.errors import BadInputError, RetrainError
-from retrain.shell import CommandError, run
+from retrain.shell import CommandError, run, venv_path_env
 
 
 class PushRejectedError(RetrainError):
@@ -42,7 +42,8 @@ def current_branch(root: Path) -> str:
 
 def dirty_tracked_files(root: Path) -> list[str]:
     """Tracked files with uncommitted changes (staged or not); untracked files do not count."""
-    lines = git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
+    # Not `git()`: it strips the output, and with it the leading space of the first " M path" line.
+    lines = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root).splitlines()
     return [line[3:] for line in lines if line.strip()]
 
 
@@ -109,31 +110,54 @@ def has_remote(root: Path, name: str = "origin") -> bool:
     return name in git(root, "remote").split()
 
 
-def _raise_for_push(error: CommandError, remote: str) -> None:
-    text = error.stderr
-    if any(word in text for word in ("rejected", "non-fast-forward", "fetch first", "already exists", "stale info")):
-        raise PushRejectedError(f"{remote} rejected the push: {text.strip().splitlines()[-1]}") from None
+def _reason(text: str) -> str:
+    """git's complaint as one line: its first fatal/error line, else its last line (hints dropped)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("hint:")]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.split(":", 1)[1].strip()
+    return lines[-1] if lines else "no answer"
+
+
+def _raise_for_push(output: str, errors: str, remote: str) -> None:
+    """Classify a failed push. With --porcelain the per-ref verdict (`!  ref  [rejected] (fetch first)`) is on
+    stdout; whatever origin's hooks said is on stderr as `remote: ...` lines."""
+    verdicts = [line.split("\t")[-1].strip() for line in output.splitlines() if line.startswith("!")]
+    said = [line.strip() for line in errors.splitlines() if line.startswith("remote:") and line[7:].strip()]
+    if verdicts or any(word in errors for word in ("rejected", "non-fast-forward", "fetch first", "stale info")):
+        reason = "; ".join(dict.fromkeys(verdicts)) or _reason(errors)
+        if said:
+            reason += f" ({' '.join(said)[-200:]})"
+        raise PushRejectedError(f"{remote} rejected the push: {reason}") from None
     raise OriginUnreachableError(
-        f"could not push to {remote}: {text.strip().splitlines()[-1] if text.strip() else error}; "
-        "check the network and your git credentials, then re-run: the run resumes where it stopped."
+        f"could not push to {remote} ({_reason(errors)}); check the network and your git credentials, then "
+        "re-run: the run resumes where it stopped."
     ) from None
 
 
 def push_atomic(root: Path, branch: str, tag: str | None, remote: str = "origin") -> None:
     """Push the branch and the tag in one all-or-nothing transaction; never forced."""
     refs = [f"HEAD:refs/heads/{branch}"] + ([f"refs/tags/{tag}"] if tag else [])
-    try:
-        git(root, "push", "--atomic", "--porcelain", remote, *refs)
-    except CommandError as error:
-        _raise_for_push(error, remote)
+    result = subprocess.run(
+        ["git", "push", "--atomic", "--porcelain", remote, *refs],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=venv_path_env(),
+        check=False,
+    )
+    if result.returncode != 0:
+        _raise_for_push(result.stdout, result.stderr, remote)
 
 
 def fetch(root: Path, remote: str = "origin") -> None:
     try:
-        git(root, "fetch", "--quiet", "--prune", "--prune-tags", "--tags", "--force", remote)
+        # No --prune-tags: it would delete every local tag origin lacks (a release not pushed yet, a user's own).
+        git(root, "fetch", "--quiet", "--prune", "--tags", "--force", remote)
     except CommandError as error:
         raise OriginUnreachableError(
-            f"could not fetch from {remote}: {error.stderr.strip()[-300:]}; check the network, then re-run."
+            f"could not fetch from {remote} ({_reason(error.stderr)}); check the network and your git "
+            "credentials, then re-run."
         ) from None
 
 
@@ -142,7 +166,10 @@ def remote_tags(root: Path, pattern: str, remote: str = "origin") -> dict[str, s
     try:
         out = git(root, "ls-remote", "--tags", remote, f"refs/tags/{pattern}")
     except CommandError as error:
-        raise OriginUnreachableError(f"could not reach {remote}: {error.stderr.strip()[-300:]}") from None
+        raise OriginUnreachableError(
+            f"could not reach {remote} ({_reason(error.stderr)}); nothing was pushed. Check the network and "
+            "your git credentials, then re-run: local releases not pushed yet are kept and pushed then."
+        ) from None
     found: dict[str, str] = {}
     for line in out.splitlines():
         sha, ref = line.split("\t")
@@ -195,6 +222,8 @@ def configure(root: Path, dvc_executable: str) -> None:
     hook.write_text(
         "#!/bin/sh\n"
         "# Installed by `retrain setup`: bring the data and model of the checked-out commit along.\n"
-        f'exec "{dvc_executable}" git-hook post-checkout "$@"\n'
+        f'"{dvc_executable}" git-hook post-checkout "$@" || echo "retrain: the data of this commit is not in the '
+        'local cache; run `dvc pull` (or `retrain restore`)" >&2\n'
+        "exit 0  # a hook must never fail a checkout: git has already moved HEAD\n"
     )
     hook.chmod(0o755)

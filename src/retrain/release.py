@@ -19,7 +19,7 @@ from retrain import gitops, versioning
 from retrain.dataset import write_batch
 from retrain.digits import SEED_BATCH_NAME, seed_batch
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, GatedError, RetrainError
+from retrain.errors import BadInputError, GatedError, ParamsError, RetrainError
 from retrain.params import read_params_file, validate_all
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
@@ -115,7 +115,10 @@ class Release:
                 "snapshots committed code only."
             )
         self._check_lock_parses()
-        validate_all(read_params_file(root / "params.yaml"), Path("params.yaml"))
+        try:
+            validate_all(read_params_file(root / "params.yaml"), Path("params.yaml"))
+        except ParamsError as error:  # a YAML parser's message spans lines: the last line must say it all
+            raise ParamsError(" ".join(str(error).split())) from None
         self.pipeline = Pipeline(root, self.options.remote)
         check_reachable(self.pipeline.remote, self.pipeline.remote_config, root)
         self.progress.say(f"branch {self.branch}, remote `{self.pipeline.remote}` reachable")
@@ -195,6 +198,8 @@ class Release:
 
     def reproduce(self) -> None:
         assert self.pipeline is not None
+        if self.options.force and not (self.root / RAW_DIR).exists():
+            self.pipeline.pull([RAW_DVC])  # a forced repro re-checks data/raw.dvc too: it needs the data here
         complete_remote = not self.pipeline.missing_in_remote()
         outcome = self.pipeline.reproduce(force=self.options.force, allow_missing=complete_remote)
         if outcome.ran or outcome.restored:
@@ -299,18 +304,55 @@ class Release:
         return versioning.tag_name(self.artifact, version)
 
     def undo_local_release(self, tag: str | None) -> None:
-        """After origin refused the push: drop this run's tag and commit, then catch up with origin."""
+        """After origin refused the push: drop this run's tag, and the engine's commits origin lacks (with any
+        local-only release tag on them: that release is made again on top of origin), then catch up with
+        origin by rebasing the user's own commits."""
         if tag and tag in gitops.tags(self.root, tag):
             gitops.delete_tag(self.root, tag)
-        if self.made_commit and gitops.head(self.root) == self.made_commit:
-            gitops.reset_hard(self.root, f"{self.made_commit}~1")
         self.made_commit = None
         gitops.fetch(self.root)
-        if not gitops.rebase(self.root, f"origin/{self.branch}"):
+        upstream = f"origin/{self.branch}"
+        self._drop_engine_commits(upstream)
+        self._fetch_manifests(upstream)
+        if not gitops.rebase(self.root, upstream):
             raise RetrainError(
                 f"origin/{self.branch} moved and your local commits conflict with it: run "
                 f"`git pull --rebase origin {self.branch}`, resolve, then re-run."
             )
+        assert self.pipeline is not None
+        self.pipeline.checkout([RAW_DVC])  # the rebase may have changed data/raw.dvc (the hook skips rebases)
+
+    def _drop_engine_commits(self, upstream: str) -> None:
+        """Remove, from the top of the branch, the engine's own commits that origin lacks: they only record
+        dvc.lock and metrics, which the retry regenerates; rebased they would conflict with origin's."""
+        root, pattern = self.root, f"{self.artifact}@v*"
+        local_only = set(gitops.tags(root, pattern)) - set(gitops.remote_tags(root, pattern))
+        while True:
+            head = gitops.head(root)
+            parent = gitops.git(root, "rev-parse", "--verify", "--quiet", "HEAD~1", check=False)
+            if not parent or gitops.is_ancestor(root, head, upstream):
+                return
+            subject = gitops.git(root, "log", "-1", "--format=%s", "HEAD")
+            if COMMIT_MARK not in subject or not set(gitops.changed_files(root, parent, head)) <= set(ENGINE_OWNED):
+                return
+            for name, sha in gitops.tags(root, pattern).items():
+                if sha == head and name in local_only:
+                    gitops.delete_tag(root, name)
+                    self.progress.say(f"local release {name} never reached origin: made again on top of origin")
+            gitops.reset_hard(root, parent)
+
+    def _fetch_manifests(self, upstream: str) -> None:
+        """DVC's merge driver unions two deliveries in data/raw.dvc only when it has both sides' .dir manifests
+        (and the common ancestor's) in the cache: fetch origin's data before rebasing onto it."""
+        assert self.pipeline is not None
+        base = gitops.git(self.root, "merge-base", "HEAD", upstream, check=False)
+        for rev in (upstream, base):
+            oid = _raw_hash(gitops.show_file(self.root, rev, RAW_DVC)) if rev else None
+            if oid and not Path(self.pipeline.cache_path(oid)).is_file():
+                try:
+                    self.pipeline.fetch_objects({RAW_DIR: oid})
+                except Exception as error:  # the rebase then reports the conflict
+                    self.progress.say(f"could not fetch {RAW_DIR} of {rev[:12]} ({error})")
 
 
 def _missing_message(missing: list[StoredObject], remote: str) -> str:
@@ -389,7 +431,11 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
             tag = on_head or base_tag
             if options.push and tag and on_head:
                 with progress.step("push commit and tag to origin"):
-                    _push_if_missing(release, tag)
+                    try:
+                        _push_if_missing(release, tag)
+                    except gitops.PushRejectedError as rejected:  # origin moved since this local release
+                        _after_rejection(release, tag, attempt, rejected)
+                        continue
             headline = f"up to date: {tag}" if tag else "up to date: nothing to release"
             with progress.step("report"):
                 _write_report(release, headline, base_tag)
@@ -414,18 +460,24 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
                 try:
                     gitops.push_atomic(root, release.branch, tag)
                 except gitops.PushRejectedError as rejected:
-                    if attempt == MAX_PUSH_ATTEMPTS:
-                        release.undo_local_release(tag)
-                        raise RetrainError(
-                            f"{rejected}; gave up after {attempt} attempts (origin kept moving). Re-run later."
-                        ) from None
-                    progress.say(f"{rejected}: catching up with origin/{release.branch} and retrying")
-                    release.undo_local_release(tag)
+                    _after_rejection(release, tag, attempt, rejected)
                     continue
         with progress.step("report"):
             _write_report(release, f"released {tag}", base_tag, verdict, tag)
         return _summary(root, RunResult("released", tag, gitops.head(root), f"released {tag}"))
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _after_rejection(release: Release, tag: str, attempt: int, rejected: gitops.PushRejectedError) -> None:
+    """Undo the local release and catch up with origin, for a retry; or give up after the last attempt."""
+    if attempt == MAX_PUSH_ATTEMPTS:
+        release.undo_local_release(tag)
+        raise RetrainError(
+            f"{rejected}; gave up after {attempt} attempts: nothing was pushed, and the local tag and release "
+            "commit were removed. Re-run when origin accepts the push."
+        ) from None
+    release.progress.say(f"{rejected}: catching up with origin/{release.branch} and retrying")
+    release.undo_local_release(tag)
 
 
 def _push_if_missing(release: Release, tag: str) -> None:

