@@ -92,7 +92,9 @@ class Project:
         return self.sh(sys.executable, *args, check=check)
 
     def add_batch(self, rows: int, label_noise: float = 0.0, seed: int = 1, commit: bool = True) -> Path:
-        """A new delivery, the way the README says: simulate, dvc add, git commit."""
+        """A new delivery, the way the README says: (dvc pull,) simulate, dvc add, git commit."""
+        if not (self.root / "data/raw").exists():
+            self.dvc("pull", "-r", self.env.get("RETRAIN_REMOTE", "local"), "data/raw.dvc")
         out = self.python(
             "scripts/simulate_new_data.py", "--rows", str(rows), "--label-noise", str(label_noise), "--seed", str(seed)
         ).stdout

@@ -196,6 +196,36 @@ class Release:
             return
         raise RetrainError(_missing_message(not_local, pipeline.remote))
 
+    def check_append_only(self) -> None:
+        """Raw data is append-only: every batch of the latest release must still be there, unchanged.
+
+        This catches the classic slip of `dvc add data/raw` in a clone that never pulled the data.
+        """
+        assert self.pipeline is not None
+        head = gitops.head(self.root)
+        on_history = [
+            tag
+            for tag, sha in gitops.tags(self.root, f"{self.artifact}@v*").items()
+            if gitops.is_ancestor(self.root, sha, head)
+        ]
+        base = versioning.latest(on_history, self.artifact)
+        old_oid = _raw_hash(gitops.show_file(self.root, base[0], RAW_DVC)) if base else None
+        new_oid = _raw_hash((self.root / RAW_DVC).read_text())
+        if base is None or old_oid is None or old_oid == new_oid:
+            return
+        old = {item.label: item.oid for item in self.pipeline.expand([(RAW_DIR, old_oid)])[1:]}
+        new = {item.label: item.oid for item in self.pipeline.expand([(RAW_DIR, new_oid)])[1:]}
+        if not old or not new:
+            return  # a manifest is nowhere to be had: the verify step reports missing objects
+        lost = sorted(name for name, oid in old.items() if new.get(name) != oid)
+        if lost:
+            raise BadInputError(
+                f"{RAW_DVC} drops or changes {len(lost)} batch(es) of the latest release {base[0]} "
+                f"({', '.join(lost[:3])}): raw data is append-only. Did you `dvc add {RAW_DIR}` without "
+                f"`dvc pull` first? Restore them (`git checkout {base[0]} -- {RAW_DVC} && dvc pull {RAW_DVC}`), "
+                "copy your new batch in again, `dvc add`, commit and re-run."
+            )
+
     def reproduce(self) -> None:
         assert self.pipeline is not None
         if self.options.force and not (self.root / RAW_DIR).exists():
@@ -398,6 +428,7 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
         with progress.step("pull what is needed, reproduce"):
             release.ensure_raw_data()
+            release.check_append_only()
             release.reproduce()
         with progress.step(f"push data and run-cache to `{remote}`"):
             release.push_data()

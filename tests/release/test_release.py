@@ -40,9 +40,17 @@ class TestFirstRelease:
         assert list(project.tags()) == ["model@v1.0.0"]
 
     def test_release_commit_carries_skip_ci_and_what_changed(self, project: Project) -> None:
+        """The dvc.lock commit says what changed and carries [skip ci] so no CI system loops on it."""
+        released(project)
+        project.add_batch(rows=200, seed=2)
         released(project)
         subject = project.git("log", "-1", "--format=%s")
-        assert subject.endswith("[skip ci]") and "rows" in subject and "accuracy" in subject
+        assert subject.startswith("retrain: +200 rows") and "accuracy" in subject and subject.endswith("[skip ci]")
+        assert project.git("show", "--name-only", "--format=", "HEAD").split() == [
+            "dvc.lock",
+            "metrics/data.json",
+            "metrics/metrics.json",
+        ]
 
     def test_gto_reads_the_tags(self, project: Project) -> None:
         """GTO's registry sees the release tags."""
@@ -157,17 +165,40 @@ class TestRunCache:
 
 class TestConcurrentReleases:
     def test_two_clones_release_at_once_end_consistent(self, project: Project, tmp_path) -> None:
-        """Both clones add data and release with --push: both land, unique tags, no lost dvc.lock."""
+        """Two clones each add a batch; the one whose push is refused rebases, merges the deliveries, retries."""
         released(project, "--push")
         other = second_clone(project, tmp_path)
         project.add_batch(rows=300, seed=21)
         other.add_batch(rows=350, seed=22)
+        other.dvc("push")  # as the README says: data to the remote, then the commit to origin
         other.git("push", "--quiet", "origin", "develop")
-        first = project.retrain("run", "--push")  # rejected once: origin moved; rebases and retries
+        first = project.retrain("run", "--push")  # refused once (origin moved): rebases and retries
         assert first.returncode == 0, first.stderr
-        second = other.retrain("run", "--push")
+        assert "catching up with origin/develop" in first.stderr
+        assert first.stdout.strip().splitlines()[-1] == "released model@v1.1.0"
+        second = other.retrain("run", "--push")  # its delivery is already in model@v1.1.0
         assert second.returncode == 0, second.stderr
+        assert second.stdout.strip().splitlines()[-1] == "up to date: model@v1.1.0"
         tags = project.origin_tags()
-        assert len(tags) == len(set(tags)) == 3
-        for sha in tags.values():  # every tag is on develop's history (origin_git raises otherwise)
-            project.origin_git("merge-base", "--is-ancestor", sha, "develop")
+        assert sorted(tags) == ["model@v1.0.0", "model@v1.1.0"]
+        assert tags["model@v1.1.0"] == project.origin_git("rev-parse", "develop")
+        raw = project.origin_git("show", "develop:data/raw.dvc")
+        assert "nfiles: 3" in raw  # both deliveries, none lost
+        message = project.origin_git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.1.0")
+        assert "2447 rows in 3 batches" in message
+
+
+class TestAppendOnly:
+    def test_dvc_add_without_pull_is_refused(self, project: Project, tmp_path) -> None:
+        """A clone that never pulled the data `dvc add`s only its new batch: exit 2, nothing committed or tagged."""
+        released(project, "--push")
+        other = second_clone(project, tmp_path)
+        other.python("scripts/simulate_new_data.py", "--rows", "100")
+        other.dvc("add", "data/raw")
+        other.git("commit", "--quiet", "-m", "data: new batch on an empty clone", "data/raw.dvc")
+        head = other.git("rev-parse", "HEAD")
+        result = other.retrain("run", "--push")
+        assert result.returncode == 2, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert "append-only" in last and "batch-0000-digits.csv" in last and "dvc pull" in last
+        assert other.git("rev-parse", "HEAD") == head and sorted(project.origin_tags()) == ["model@v1.0.0"]
