@@ -188,8 +188,16 @@ def split_batches(batches: Sequence[tuple[str, pd.DataFrame]], test_size: float,
 
 
 def features(frame: pd.DataFrame) -> np.ndarray:
-    """Pixels scaled to 0..1 as float32: the model's input."""
-    return frame[list(PIXEL_COLUMNS)].to_numpy(dtype=np.float32) / np.float32(PIXEL_RANGE[1])
+    """Pixels scaled to 0..1 as float32: the model's input.
+
+    C-contiguous (scikit-learn's solver would otherwise copy it) and scaled in place: at its peak this holds one
+    float32 matrix, not three (pandas hands the uint8 block over column-major; `/` would make another copy).
+    """
+    pixels = np.ascontiguousarray(frame[list(PIXEL_COLUMNS)].to_numpy())
+    scaled = pixels.astype(np.float32)
+    del pixels
+    scaled /= np.float32(PIXEL_RANGE[1])
+    return scaled
 
 
 def labels(frame: pd.DataFrame) -> np.ndarray:

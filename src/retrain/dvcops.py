@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrain.errors import BadInputError, RetrainError
-from retrain.stages import ERROR_FILE_ENV
+from retrain.errors import ERROR_FILE_ENV, BadInputError, RetrainError
 
 STAGE_EXIT = re.compile(r"exited with (\d+)")
 
@@ -208,9 +207,24 @@ class Pipeline:
         """Record a workspace output (already matching its .dvc file) into the local cache."""
         self.repo.commit(target, force=True)
 
+    def uncached_outputs(self) -> list[tuple[str, str]]:
+        """(path, oid) of every stage output kept in git rather than in DVC's cache (`cache: false`: the metrics)."""
+        found = []
+        for out in self.repo.index.outs:
+            if not out.use_cache and out.stage.cmd and out.hash_info and out.hash_info.value:
+                found.append((os.path.relpath(out.fs_path, self.root), out.hash_info.value))
+        return sorted(found)
+
     def push(self) -> int:
         try:
-            return self.repo.push(remote=self.remote, run_cache=True)
+            pushed = self.repo.push(remote=self.remote, run_cache=True)
+            # A run-cache entry names its stage's uncached outputs too (DVC commits them to the local cache when it
+            # saves the entry), but `dvc push --run-cache` uploads only the entries: without these objects a fresh
+            # clone cannot restore preprocessing/evaluate from the run-cache and re-runs them.
+            wanted = [item for item in self.uncached_outputs() if os.path.isfile(self.cache_path(item[1]))]
+            return pushed + len(self.upload_from_cache(self.missing_in_remote(wanted) if wanted else []))
+        except RetrainError:
+            raise
         except Exception as error:
             raise RetrainError(
                 f"dvc push to remote `{self.remote}` failed: {error}; nothing was committed or tagged. "

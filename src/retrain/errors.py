@@ -32,3 +32,6 @@ class GatedError(RetrainError):
     """The new model regressed beyond the allowed margin (exit 3)."""
 
     exit_code = EXIT_GATED
+
+
+ERROR_FILE_ENV = "RETRAIN_STAGE_ERROR_FILE"  # where a failing stage leaves its one-line error for `retrain run`

@@ -40,6 +40,13 @@ def current_branch(root: Path) -> str:
     return branch
 
 
+def index_lock(root: Path) -> Path | None:
+    """The index's lock file when it exists: a git command is running here, or one was killed mid-write."""
+    path = Path(git(root, "rev-parse", "--git-path", "index.lock"))
+    path = path if path.is_absolute() else root / path
+    return path if path.exists() else None
+
+
 def dirty_tracked_files(root: Path) -> list[str]:
     """Tracked files with uncommitted changes (staged or not); untracked files do not count."""
     # Not `git()`: it strips the output, and with it the leading space of the first " M path" line.

@@ -7,6 +7,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from retrain.dataset import features, labels
 from retrain.params import TrainParams
@@ -14,7 +15,10 @@ from retrain.params import TrainParams
 
 def fit(train: pd.DataFrame, params: TrainParams) -> LogisticRegression:
     model = LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=params.seed)
-    return model.fit(features(train), labels(train))
+    # One BLAS/OpenMP thread: 64 features x 10 classes is too small a product for threads to pay, and on a busy
+    # runner idle OpenBLAS threads spin (benchmarks/results.md: 3-10x slower, 6x the CPU under load).
+    with threadpool_limits(limits=1):
+        return model.fit(features(train), labels(train))
 
 
 def save(model: LogisticRegression, path: Path) -> None:

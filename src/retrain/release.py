@@ -16,8 +16,6 @@ from pathlib import Path
 import yaml
 
 from retrain import gitops, versioning
-from retrain.dataset import write_batch
-from retrain.digits import SEED_BATCH_NAME, seed_batch
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, GatedError, ParamsError, RetrainError
 from retrain.params import read_params_file, validate_all
@@ -103,6 +101,12 @@ class Release:
     def preflight(self) -> None:
         root = self.root
         self.branch = gitops.current_branch(root)
+        if lock := gitops.index_lock(root):
+            shown = os.path.relpath(lock, root)
+            raise RetrainError(
+                f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing "
+                f"(a cancelled job). If none is running, delete {shown} and re-run."
+            )
         if marked := gitops.conflict_markers(root, list(PIPELINE_FILES)):
             raise BadInputError(
                 f"{marked}: holds a merge-conflict marker; resolve the conflict (for .dvc files and dvc.lock, "
@@ -182,6 +186,9 @@ class Release:
             pipeline.commit(RAW_DVC)  # same hash: only fills the cache, the .dvc file stays as it is
             return
         if any(item.label == RAW_DIR for item in missing):
+            from retrain.dataset import write_batch  # pandas and scikit-learn: imported only to materialise
+            from retrain.digits import SEED_BATCH_NAME, seed_batch
+
             raw.mkdir(parents=True)
             write_batch(seed_batch(), raw / SEED_BATCH_NAME)
             if pipeline.workspace_hash(RAW_DIR) != expected:

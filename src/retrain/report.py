@@ -99,7 +99,30 @@ def metric_changes(diff: dict, keys: tuple[str, ...], file_suffix: str) -> list[
 
 
 def write_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_class_old: dict | None, base: str):
-    """PNG plots beside the report: the confusion matrix and per-digit F1 against the base."""
+    """PNG plots beside the report: the confusion matrix and per-digit F1 against the base.
+
+    Skipped when the inputs are those of the plots already there (a no-op run): matplotlib's import and
+    rendering are most of a no-op run's time.
+    """
+    import hashlib
+    import json
+
+    key = hashlib.md5(
+        json.dumps([per_class_new, per_class_old, base], sort_keys=True).encode()
+        + (confusion_csv.read_bytes() if confusion_csv.is_file() else b""),
+        usedforsecurity=False,
+    ).hexdigest()
+    stamp = out_dir / ".plots-inputs"
+    expected = [name for name in ("confusion.png", "per_class_f1.png") if (out_dir / name).is_file()]
+    if stamp.is_file() and stamp.read_text() == key and expected:
+        titles = {"confusion.png": "Confusion matrix", "per_class_f1.png": "F1 per digit"}
+        return [(titles[name], name) for name in expected]
+    made = _render_plots(out_dir, confusion_csv, per_class_new, per_class_old, base)
+    stamp.write_text(key)
+    return made
+
+
+def _render_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_class_old: dict | None, base: str):
     import matplotlib
 
     matplotlib.use("Agg")  # headless: CI runners have no display

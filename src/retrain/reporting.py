@@ -25,11 +25,20 @@ CONFUSION = Path("plots/confusion.csv")
 def compare(pipeline: Pipeline, report: Report, base_rev: str | None) -> None:
     """Fill metrics, data and params changes: against `base_rev` with DVC's diffs, or alone for a first release."""
     root = pipeline.root
-    if base_rev is None:
+    same = base_rev is not None and _is_workspace(root, base_rev)
+    if base_rev is None or same:
+        # No base, or the base is this very commit with nothing changed (a no-op run): DVC's diffs (≈0.5 s) would
+        # only repeat the files' values.
         metrics = json.loads((root / METRICS).read_text()) if (root / METRICS).exists() else {}
         stats = json.loads((root / DATA_STATS).read_text()) if (root / DATA_STATS).exists() else {}
-        report.metrics = [MetricChange(key, None, metrics.get(key)) for key in KEY_METRICS if key in metrics]
-        report.data = [MetricChange(key, None, stats.get(key)) for key in DATA_KEYS if key in stats]
+        report.metrics = [
+            MetricChange(key, metrics.get(key) if same else None, metrics.get(key))
+            for key in KEY_METRICS
+            if key in metrics
+        ]
+        report.data = [
+            MetricChange(key, stats.get(key) if same else None, stats.get(key)) for key in DATA_KEYS if key in stats
+        ]
         return
     metrics_diff, params_diff = pipeline.diff(base_rev)
     report.metrics = metric_changes(metrics_diff, KEY_METRICS, METRICS)
@@ -39,6 +48,12 @@ def compare(pipeline: Pipeline, report: Report, base_rev: str | None) -> None:
         for values in params_diff.values()
         for key, change in sorted(values.items())
     }
+
+
+def _is_workspace(root: Path, rev: str) -> bool:
+    """`rev` is HEAD and no tracked file differs from it."""
+    commit = gitops.git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    return commit == gitops.head(root) and not gitops.dirty_tracked_files(root)
 
 
 def per_class(root: Path, rev: str | None) -> dict | None:

@@ -10,15 +10,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from retrain import evaluation, model
 from retrain.dataset import Split, batch_files, check_no_duplicate_batches, read_batch, split_batches
-from retrain.errors import RetrainError
+from retrain.errors import ERROR_FILE_ENV, RetrainError
 from retrain.params import PreprocessingParams, TrainParams
 
-ERROR_FILE_ENV = "RETRAIN_STAGE_ERROR_FILE"  # where a failing stage leaves its one-line error for `retrain run`
+if TYPE_CHECKING:
+    from retrain import evaluation
+
 
 TRAIN_FILE = "train.parquet"
 TEST_FILE = "test.parquet"
@@ -64,10 +66,14 @@ def write_prepared(prepared: Prepared, out_dir: Path, stats_path: Path | None) -
 
 
 def train(processed: Path, params: TrainParams):
+    from retrain import model  # scikit-learn: only the stages that need it pay its import
+
     return model.fit(pd.read_parquet(processed / TRAIN_FILE), params)
 
 
 def evaluate(model_path: Path, processed: Path) -> evaluation.Evaluation:
+    from retrain import evaluation, model
+
     return evaluation.evaluate(model.load(model_path), pd.read_parquet(processed / TEST_FILE))
 
 
