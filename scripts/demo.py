@@ -66,7 +66,7 @@ def main() -> None:
 
         step("4. Today's code, v1's data (EDA on an old dataset)")
         run("retrain", "restore", "model@v1.0.0", "--only", "data")
-        run("git", "checkout", "--", "data/raw.dvc")
+        run("git", "checkout", "HEAD", "--", "data/raw.dvc")  # HEAD: the index holds v1.0.0's file now
         run("dvc", "checkout", "data/raw.dvc")
 
         step("5. A bad delivery (60% wrong labels) is stopped by the quality gate: exit 3, no tag")
