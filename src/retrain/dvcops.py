@@ -178,17 +178,6 @@ class Pipeline:
                 os.makedirs(os.path.dirname(local), exist_ok=True)
                 odb.fs.get_file(odb.oid_to_path(item.oid), local)
 
-    def missing_locally(self) -> list[str]:
-        """Outputs named by the repository that are neither in the workspace nor in the local cache."""
-        missing = []
-        for out in self.repo.index.outs:
-            if not out.use_cache or not out.hash_info:
-                continue
-            in_cache = os.path.exists(self.repo.cache.local.oid_to_path(out.hash_info.value))
-            if not in_cache and not os.path.exists(out.fs_path):
-                missing.append(os.path.relpath(out.fs_path, self.root))
-        return missing
-
     # --- operations ---------------------------------------------------------------------------------
     def reproduce(self, force: bool, allow_missing: bool) -> ReproOutcome:
         from dvc.exceptions import ReproductionError
@@ -233,9 +222,6 @@ class Pipeline:
 
     def checkout(self, targets: list[str] | None = None) -> None:
         self.repo.checkout(targets=targets, force=True)
-
-    def status(self) -> dict:
-        return self.repo.status()
 
     def workspace_hash(self, path: str) -> str:
         """The md5 DVC would record for a workspace file or directory, computed without touching any .dvc file."""

@@ -188,11 +188,6 @@ def remote_tags(root: Path, pattern: str, remote: str = "origin") -> dict[str, s
     return found
 
 
-def remote_branch_sha(root: Path, branch: str, remote: str = "origin") -> str | None:
-    out = git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
-    return out.split("\t")[0] if out else None
-
-
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
     return _returncode(root, "merge-base", "--is-ancestor", ancestor, descendant) == 0
 
