@@ -4,27 +4,30 @@
 
 Does what the three DVC stages do (validate and split, write the processed data, fit and save the model,
 score it and write metrics and plot data), with no DVC, git or subprocess around it. Prints one JSON line:
-seconds spent in each function group and in imports.
+seconds spent in each function group and in the imports (interpreter start-up is in the wall time only).
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import sys
 import time
+from pathlib import Path
 
-STARTED = time.perf_counter()
-
-import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from retrain import evaluation, model, stages  # noqa: E402
-from retrain.params import load_preprocessing, load_train  # noqa: E402
+# What the stage functions use; they import it lazily, so it is imported first here and timed on its own.
+LIBRARIES = ("numpy", "pandas", "pyarrow.parquet", "yaml", "joblib", "sklearn.linear_model", "sklearn.metrics")
 
 
 def main() -> None:
     raw, out = Path(sys.argv[1]), Path(sys.argv[2])
-    imported = time.perf_counter()
-    timings: dict[str, float] = {"imports": imported - STARTED}
+    began = time.perf_counter()
+    for name in LIBRARIES:
+        importlib.import_module(name)
+    from retrain import evaluation, model, stages
+    from retrain.params import load_preprocessing, load_train
+
+    timings: dict[str, float] = {"imports": time.perf_counter() - began}
 
     began = time.perf_counter()
     prepared = stages.prepare(raw, load_preprocessing())

@@ -3,7 +3,8 @@
 When BENCH_PROBE_DIR is set, each process writes one line at exit: pid, parent pid, start and end time (epoch
 seconds; the start is the kernel's process start, so interpreter start-up counts), peak RSS (KiB, from
 getrusage), user and system CPU seconds, and its argv. This is how the benchmark attributes wall time and peak
-memory to each DVC stage command run inside `retrain run`. Without BENCH_PROBE_DIR it does nothing.
+memory to each DVC stage command run inside `retrain run`; a stage process that `retrain run`'s warm stage host
+ran records the peak RSS and CPU of the host's child that did its work. Without BENCH_PROBE_DIR it does nothing.
 """
 
 import os
@@ -32,13 +33,20 @@ if _DIR:
 
     def _record() -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        maxrss, utime = usage.ru_maxrss, usage.ru_utime
+        # A stage process that handed its script to the warm stage host (retrain.stagehost): the work, its
+        # peak memory and CPU were the host's forked child's, which the host reported back.
+        host = sys.modules.get("retrain.stagehost")
+        delegated = getattr(host, "last_usage", None) if host else None
+        if delegated:
+            maxrss, utime = max(maxrss, delegated["maxrss_kib"]), utime + delegated["cpu_s"]
         fields = (
             str(os.getpid()),
             str(os.getppid()),
             repr(_START),
             repr(time.time()),
-            str(usage.ru_maxrss),
-            repr(usage.ru_utime),
+            str(maxrss),
+            repr(utime),
             repr(usage.ru_stime),
             "\x1f".join(sys.argv),
         )

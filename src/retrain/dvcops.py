@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ class ReproOutcome:
     ran: list[str] = field(default_factory=list)  # stages whose command executed
     restored: list[str] = field(default_factory=list)  # stages restored from the run-cache
     unchanged: list[str] = field(default_factory=list)
+    warm: int = 0  # stage commands that ran in the warm host (retrain.stagehost)
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,22 @@ class StoredObject:
 
 
 class _Collect(logging.Handler):
-    def __init__(self) -> None:
+    def __init__(self, on_stage_run: Callable[[], None] | None) -> None:
         super().__init__(logging.INFO)
         self.messages: list[str] = []
+        self.on_stage_run = on_stage_run
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        self.messages.append(message)
+        if self.on_stage_run is not None and message.startswith("Running stage "):
+            self.on_stage_run()
+            self.on_stage_run = None
 
 
 @contextmanager
-def _dvc_messages() -> Iterator[_Collect]:
-    handler = _Collect()
+def _dvc_messages(on_stage_run: Callable[[], None] | None = None) -> Iterator[_Collect]:
+    handler = _Collect(on_stage_run)
     logger = logging.getLogger("dvc")
     logger.addHandler(handler)
     try:
@@ -179,15 +185,23 @@ class Pipeline:
                 odb.fs.get_file(odb.oid_to_path(item.oid), local)
 
     # --- operations ---------------------------------------------------------------------------------
-    def reproduce(self, force: bool, allow_missing: bool) -> ReproOutcome:
+    def reproduce(
+        self, force: bool, allow_missing: bool, on_stage_run: Callable[[], None] | None = None
+    ) -> ReproOutcome:
+        """`dvc repro --pull`; `on_stage_run` is called once, when the first stage command starts."""
         from dvc.exceptions import ReproductionError
 
-        with _dvc_messages() as collected, _stage_error_file():
+        from retrain import stagehost
+
+        with _dvc_messages(on_stage_run) as collected, _stage_error_file(), stagehost.serving():
+            before = stagehost.served()
             try:
                 self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
             except ReproductionError as error:
                 raise _stage_failure(error) from None
-        return _classify(collected.messages)
+            outcome = _classify(collected.messages)
+            outcome.warm = stagehost.served() - before
+        return outcome
 
     def pull(self, targets: list[str]) -> None:
         self.repo.pull(targets=targets, remote=self.remote)

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from retrain import gitops, versioning
+from retrain import gitops, stagehost, versioning
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, GatedError, ParamsError, RetrainError
 from retrain.params import read_params_file, validate_all
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
+from retrain.report import preload_plotting
 
 RAW_DIR = "data/raw"
 RAW_DVC = "data/raw.dvc"
@@ -238,11 +239,17 @@ class Release:
         if self.options.force and not (self.root / RAW_DIR).exists():
             self.pipeline.pull([RAW_DVC])  # a forced repro re-checks data/raw.dvc too: it needs the data here
         complete_remote = not self.pipeline.missing_in_remote()
-        outcome = self.pipeline.reproduce(force=self.options.force, allow_missing=complete_remote)
+        outcome = self.pipeline.reproduce(
+            force=self.options.force,
+            allow_missing=complete_remote,
+            # a stage runs, so the report will draw new plots: import matplotlib while the stages run
+            on_stage_run=preload_plotting,
+        )
         if outcome.ran or outcome.restored:
             parts = []
             if outcome.ran:
-                parts.append(f"ran {', '.join(outcome.ran)}")
+                warm = f" ({outcome.warm} in the warm stage host)" if outcome.warm else ""
+                parts.append(f"ran {', '.join(outcome.ran)}{warm}")
             if outcome.restored:
                 parts.append(f"restored from run-cache {', '.join(outcome.restored)}")
             self.progress.say("; ".join(parts))
@@ -427,6 +434,11 @@ def _summary(root: Path, result: RunResult) -> RunResult:
 def run(root: Path, options: RunOptions, progress: Progress | None = None) -> RunResult:
     """The whole cycle; returns what happened, raises RetrainError (with its exit code) on failure."""
     progress = progress or Progress(STEPS)
+    with stagehost.serving():  # started first: its imports overlap the preflight (see retrain.stagehost)
+        return _run(root, options, progress)
+
+
+def _run(root: Path, options: RunOptions, progress: Progress) -> RunResult:
     release = Release(root, options, progress)
     with progress.step("preflight: git, params, remote"):
         release.preflight()

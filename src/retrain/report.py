@@ -122,11 +122,35 @@ def write_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_cla
     return made
 
 
-def _render_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_class_old: dict | None, base: str):
+def _import_pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # headless: CI runners have no display
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def preload_plotting() -> None:
+    """Import matplotlib in a background thread (most of a report's time): call it while other processes work.
+
+    The import runs while this process waits for stage commands, once the stage host (if any) has its own
+    imports done, so that the two do not compete for the CPU; the report's own import then finds it done (or
+    waits for it, under the import lock).
+    """
+    import threading
+
+    from retrain import stagehost
+
+    def preload() -> None:
+        stagehost.wait_until_warm(timeout=30.0)
+        _import_pyplot()
+
+    threading.Thread(target=preload, name="preload-matplotlib", daemon=True).start()
+
+
+def _render_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_class_old: dict | None, base: str):
+    plt = _import_pyplot()
     import numpy as np
     import pandas as pd
 

@@ -1,4 +1,9 @@
-"""The three stage computations as plain functions: what the stage scripts run, and what benchmarks time."""
+"""The three stage computations as plain functions: what the stage scripts run, and what benchmarks time.
+
+Heavy libraries (pandas, scikit-learn) are imported inside the functions that use them, here and in the modules
+the stage scripts import: a stage process that hands its work to the warm host (retrain.stagehost) then starts
+in milliseconds, and each stage pays only for what it uses.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from retrain.dataset import Split, batch_files, check_no_duplicate_batches, read_batch, split_batches
+from retrain import stagehost
 from retrain.errors import ERROR_FILE_ENV, RetrainError
 from retrain.params import PreprocessingParams, TrainParams
 
 if TYPE_CHECKING:
     from retrain import evaluation
+    from retrain.dataset import Split
 
 
 TRAIN_FILE = "train.parquet"
@@ -43,6 +47,8 @@ class Prepared:
 
 def prepare(raw: Path, params: PreprocessingParams) -> Prepared:
     """Validate every batch, then split each one; nothing is written here."""
+    from retrain.dataset import batch_files, check_no_duplicate_batches, read_batch, split_batches
+
     files = batch_files(raw)
     check_no_duplicate_batches(files)
     batches = [(path.name, read_batch(path)) for path in files]
@@ -66,19 +72,26 @@ def write_prepared(prepared: Prepared, out_dir: Path, stats_path: Path | None) -
 
 
 def train(processed: Path, params: TrainParams):
-    from retrain import model  # scikit-learn: only the stages that need it pay its import
+    import pandas as pd
+
+    from retrain import model
 
     return model.fit(pd.read_parquet(processed / TRAIN_FILE), params)
 
 
 def evaluate(model_path: Path, processed: Path) -> evaluation.Evaluation:
+    import pandas as pd
+
     from retrain import evaluation, model
 
     return evaluation.evaluate(model.load(model_path), pd.read_parquet(processed / TEST_FILE))
 
 
 def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main; a RetrainError becomes one clear line on stderr and its exit code."""
+    """Run a stage's main (in the warm host when `retrain run` started one); a RetrainError becomes one clear
+    line on stderr and its exit code."""
+    if (code := stagehost.delegate()) is not None:
+        stagehost.exit_like(code)
     try:
         main()
     except RetrainError as error:
