@@ -188,19 +188,28 @@ class Pipeline:
     def reproduce(
         self, force: bool, allow_missing: bool, on_stage_run: Callable[[], None] | None = None
     ) -> ReproOutcome:
-        """`dvc repro --pull`; `on_stage_run` is called once, when the first stage command starts."""
+        """`dvc repro --pull`; `on_stage_run` is called once, when the first stage command is about to start.
+
+        Stage commands run in the warm stage host (retrain.stagehost), started at that moment.
+        """
         from dvc.exceptions import ReproductionError
 
         from retrain import stagehost
 
-        with _dvc_messages(on_stage_run) as collected, _stage_error_file(), stagehost.serving():
-            before = stagehost.served()
-            try:
-                self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
-            except ReproductionError as error:
-                raise _stage_failure(error) from None
-            outcome = _classify(collected.messages)
-            outcome.warm = stagehost.served() - before
+        with stagehost.serving() as host:
+
+            def stage_runs() -> None:
+                host.start()
+                if on_stage_run is not None:
+                    on_stage_run()
+
+            with _dvc_messages(stage_runs) as collected, _stage_error_file():
+                try:
+                    self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
+                except ReproductionError as error:
+                    raise _stage_failure(error) from None
+                outcome = _classify(collected.messages)
+                outcome.warm = stagehost.served()
         return outcome
 
     def pull(self, targets: list[str]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from retrain import gitops, stagehost, versioning
+from retrain import gitops, versioning
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, GatedError, ParamsError, RetrainError
 from retrain.params import read_params_file, validate_all
@@ -434,11 +434,6 @@ def _summary(root: Path, result: RunResult) -> RunResult:
 def run(root: Path, options: RunOptions, progress: Progress | None = None) -> RunResult:
     """The whole cycle; returns what happened, raises RetrainError (with its exit code) on failure."""
     progress = progress or Progress(STEPS)
-    with stagehost.serving():  # started first: its imports overlap the preflight (see retrain.stagehost)
-        return _run(root, options, progress)
-
-
-def _run(root: Path, options: RunOptions, progress: Progress) -> RunResult:
     release = Release(root, options, progress)
     with progress.step("preflight: git, params, remote"):
         release.preflight()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -50,9 +51,8 @@ WARM_MODULES = (
     "sklearn.metrics",
 )
 POLL_SECONDS = 0.02  # how often the host looks at a running stage and at its own parent
-STOP_TIMEOUT_SECONDS = 5.0
 _STREAMS = (0, 1, 2)
-SERVED_LOG = "served"  # beside the socket: one line per stage command the host ran
+SERVED_LOG = "served"  # beside the socket: one line per stage command the host ran (written as it starts it)
 WARM_MARK = "warm"  # beside the socket: made once the host has imported WARM_MODULES
 _SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
@@ -65,43 +65,61 @@ def available() -> bool:
 
 
 # --- the side of `retrain run` ------------------------------------------------------------------------------------
-@contextmanager
-def serving() -> Iterator[None]:
-    """Start a host for the stage commands run inside this block (they see RETRAIN_STAGE_HOST), stop it after.
+class Host:
+    """The host of one `retrain run`: started when the first stage command is about to run (a run where no
+    stage runs pays nothing), stopped at the end of the `serving()` block."""
 
-    Inside an outer block (or with RETRAIN_STAGE_HOST=off) it does nothing: the outer host serves.
-    """
-    if os.environ.get(HOST_ENV) or not available():
-        yield
-        return
-    folder = tempfile.mkdtemp(prefix="retrain-host-")
-    if len(folder) > _SOCKET_PATH_MAX - 5:  # a deep TMPDIR: the socket path would not fit
-        os.rmdir(folder)
-        folder = tempfile.mkdtemp(prefix="retrain-host-", dir="/tmp")
-    path = os.path.join(folder, "sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(8)  # bound and listening before the host starts: a stage can connect at once, and waits
-    host = subprocess.Popen(
-        # -P: not this file's folder on sys.path, so no project module shadows a library's import
-        [sys.executable, "-P", __file__, str(listener.fileno()), str(os.getpid())],
-        pass_fds=(listener.fileno(),),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-    listener.close()
-    os.environ[HOST_ENV] = path
-    try:
-        yield
-    finally:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._process: subprocess.Popen | None = None
+        self._folder: str | None = None
+
+    def start(self) -> None:
+        """Start the host and point stage commands started from now on at it (RETRAIN_STAGE_HOST)."""
+        if not self.enabled or self._process is not None:
+            return
+        folder = tempfile.mkdtemp(prefix="retrain-host-")
+        if len(folder) > _SOCKET_PATH_MAX - 5:  # a deep TMPDIR: the socket path would not fit
+            os.rmdir(folder)
+            folder = tempfile.mkdtemp(prefix="retrain-host-", dir="/tmp")
+        path = os.path.join(folder, "sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(path)
+            listener.listen(8)  # listening before the host runs: a stage can connect at once, and waits
+            self._process = subprocess.Popen(
+                # -P: not this file's folder on sys.path, so no project module shadows a library's import
+                [sys.executable, "-P", __file__, str(listener.fileno()), str(os.getpid())],
+                pass_fds=(listener.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
+        self._folder = folder
+        os.environ[HOST_ENV] = path
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
         os.environ.pop(HOST_ENV, None)
-        host.terminate()
-        try:
-            host.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            host.kill()
-            host.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        # SIGKILL: the host holds nothing to clean up (this side removes the folder), and a host stopped in the
+        # middle of importing a library would make SIGTERM wait for the import.
+        self._process.kill()
+        self._process.wait()
+        self._process = None
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+@contextmanager
+def serving() -> Iterator[Host]:
+    """A host for the stage commands run inside this block, once `start()` is called; stopped after the block.
+
+    With RETRAIN_STAGE_HOST=off (or already set by an outer block) the host never starts.
+    """
+    host = Host(enabled=not os.environ.get(HOST_ENV) and available())
+    try:
+        yield host
+    finally:
+        host.stop()
 
 
 def served() -> int:
@@ -147,29 +165,32 @@ def delegate() -> int | None:
         socket.send_fds(connection, [b"R"], list(_STREAMS))
         _send(connection, request)
         reader = connection.makefile("r", encoding="utf-8")
-        started = reader.readline()
+        first = reader.readline()
     except OSError:
         return None
-    if not started:
+    if not first:
         return None  # the host ended before it forked: nothing ran, so run it here
-    child = json.loads(started)["pid"]
+    # Two messages come: the child's pid (from the host) and how the child ended (from the child itself, or from
+    # the host when a signal killed it), in either order: a stage can end before the host has sent the pid.
+    message = json.loads(first)
+    if "pid" in message:
+        child = message["pid"]
 
-    def forward(signum: int, _frame: object) -> None:
-        with suppress(ProcessLookupError):
-            os.kill(child, signum)
+        def forward(signum: int, _frame: object) -> None:
+            with suppress(ProcessLookupError):
+                os.kill(child, signum)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, forward)
-    try:
-        finished = reader.readline()
-    except OSError:
-        finished = ""
-    if not finished:
-        print(f"error: the stage host ended while {sys.argv[0]} ran (pid {child})", file=sys.stderr)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
+        try:
+            message = json.loads(reader.readline() or "{}")
+        except (OSError, ValueError):
+            message = {}
+    if "exit" not in message:
+        print(f"error: the stage host ended while {sys.argv[0]} ran", file=sys.stderr)
         return 1
-    result = json.loads(finished)
-    last_usage = {"maxrss_kib": result["maxrss_kib"], "cpu_s": result["cpu_s"]}
-    return result["exit"]
+    last_usage = {"maxrss_kib": message["maxrss_kib"], "cpu_s": message["cpu_s"]}
+    return message["exit"]
 
 
 def exit_like(code: int) -> None:
@@ -185,70 +206,95 @@ def _send(connection: socket.socket, message: dict) -> None:
 
 
 # --- the host process -----------------------------------------------------------------------------------------------
-def _warm(listener: socket.socket, parent: int) -> None:
-    """Import the libraries one by one; a stage that arrives meanwhile is served at once (it imports the rest)."""
-    import importlib
+class _HostLoop:
+    """One thread, one loop: import the next library, accept stage requests, reap finished stages.
 
-    for name in WARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue
-        _serve_pending(listener, parent, wait=0.0)
-    with open(os.path.join(os.path.dirname(listener.getsockname()), WARM_MARK), "w"):
-        pass
+    Stages are forked between two imports (so one waits at most one library's import), and imports go on while a
+    stage runs (the stage on one core, the imports on the other). No second thread: fork() copies only the
+    calling thread, and a thread caught holding the import lock would leave the child stuck.
+    """
 
+    def __init__(self, listener: socket.socket, parent: int) -> None:
+        self.listener = listener
+        self.parent = parent
+        self.folder = os.path.dirname(listener.getsockname())
+        self.pending = list(WARM_MODULES)
+        self.running: dict[int, socket.socket] = {}  # child pid -> the connection of its stage process
 
-def _serve_pending(listener: socket.socket, parent: int, wait: float | None) -> None:
-    listener.settimeout(wait)
-    try:
-        connection, _ = listener.accept()
-    except (TimeoutError, BlockingIOError):
-        return
-    with connection:
-        connection.setblocking(True)
-        _serve(connection, listener, parent)
+    def run(self) -> None:
+        import importlib
 
-
-def _serve(connection: socket.socket, listener: socket.socket, parent: int) -> None:
-    try:
-        _, fds, _, _ = socket.recv_fds(connection, 1, len(_STREAMS))
-        request = json.loads(connection.makefile("r", encoding="utf-8").readline())
-    except (OSError, ValueError):
-        return  # the stage process went away before it asked: it runs nothing, or runs itself
-    pid = os.fork()
-    if pid == 0:
-        _child(request, fds, (listener, connection))
-    for fd in fds:
-        os.close(fd)
-    with suppress(OSError):
-        _send(connection, {"pid": pid})
-    status = None
-    while status is None:
-        done, waited, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            status = waited
-            break
-        gone = os.getppid() != parent
-        readable, _, _ = select.select([connection], [], [], POLL_SECONDS)
-        if gone or (readable and not connection.recv(1)):  # `retrain run` or the stage process was killed
+        self.listener.setblocking(False)
+        while os.getppid() == self.parent:
+            if self.pending:
+                with suppress(ImportError):
+                    importlib.import_module(self.pending.pop(0))
+                if not self.pending:
+                    with open(os.path.join(self.folder, WARM_MARK), "w"):
+                        pass
+            waiting = [self.listener, *self.running.values()]
+            readable, _, _ = select.select(waiting, [], [], 0 if self.pending else POLL_SECONDS)
+            for ready in readable:
+                if ready is self.listener:
+                    self.accept()
+                else:
+                    self.stage_process_gone(ready)
+            self.reap()
+        for pid in list(self.running):  # `retrain run` was killed: so are its stages
             os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-    with open(os.path.join(os.path.dirname(listener.getsockname()), SERVED_LOG), "a") as log:
-        log.write(f"{request['argv'][0]}\n")
-    with suppress(OSError):
-        _send(
-            connection,
-            {
-                "exit": os.waitstatus_to_exitcode(status),
-                "maxrss_kib": usage.ru_maxrss,
-                "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-            },
-        )
+        self.reap(block=True)
+
+    def accept(self) -> None:
+        try:
+            connection, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        connection.setblocking(True)
+        try:
+            _, fds, _, _ = socket.recv_fds(connection, 1, len(_STREAMS))
+            request = json.loads(connection.makefile("r", encoding="utf-8").readline())
+        except (OSError, ValueError):
+            connection.close()  # the stage process went away before it asked: it runs nothing, or runs itself
+            return
+        with open(os.path.join(self.folder, SERVED_LOG), "a") as log:  # before the fork: counted before it ends
+            log.write(f"{request['argv'][0]}\n")
+        pid = os.fork()
+        if pid == 0:
+            _child(request, fds, connection, [self.listener, *self.running.values()])
+        for fd in fds:
+            os.close(fd)
+        with suppress(OSError):
+            _send(connection, {"pid": pid})
+        self.running[pid] = connection
+
+    def stage_process_gone(self, connection: socket.socket) -> None:
+        """A stage process sends nothing after its request: readable means it closed, or was killed."""
+        with suppress(OSError):
+            if connection.recv(1, socket.MSG_PEEK):
+                return
+        for pid, held in self.running.items():
+            if held is connection:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def reap(self, block: bool = False) -> None:
+        for pid in list(self.running):
+            done, status, usage = os.wait4(pid, 0 if block else os.WNOHANG)
+            if not done:
+                continue
+            connection = self.running.pop(pid)
+            # The child reported its own exit already, unless a signal ended it: then this is the report.
+            with suppress(OSError):
+                _send(connection, _result(os.waitstatus_to_exitcode(status), usage))
+            connection.close()
 
 
-def _child(request: dict, fds: list[int], inherited: tuple[socket.socket, ...]) -> None:
-    """In the forked child: become the stage process and run its script; never returns."""
+def _result(code: int, usage: resource.struct_rusage) -> dict:
+    return {"exit": code, "maxrss_kib": usage.ru_maxrss, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3)}
+
+
+def _child(request: dict, fds: list[int], connection: socket.socket, inherited: list[socket.socket]) -> None:
+    """In the forked child: become the stage process, run its script, report how it ended; never returns."""
     code = 1
     try:
         for sock in inherited:
@@ -280,9 +326,11 @@ def _child(request: dict, fds: list[int], inherited: tuple[socket.socket, ...]) 
         for stream in (sys.stdout, sys.stderr):
             with suppress(OSError, ValueError):
                 stream.flush()
-    if code < 0:  # die of the signal, as an interrupted Python process does
+    if code < 0:  # die of the signal, as an interrupted Python process does (the host reports it)
         signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
+    with suppress(OSError):  # at once: the host may be busy importing a library for a while
+        _send(connection, _result(code, resource.getrusage(resource.RUSAGE_SELF)))
     os._exit(code)
 
 
@@ -299,10 +347,7 @@ def _host_main(listener_fd: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the stage child itself; the host waits for it
     # Stopped between stages, with nothing to clean up: skip the interpreter's slow teardown of the libraries.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    listener = socket.socket(fileno=listener_fd)
-    _warm(listener, parent)
-    while os.getppid() == parent:
-        _serve_pending(listener, parent, wait=1.0)
+    _HostLoop(socket.socket(fileno=listener_fd), parent).run()
 
 
 if __name__ == "__main__":

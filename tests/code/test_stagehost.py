@@ -54,7 +54,8 @@ def host() -> Iterator[str]:
     """A running host (as `retrain run` starts one); yields its socket path."""
     saved = os.environ.pop(stagehost.HOST_ENV, None)
     try:
-        with stagehost.serving():
+        with stagehost.serving() as running:
+            running.start()
             yield os.environ[stagehost.HOST_ENV]
     finally:
         if saved is not None:
@@ -120,7 +121,8 @@ class TestFallback:
     def test_off_starts_no_host(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """RETRAIN_STAGE_HOST=off: serving() starts nothing and no stage is delegated."""
         monkeypatch.setenv(stagehost.HOST_ENV, stagehost.OFF)
-        with stagehost.serving():
+        with stagehost.serving() as host:
+            host.start()
             assert os.environ[stagehost.HOST_ENV] == stagehost.OFF
             assert stagehost.delegate() is None
             assert stagehost.served() == 0
@@ -150,8 +152,8 @@ class TestLifetime:
             [
                 sys.executable,
                 "-c",
-                "import os, time\nfrom retrain import stagehost\nwith stagehost.serving():\n"
-                "    print(os.environ[stagehost.HOST_ENV], flush=True)\n    time.sleep(60)\n",
+                "import os, time\nfrom retrain import stagehost\nwith stagehost.serving() as host:\n"
+                "    host.start()\n    print(os.environ[stagehost.HOST_ENV], flush=True)\n    time.sleep(60)\n",
             ],
             env=base_env(),
             stdout=subprocess.PIPE,
