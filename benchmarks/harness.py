@@ -21,19 +21,16 @@ from importlib import metadata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # the tests' helpers: one definition of the user's environment and of moto's S3
+
+from tests.helpers import base_env as user_env  # noqa: E402 (needs the line above)
+
 BENCH_DIR = REPO_ROOT / "benchmarks"
 PROBE_DIR = BENCH_DIR / "probe"
 VENV_BIN = Path(sys.executable).parent
 PYTHON = sys.executable
 BRANCH = "develop"
 NOT_COPIED = ("tests/", "benchmarks/", "reports/")  # what a user's fork needs to run the pipeline
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-}
 STAGE_SCRIPTS = {"src/preprocessing.py": "preprocessing", "src/train.py": "train", "src/evaluate.py": "evaluate"}
 STEP_LINE = re.compile(r"^\[\d+/\d+\] (.+): (\d+\.\d+)s$")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -216,19 +213,11 @@ def spread(values: list[float]) -> dict:
 
 # --- sandboxes --------------------------------------------------------------------------------------------
 def base_env(tmp: Path) -> dict[str, str]:
-    """A user's environment after `make`: the venv first on PATH, no AWS/CI settings, and the probe loadable."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "RETRAIN_", "GITHUB_"))}
+    """A user's environment after `make` (as the tests have it), with the probe loadable and DVC's site cache
+    inside the sandbox tree."""
+    env = dict(user_env(), PYTHONPATH=str(PROBE_DIR), BENCH_TMP=str(tmp))
     env.pop("VIRTUAL_ENV", None)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = str(PROBE_DIR)
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env.setdefault("GIT_AUTHOR_NAME", "Bench")
-    env.setdefault("GIT_AUTHOR_EMAIL", "bench@example.invalid")
-    env.setdefault("GIT_COMMITTER_NAME", "Bench")
-    env.setdefault("GIT_COMMITTER_EMAIL", "bench@example.invalid")
-    env["DVC_NO_ANALYTICS"] = "1"
     env["DVC_SITE_CACHE_DIR"] = str(tmp / "dvc-site-cache")  # keep DVC's per-repo index inside the sandbox tree
-    env["BENCH_TMP"] = str(tmp)
     return env
 
 

@@ -29,7 +29,6 @@ from harness import (
     BENCH_DIR,
     PYTHON,
     REPO_ROOT,
-    S3_ENV,
     VENV_BIN,
     Sandbox,
     Timed,
@@ -45,8 +44,9 @@ from harness import (
 )
 from results_md import render
 
+from tests.helpers import S3_BUCKET, S3_ENV, bootstrap_s3  # the harness put the repository on sys.path
+
 STAGES = ("preprocessing", "train", "evaluate")
-S3_BUCKET = "dvc-exemplar"
 S3_PREFIX = "artifact-versioning/"
 
 
@@ -368,7 +368,7 @@ class Bench:
             box.env = env
             box.dvc("remote", "modify", "--local", "s3remote", "endpointurl", endpoint)
             client = _s3_client(endpoint)
-            _bootstrap(endpoint)
+            bootstrap_s3(endpoint)
             push: list[Timed] = []
             upload: list[Timed] = []
             pull: list[Timed] = []
@@ -494,22 +494,6 @@ def _s3_client(endpoint: str):
         aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
         region_name=S3_ENV["AWS_DEFAULT_REGION"],
     )
-
-
-def _bootstrap(endpoint: str) -> None:
-    sys.path.insert(0, str(REPO_ROOT))
-    from scripts.bootstrap_s3 import bootstrap_bucket
-
-    saved = {key: os.environ.get(key) for key in S3_ENV}
-    os.environ.update(S3_ENV)
-    try:
-        bootstrap_bucket(S3_BUCKET, endpoint_url=endpoint)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _keys(client) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import boto3
 import pytest
 import requests
 
-from tests.helpers import S3_BUCKET, S3_ENV, Project, clone_project, make_seed_origin
+from tests.helpers import S3_BUCKET, S3_ENV, Project, bootstrap_s3, clone_project, make_seed_origin, s3_credentials
 
 
 @pytest.fixture(scope="session")
@@ -39,20 +38,10 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture
 def s3(moto_server: str) -> Iterator[S3]:
     """An empty moto S3 with the project's bucket made by scripts/bootstrap_s3.py."""
-    from scripts.bootstrap_s3 import bootstrap_bucket
-
     requests.post(f"{moto_server}/moto-api/reset", timeout=10)
-    saved = {key: os.environ.get(key) for key in S3_ENV}
-    os.environ.update(S3_ENV)
-    try:
-        bootstrap_bucket(S3_BUCKET, endpoint_url=moto_server)
+    with s3_credentials():
+        bootstrap_s3(moto_server)
         yield S3(moto_server)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class S3:

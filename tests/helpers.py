@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,29 @@ S3_ENV = {
     "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
     "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
 }
+
+
+@contextmanager
+def s3_credentials() -> Iterator[None]:
+    """moto's fake credentials in this process's environment (boto3 reads them there), restored after."""
+    saved = {key: os.environ.get(key) for key in S3_ENV}
+    os.environ.update(S3_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def bootstrap_s3(endpoint: str) -> None:
+    """The project's bucket on `endpoint`, made by scripts/bootstrap_s3.py as a user would."""
+    from scripts.bootstrap_s3 import bootstrap_bucket
+
+    with s3_credentials():
+        bootstrap_bucket(S3_BUCKET, endpoint_url=endpoint)
 
 
 def base_env() -> dict[str, str]:

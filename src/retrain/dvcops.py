@@ -265,12 +265,6 @@ class Pipeline:
                 uploaded.append(item)
         return uploaded
 
-    def diff(self, base: str) -> tuple[dict, dict]:
-        """DVC's own `metrics diff` and `params diff` of the workspace against `base`, unchanged keys included."""
-        metrics = self.repo.metrics.diff(a_rev=base, all=True).get("diff", {})
-        params = self.repo.params.diff(a_rev=base).get("diff", {})
-        return metrics, params
-
 
 def _stage_failure(error: Exception) -> RetrainError:
     """Map a failed stage to an error: exit 2 when the stage rejected its input, 1 otherwise."""

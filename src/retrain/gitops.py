@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -75,6 +76,12 @@ def show_file(root: Path, rev: str, path: str) -> str | None:
         return run(["git", "show", f"{rev}:{path}"], cwd=root)
     except CommandError:
         return None
+
+
+def json_at(root: Path, rev: str, path: str) -> dict:
+    """A JSON file's content at a revision, or {} when it does not exist there."""
+    text = show_file(root, rev, path)
+    return json.loads(text) if text else {}
 
 
 def commit(root: Path, paths: list[str], message: str) -> str:

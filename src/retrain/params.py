@@ -53,18 +53,20 @@ class ReleaseParams:
     max_regression: float
 
 
-def read_params_file(path: Path = PARAMS_FILE) -> dict[str, Any]:
-    """Parse params.yaml into a mapping, or say why it cannot be read."""
+def read_params_file(path: Path = PARAMS_FILE, shown: Path | None = None) -> dict[str, Any]:
+    """Parse params.yaml into a mapping, or say in one line (named `shown`, default `path`) why it cannot be read."""
+    shown = shown or path
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise ParamsError(f"{path}: file not found; run from the repository root.") from None
+        raise ParamsError(f"{shown}: file not found; run from the repository root.") from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ParamsError(f"{path}: not valid YAML ({error}); fix the file and re-run.") from None
+        reason = " ".join(str(error).split())  # the parser's message spans lines; the last line must say it all
+        raise ParamsError(f"{shown}: not valid YAML ({reason}); fix the file and re-run.") from None
     if not isinstance(document, Mapping):
-        raise ParamsError(f"{path}: expected a mapping of sections, got {type(document).__name__}.")
+        raise ParamsError(f"{shown}: expected a mapping of sections, got {type(document).__name__}.")
     return dict(document)
 
 

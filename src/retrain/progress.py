@@ -21,8 +21,10 @@ class Progress:
         print(f"       {text}", file=self.stream, flush=True)
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        self.index += 1
+    def step(self, name: str, number: int | None = None) -> Iterator[None]:
+        """`[number/total] name ...`, then the same with the seconds it took; `number` defaults to the next one
+        (a fixed number keeps a step's place in a cycle whose steps may be skipped or repeated)."""
+        self.index = number if number is not None else self.index + 1
         print(f"[{self.index}/{self.total}] {name} ...", file=self.stream, flush=True)
         began = time.perf_counter()
         try:

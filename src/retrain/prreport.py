@@ -7,7 +7,7 @@ from pathlib import Path
 from retrain import reporting, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError
-from retrain.params import read_params_file, validate_all
+from retrain.params import PARAMS_FILE, read_params_file, validate_all
 from retrain.progress import Progress
 from retrain.release import Release, RunOptions
 from retrain.remotes import RemoteUnreachableError, check_reachable
@@ -16,7 +16,7 @@ from retrain.report import Report
 
 def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str | None) -> Path:
     progress = Progress(5 if reproduce else 2)
-    validate_all(read_params_file(root / "params.yaml"), Path("params.yaml"))
+    validate_all(read_params_file(root / PARAMS_FILE, PARAMS_FILE), PARAMS_FILE)
     release = Release(root, RunOptions(remote=remote), progress)
     pipeline = Pipeline(root, remote)
     release.pipeline = pipeline
@@ -53,9 +53,9 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
             gate=verdict,
             notes=notes,
         )
-        reporting.compare(pipeline, report, base)
+        reporting.compare(root, report, base)
     with progress.step("write report"):
-        path = reporting.write(pipeline, report, root, output, base)
+        path = reporting.write(report, root, output, base)
     return path
 
 

@@ -17,17 +17,16 @@ import yaml
 
 from retrain import gitops, versioning
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, GatedError, ParamsError, RetrainError
-from retrain.params import read_params_file, validate_all
+from retrain.errors import BadInputError, GatedError, RetrainError
+from retrain.params import PARAMS_FILE, read_params_file, validate_all
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
 from retrain.report import preload_plotting
+from retrain.reporting import DATA_STATS, METRICS
 
 RAW_DIR = "data/raw"
 RAW_DVC = "data/raw.dvc"
 LOCK = "dvc.lock"
-METRICS = "metrics/metrics.json"
-DATA_STATS = "metrics/data.json"
 REPORT = Path("reports/report.md")
 RUN_SUMMARY = Path("reports/run.json")
 PIPELINE_FILES = ("dvc.yaml", LOCK, RAW_DVC, "params.yaml")
@@ -35,7 +34,7 @@ PIPELINE_FILES = ("dvc.yaml", LOCK, RAW_DVC, "params.yaml")
 ENGINE_OWNED = (LOCK, METRICS, DATA_STATS)
 COMMIT_MARK = "[skip ci]"
 MAX_PUSH_ATTEMPTS = 3
-STEPS = 10
+STEPS = 9  # the cycle's steps, numbered as in the README; a run skips some (no --push, up to date)
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,6 @@ def run_url() -> str | None:
         server, repository = os.environ["GITHUB_SERVER_URL"], os.environ["GITHUB_REPOSITORY"]
         return f"{server}/{repository}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
     return os.environ.get("TRAVIS_BUILD_WEB_URL")
-
-
-def _json_at(root: Path, rev: str, path: str) -> dict:
-    text = gitops.show_file(root, rev, path)
-    return json.loads(text) if text else {}
 
 
 def _raw_hash(text: str | None) -> str | None:
@@ -120,10 +114,7 @@ class Release:
                 "snapshots committed code only."
             )
         self._check_lock_parses()
-        try:
-            validate_all(read_params_file(root / "params.yaml"), Path("params.yaml"))
-        except ParamsError as error:  # a YAML parser's message spans lines: the last line must say it all
-            raise ParamsError(" ".join(str(error).split())) from None
+        validate_all(read_params_file(root / PARAMS_FILE, PARAMS_FILE), PARAMS_FILE)
         self.pipeline = Pipeline(root, self.options.remote)
         check_reachable(self.pipeline.remote, self.pipeline.remote_config, root)
         self.progress.say(f"branch {self.branch}, remote `{self.pipeline.remote}` reachable")
@@ -293,7 +284,7 @@ class Release:
     def commit_message(self, base: str | None) -> str:
         new_stats = json.loads((self.root / DATA_STATS).read_text())
         new_metrics = json.loads((self.root / METRICS).read_text())
-        old_stats = _json_at(self.root, base, DATA_STATS) if base else {}
+        old_stats = gitops.json_at(self.root, base, DATA_STATS) if base else {}
         parts = []
         added = new_stats.get("rows", 0) - old_stats.get("rows", 0)
         if added:
@@ -324,7 +315,7 @@ class Release:
 
         release = load_release(self.root / "params.yaml")
         new = json.loads((self.root / METRICS).read_text())[release.primary_metric]
-        old = _json_at(self.root, base, METRICS).get(release.primary_metric) if base else None
+        old = gitops.json_at(self.root, base, METRICS).get(release.primary_metric) if base else None
         return versioning.gate(release.primary_metric, new, old, release.max_regression)
 
     def lineage(self) -> versioning.Lineage:
@@ -420,8 +411,8 @@ def _write_report(release: Release, headline: str, base_tag: str | None, verdict
         headline=headline,
         gate=verdict,
     )
-    reporting.compare(release.pipeline, report, base_tag)
-    return reporting.write(release.pipeline, report, release.root, REPORT, base_tag)
+    reporting.compare(release.root, report, base_tag)
+    return reporting.write(report, release.root, REPORT, base_tag)
 
 
 def _summary(root: Path, result: RunResult) -> RunResult:
@@ -435,18 +426,18 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
     """The whole cycle; returns what happened, raises RetrainError (with its exit code) on failure."""
     progress = progress or Progress(STEPS)
     release = Release(root, options, progress)
-    with progress.step("preflight: git, params, remote"):
+    with progress.step("preflight: git, params, remote", 1):
         release.preflight()
     assert release.pipeline is not None
     remote = release.pipeline.remote
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
-        with progress.step("pull what is needed, reproduce"):
+        with progress.step("pull what is needed, reproduce", 2):
             release.ensure_raw_data()
             release.check_append_only()
             release.reproduce()
-        with progress.step(f"push data and run-cache to `{remote}`"):
+        with progress.step(f"push data and run-cache to `{remote}`", 3):
             release.push_data()
-        with progress.step("verify every object in the remote"):
+        with progress.step("verify every object in the remote", 4):
             release.verify()
         base = release.latest_release()
         base_tag = base[0] if base else None
@@ -454,7 +445,7 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
         changed = on_head is None and release.changed_since(base_tag)
 
         if options.dry_run:
-            with progress.step("quality gate (dry run)"):
+            with progress.step("quality gate (dry run)", 6):
                 verdict = release.gate(base_tag) if changed else None
             would = release.next_tag(base) if changed else None
             pending = [n for n in gitops.dirty_tracked_files(root) if n in ENGINE_OWNED]
@@ -464,50 +455,50 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ru
                 headline = f"dry run: would commit {', '.join(pending) or 'nothing'} and tag {would}"
             else:
                 headline = f"dry run: up to date: {on_head or base_tag}"
-            with progress.step("report"):
+            with progress.step("report", 9):
                 _write_report(release, headline, base_tag, verdict, would)
             if verdict is not None and not verdict.passed:
                 raise GatedError(headline)
             return _summary(root, RunResult("dry_run", would, None, headline))
 
-        with progress.step("commit dvc.lock"):
+        with progress.step("commit dvc.lock", 5):
             release.commit(base_tag)
         if not changed:
             tag = on_head or base_tag
             if options.push and tag and on_head:
-                with progress.step("push commit and tag to origin"):
+                with progress.step("push commit and tag to origin", 8):
                     try:
                         _push_if_missing(release, tag)
                     except gitops.PushRejectedError as rejected:  # origin moved since this local release
                         _after_rejection(release, tag, attempt, rejected)
                         continue
             headline = f"up to date: {tag}" if tag else "up to date: nothing to release"
-            with progress.step("report"):
+            with progress.step("report", 9):
                 _write_report(release, headline, base_tag)
             return _summary(root, RunResult("up_to_date", tag, gitops.head(root), headline))
 
-        with progress.step("quality gate"):
+        with progress.step("quality gate", 6):
             verdict = release.gate(base_tag)
             progress.say(verdict.reason)
         if not verdict.passed:
             headline = f"gated: no tag. {verdict.reason}"
-            with progress.step("report"):
+            with progress.step("report", 9):
                 _write_report(release, headline, base_tag, verdict)
             _summary(root, RunResult("gated", None, gitops.head(root), headline))
             raise GatedError(headline + ". Fix the data or params on a branch; the latest release stays as it is.")
 
-        with progress.step("tag"):
+        with progress.step("tag", 7):
             tag = release.next_tag(base)
             gitops.create_tag(root, tag, versioning.tag_message(tag, release.lineage()))
             progress.say(f"tagged {gitops.head(root)[:8]} as {tag}")
         if options.push:
-            with progress.step("push commit and tag to origin"):
+            with progress.step("push commit and tag to origin", 8):
                 try:
                     gitops.push_atomic(root, release.branch, tag)
                 except gitops.PushRejectedError as rejected:
                     _after_rejection(release, tag, attempt, rejected)
                     continue
-        with progress.step("report"):
+        with progress.step("report", 9):
             _write_report(release, f"released {tag}", base_tag, verdict, tag)
         return _summary(root, RunResult("released", tag, gitops.head(root), f"released {tag}"))
     raise AssertionError("unreachable: the loop returns or raises")
@@ -521,7 +512,10 @@ def _after_rejection(release: Release, tag: str, attempt: int, rejected: gitops.
             f"{rejected}; gave up after {attempt} attempts: nothing was pushed, and the local tag and release "
             "commit were removed. Re-run when origin accepts the push."
         ) from None
-    release.progress.say(f"{rejected}: catching up with origin/{release.branch} and retrying")
+    release.progress.say(
+        f"{rejected}: catching up with origin/{release.branch}; attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS} "
+        "from step 2"
+    )
     release.undo_local_release(tag)
 
 

@@ -86,18 +86,6 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def metric_changes(diff: dict, keys: tuple[str, ...], file_suffix: str) -> list[MetricChange]:
-    """Rows for the named keys out of DVC's `metrics diff` output (old/new per file and key)."""
-    changes = []
-    for path, values in diff.items():
-        if not path.endswith(file_suffix):
-            continue
-        for key in keys:
-            if key in values:
-                changes.append(MetricChange(key, values[key].get("old"), values[key].get("new")))
-    return changes
-
-
 def write_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_class_old: dict | None, base: str):
     """PNG plots beside the report: the confusion matrix and per-digit F1 against the base.
 
@@ -145,6 +133,7 @@ def preload_plotting() -> None:
     def preload() -> None:
         stagehost.wait_until_warm(timeout=30.0)
         _import_pyplot()
+        import pandas  # noqa: F401 (imported for _render_plots, which reads confusion.csv with it)
 
     threading.Thread(target=preload, name="preload-matplotlib", daemon=True).start()
 
@@ -161,7 +150,7 @@ def _render_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_c
         matrix = np.zeros((10, 10), dtype=np.int64)
         np.add.at(matrix, (pairs["actual"].to_numpy(), pairs["predicted"].to_numpy()), 1)
         figure, axis = plt.subplots(figsize=(5, 4.5))
-        image = axis.imshow(matrix, cmap="Blues")
+        axis.imshow(matrix, cmap="Blues")  # no colour bar: every cell prints its count
         for (row, column), count in np.ndenumerate(matrix):
             if count:
                 color = "white" if count > matrix.max() / 2 else "black"
@@ -169,7 +158,6 @@ def _render_plots(out_dir: Path, confusion_csv: Path, per_class_new: dict, per_c
         axis.set(xlabel="predicted digit", ylabel="actual digit", title="Confusion matrix (held-out rows)")
         axis.set_xticks(range(10))
         axis.set_yticks(range(10))
-        figure.colorbar(image, ax=axis)
         figure.tight_layout()
         figure.savefig(out_dir / "confusion.png", dpi=100)
         plt.close(figure)

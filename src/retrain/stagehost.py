@@ -2,15 +2,17 @@
 
 Every stage command (`python src/train.py ...`) is a new Python process that imports pandas, pyarrow and
 scikit-learn before it does any work: about a second per stage, three stages a run, as long as the whole
-training at 100k rows (benchmarks/analysis.md). So while DVC reproduces, `retrain run` keeps one host process
-that imported those libraries once. A stage process that finds RETRAIN_STAGE_HOST in its environment hands
-its argv, working directory, environment and standard streams to the host; the host forks a child that runs
-the same script file from disk as `__main__`, and the stage process exits with the child's status. The child is
-a copy of a process that already imported the libraries, so the stage starts in milliseconds.
+training at 100k rows (benchmarks/analysis.md). So from the moment the first stage is about to run until DVC
+is done, `retrain run` keeps one host process that imports those libraries once, while the first stages run.
+A stage process that finds RETRAIN_STAGE_HOST in its environment hands its argv, working directory,
+environment and standard streams to the host; the host forks a child that runs the same script file from disk
+as `__main__`, and the stage process exits with the child's status. The child is a copy of a process that
+already imported the libraries, so the stage starts in milliseconds.
 
 Nothing else changes: the script, its arguments, outputs, messages and exit codes are those of
 `python src/train.py ...`; `dvc repro` by hand has no host and runs stages the ordinary way; when the host
-cannot be reached the stage runs the ordinary way too. RETRAIN_STAGE_HOST=off turns the host off.
+cannot be reached the stage runs the ordinary way too. RETRAIN_STAGE_HOST=off turns the host off. Linux only
+(see `available`).
 
 The host never imports `retrain` itself (it runs this file by path, with only the standard library and the
 third-party libraries imported), so each stage imports the project's own modules from its script's folder,
@@ -60,8 +62,9 @@ last_usage: dict | None = None  # the delegated stage's peak RSS (KiB) and CPU s
 
 
 def available() -> bool:
-    """Fork and descriptor passing: Linux and macOS; elsewhere stages run the ordinary way."""
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+    """Linux only: fork() after importing numpy and pyarrow is well trodden there (CI runners); macOS system
+    libraries are not fork-safe, and Windows has no fork. Elsewhere stages run the ordinary way."""
+    return sys.platform == "linux" and hasattr(socket, "send_fds")
 
 
 # --- the side of `retrain run` ------------------------------------------------------------------------------------

@@ -60,10 +60,13 @@ def test_unknown_section() -> None:
         validate_all({**DEFAULTS, "trian": {}})
 
 
-def test_not_yaml(tmp_path: Path) -> None:
+def test_not_yaml_is_one_line_naming_the_file_as_shown(tmp_path: Path) -> None:
+    """The parser's multi-line message becomes one line that names params.yaml, not a temp path."""
     (tmp_path / "params.yaml").write_text("train: [unclosed\n")
-    with pytest.raises(ParamsError, match="not valid YAML"):
-        read_params_file(tmp_path / "params.yaml")
+    with pytest.raises(ParamsError, match="not valid YAML") as raised:
+        read_params_file(tmp_path / "params.yaml", Path("params.yaml"))
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith("params.yaml: ") and str(tmp_path) not in message
 
 
 def test_defaults_are_valid() -> None:

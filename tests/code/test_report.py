@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrain.report import MetricChange, Report, metric_changes, render_markdown
+from retrain.report import MetricChange, Report, render_markdown
 from retrain.versioning import gate
 
 
@@ -25,9 +25,3 @@ def test_markdown_has_metrics_table_gate_and_plots() -> None:
     assert "✅ gate passed" in text
     assert "![Confusion matrix](./confusion.png)" in text
     assert "> remote not reachable" in text
-
-
-def test_metric_changes_reads_dvc_diff_shape() -> None:
-    diff = {"metrics/metrics.json": {"accuracy": {"old": 0.9, "new": 0.95, "diff": 0.05}, "test_rows": {"new": 3}}}
-    rows = metric_changes(diff, ("accuracy", "f1_macro"), "metrics/metrics.json")
-    assert rows == [MetricChange("accuracy", 0.9, 0.95)]

@@ -50,7 +50,7 @@ def test_s3_down_at_the_start(s3_released: Project, own_s3: ControlledS3, s3, go
     result = retrain(s3_released, "run", "--push")
 
     assert_failed(result, 1, "`s3remote`", own_s3.endpoint, "not reachable", "Re-run")
-    assert "[2/10]" not in result.stderr, "compute started without a reachable remote"
+    assert "[2/9]" not in result.stderr, "compute started without a reachable remote"
     assert repo_state(s3_released) == before
     assert_consistent(s3_released, s3)
 
@@ -118,7 +118,7 @@ def test_credentials_missing(s3_released: Project, s3, good_batch: Batch) -> Non
     result = retrain(s3_released, "run", "--push")
 
     assert_failed(result, 2, "no AWS credentials", "`s3remote`", "AWS_ACCESS_KEY_ID")
-    assert "[2/10]" not in result.stderr
+    assert "[2/9]" not in result.stderr
     assert repo_state(s3_released) == before
     assert_consistent(s3_released, s3)
     s3_released.env.update(keys)
@@ -158,7 +158,7 @@ def test_credentials_wrong(s3_released: Project, s3, good_batch: Batch, iam_enfo
     result = retrain(s3_released, "run", "--push")
 
     assert_failed(result, 2, "access denied", f"bucket `{S3_BUCKET}`", "`s3remote`")
-    assert "[2/10]" not in result.stderr
+    assert "[2/9]" not in result.stderr
     assert repo_state(s3_released) == before
     _auth(s3, enforced=False)  # the test's own client reads the bucket with the moto default key
     assert_consistent(s3_released, s3)

@@ -39,6 +39,20 @@ class TestFirstRelease:
         assert project.git("rev-parse", "HEAD") == head
         assert list(project.tags()) == ["model@v1.0.0"]
 
+    def test_stages_run_warm_and_the_same_bytes_come_out_without_the_host(self, project: Project) -> None:
+        """The stage commands run in the warm host; a forced recompute with RETRAIN_STAGE_HOST=off (ordinary
+        processes) gives dvc.lock the very same hashes."""
+        result = project.retrain("run")
+        assert result.returncode == 0, result.stderr
+        assert "ran preprocessing, train, evaluate (3 in the warm stage host)" in result.stderr
+        lock = (project.root / "dvc.lock").read_text()
+        project.env["RETRAIN_STAGE_HOST"] = "off"
+        forced = project.retrain("run", "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert "ran preprocessing, train, evaluate" in forced.stderr and "warm stage host" not in forced.stderr
+        assert (project.root / "dvc.lock").read_text() == lock
+        assert forced.stdout.strip().splitlines()[-1] == "up to date: model@v1.0.0"
+
     def test_release_commit_carries_skip_ci_and_what_changed(self, project: Project) -> None:
         """The dvc.lock commit says what changed and carries [skip ci] so no CI system loops on it."""
         released(project)
