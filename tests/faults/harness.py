@@ -318,3 +318,17 @@ def assert_finishes(project: Project, storage_or_s3, expect: str, *args: str) ->
     assert tag in project.origin_tags(), f"{tag} not on origin after the re-run"
     assert_consistent(project, storage_or_s3, settled=True)
     return result
+
+
+REPRODUCE_STEP = "[2/9] "  # the step whose start means compute began
+
+
+def assert_refused_before_compute(project: Project, exit_code: int, *fragments: str) -> Result:
+    """`retrain run --push` fails with `exit_code` and one line naming each fragment, before the reproduce
+    step starts, leaving the clone, its tags and origin exactly as they were."""
+    before = repo_state(project)
+    result = retrain(project, "run", "--push")
+    assert_failed(result, exit_code, *fragments)
+    assert REPRODUCE_STEP not in result.stderr, "compute started"
+    assert repo_state(project) == before
+    return result

@@ -24,6 +24,7 @@ from tests.faults.harness import (
     ControlledS3,
     assert_failed,
     assert_finishes,
+    assert_refused_before_compute,
     deliver,
     repo_state,
     retrain,
@@ -45,13 +46,7 @@ def test_s3_down_at_the_start(s3_released: Project, own_s3: ControlledS3, s3, go
     point_at_s3(s3_released, own_s3.endpoint)
     deliver(s3_released, good_batch.name, good_batch.content)
     own_s3.stop()
-    before = repo_state(s3_released)
-
-    result = retrain(s3_released, "run", "--push")
-
-    assert_failed(result, 1, "`s3remote`", own_s3.endpoint, "not reachable", "Re-run")
-    assert "[2/9]" not in result.stderr, "compute started without a reachable remote"
-    assert repo_state(s3_released) == before
+    assert_refused_before_compute(s3_released, 1, "`s3remote`", own_s3.endpoint, "not reachable", "Re-run")
     assert_consistent(s3_released, s3)
 
     own_s3.start()  # S3 is back, on the same endpoint
@@ -113,13 +108,7 @@ def test_member_object_deleted_from_the_bucket_after_a_push(
 def test_credentials_missing(s3_released: Project, s3, good_batch: Batch) -> None:
     deliver(s3_released, good_batch.name, good_batch.content)
     keys = {key: s3_released.env.pop(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    before = repo_state(s3_released)
-
-    result = retrain(s3_released, "run", "--push")
-
-    assert_failed(result, 2, "no AWS credentials", "`s3remote`", "AWS_ACCESS_KEY_ID")
-    assert "[2/9]" not in result.stderr
-    assert repo_state(s3_released) == before
+    assert_refused_before_compute(s3_released, 2, "no AWS credentials", "`s3remote`", "AWS_ACCESS_KEY_ID")
     assert_consistent(s3_released, s3)
     s3_released.env.update(keys)
     assert_finishes(s3_released, s3, "released model@v1.1.0")
@@ -153,13 +142,7 @@ def test_credentials_wrong(s3_released: Project, s3, good_batch: Batch, iam_enfo
     """A key S3 does not know: exit 2 'access denied', before any compute; the right key finishes the job."""
     deliver(s3_released, good_batch.name, good_batch.content)
     s3_released.env.update(AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="wrong" * 8)
-    before = repo_state(s3_released)
-
-    result = retrain(s3_released, "run", "--push")
-
-    assert_failed(result, 2, "access denied", f"bucket `{S3_BUCKET}`", "`s3remote`")
-    assert "[2/9]" not in result.stderr
-    assert repo_state(s3_released) == before
+    assert_refused_before_compute(s3_released, 2, "access denied", f"bucket `{S3_BUCKET}`", "`s3remote`")
     _auth(s3, enforced=False)  # the test's own client reads the bucket with the moto default key
     assert_consistent(s3_released, s3)
     _auth(s3, enforced=True)
