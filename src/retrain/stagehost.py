@@ -37,9 +37,9 @@ from contextlib import contextmanager, suppress
 
 HOST_ENV = "RETRAIN_STAGE_HOST"  # the host's socket path, set while `retrain run` reproduces; "off" disables it
 OFF = "off"
-# What the stage scripts import: loaded once by the host, in this order (the first stage needs only pandas).
-# A library that is not installed is skipped: a stage that needs it imports it itself, as usual.
-# Small steps, so that a stage arriving meanwhile waits for one step at most.
+# What the stage scripts import, loaded once by the host in this order (the first stage needs only pandas) and in
+# small steps (a stage arriving meanwhile waits for one step at most). A library that is not installed is
+# skipped: a stage that needs it imports it itself, as usual.
 WARM_MODULES = (
     "numpy",
     "pandas",

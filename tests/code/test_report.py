@@ -1,9 +1,14 @@
-"""The report's markdown: tables, gate verdict, notes and plots read well on GitHub."""
+"""The report: its markdown reads well on GitHub, and its numbers compare the right revisions."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from retrain.report import MetricChange, Report, render_markdown
+from retrain.reporting import compare
 from retrain.versioning import gate
+from tests.helpers import sh
 
 
 def test_markdown_has_metrics_table_gate_and_plots() -> None:
@@ -25,3 +30,43 @@ def test_markdown_has_metrics_table_gate_and_plots() -> None:
     assert "✅ gate passed" in text
     assert "![Confusion matrix](./confusion.png)" in text
     assert "> remote not reachable" in text
+
+
+class TestCompare:
+    """reporting.compare: the workspace's metrics files and params.yaml against a base revision, read with git."""
+
+    @staticmethod
+    def repo(tmp_path: Path) -> Path:
+        """A git repository whose first commit (tag `base`) holds metrics and params."""
+        root = tmp_path / "repo"
+        (root / "metrics").mkdir(parents=True)
+        (root / "metrics/metrics.json").write_text(json.dumps({"accuracy": 0.9, "f1_macro": 0.8}))
+        (root / "metrics/data.json").write_text(json.dumps({"rows": 100, "batches": 1}))
+        (root / "params.yaml").write_text("train:\n  C: 1.0\nrelease:\n  max_regression: 0.05\n")
+        sh(["git", "init", "--quiet"], root)
+        sh(["git", "add", "--all"], root)
+        sh(["git", "commit", "--quiet", "-m", "base"], root)
+        sh(["git", "tag", "base"], root)
+        return root
+
+    def test_changes_against_a_base_revision(self, tmp_path: Path) -> None:
+        """Old values come from the base commit, new ones from the workspace; only changed params are listed."""
+        root = self.repo(tmp_path)
+        (root / "metrics/metrics.json").write_text(json.dumps({"accuracy": 0.95, "f1_macro": 0.8}))
+        (root / "metrics/data.json").write_text(json.dumps({"rows": 300, "batches": 2}))
+        (root / "params.yaml").write_text("train:\n  C: 0.5\nrelease:\n  max_regression: 0.05\n")
+        report = Report(title="t", base_label="base", headline="h")
+        compare(root, report, "base")
+        assert report.metrics == [MetricChange("accuracy", 0.9, 0.95), MetricChange("f1_macro", 0.8, 0.8)]
+        assert report.data == [MetricChange("rows", 100, 300), MetricChange("batches", 1, 2)]
+        assert report.params == {"train.C": (1.0, 0.5)}
+
+    def test_no_base_and_an_unchanged_base(self, tmp_path: Path) -> None:
+        """A first release has no old values; a no-op run against HEAD itself shows old = new and no params."""
+        root = self.repo(tmp_path)
+        first = Report(title="t", base_label="none", headline="h")
+        compare(root, first, None)
+        assert first.metrics[0] == MetricChange("accuracy", None, 0.9) and first.params == {}
+        same = Report(title="t", base_label="base", headline="h")
+        compare(root, same, "base")
+        assert same.metrics[0] == MetricChange("accuracy", 0.9, 0.9) and same.params == {}
