@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from retrain.errors import BadInputError, RetrainError
 from retrain.shell import CommandError, run, venv_path_env
 
@@ -82,6 +84,11 @@ def json_at(root: Path, rev: str, path: str) -> dict:
     """A JSON file's content at a revision, or {} when it does not exist there."""
     text = show_file(root, rev, path)
     return json.loads(text) if text else {}
+
+
+def yaml_at(root: Path, rev: str, path: str | Path) -> dict:
+    """A YAML file's content at a revision, or {} when it does not exist there (or is empty)."""
+    return yaml.safe_load(show_file(root, rev, str(path)) or "{}") or {}
 
 
 def commit(root: Path, paths: list[str], message: str) -> str:

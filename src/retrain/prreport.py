@@ -43,7 +43,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
     latest = release.latest_release()
     verdict = None
     with progress.step(f"compare with {base}"):
-        if (root / "metrics/metrics.json").exists() and (reproduced or not reproduce):
+        if (root / reporting.METRICS).exists() and (reproduced or not reproduce):
             verdict = release.gate(latest[0] if latest else None)
         headline = _headline(verdict, latest, reproduced)
         report = Report(

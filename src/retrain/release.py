@@ -15,13 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from retrain import gitops, versioning
+from retrain import gitops, reporting, versioning
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, GatedError, RetrainError
 from retrain.params import PARAMS_FILE, read_params_file, validate_all
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
-from retrain.report import preload_plotting
+from retrain.report import Report, preload_plotting
 from retrain.reporting import DATA_STATS, METRICS
 
 RAW_DIR = "data/raw"
@@ -29,7 +29,7 @@ RAW_DVC = "data/raw.dvc"
 LOCK = "dvc.lock"
 REPORT = Path("reports/report.md")
 RUN_SUMMARY = Path("reports/run.json")
-PIPELINE_FILES = ("dvc.yaml", LOCK, RAW_DVC, "params.yaml")
+PIPELINE_FILES = ("dvc.yaml", LOCK, RAW_DVC, str(PARAMS_FILE))
 # Files a run rewrites: left modified by an interrupted run, they do not block the next one.
 ENGINE_OWNED = (LOCK, METRICS, DATA_STATS)
 COMMIT_MARK = "[skip ci]"
@@ -289,9 +289,8 @@ class Release:
         added = new_stats.get("rows", 0) - old_stats.get("rows", 0)
         if added:
             parts.append(f"{added:+,} rows")
-        params = read_params_file(self.root / "params.yaml")
-        old_params = yaml.safe_load(gitops.show_file(self.root, base, "params.yaml") or "{}") if base else {}
-        changed = versioning.changed_params(old_params or {}, params) if base else {}
+        params = read_params_file(self.root / PARAMS_FILE)
+        changed = versioning.changed_params(gitops.yaml_at(self.root, base, PARAMS_FILE), params) if base else {}
         parts += [f"{key} {old}->{new}" for key, (old, new) in changed.items()]
         parts.append(f"accuracy {new_metrics['accuracy']:.4f}, macro F1 {new_metrics['f1_macro']:.4f}")
         return f"retrain: {'; '.join(parts)} {COMMIT_MARK}"
@@ -313,7 +312,7 @@ class Release:
     def gate(self, base: str | None) -> versioning.GateVerdict:
         from retrain.params import load_release
 
-        release = load_release(self.root / "params.yaml")
+        release = load_release(self.root / PARAMS_FILE)
         new = json.loads((self.root / METRICS).read_text())[release.primary_metric]
         old = gitops.json_at(self.root, base, METRICS).get(release.primary_metric) if base else None
         return versioning.gate(release.primary_metric, new, old, release.max_regression)
@@ -325,7 +324,7 @@ class Release:
             data_hash=_raw_hash((self.root / RAW_DVC).read_text()) or "?",
             rows=stats.get("rows", 0),
             batches=stats.get("batches", 0),
-            params=versioning.flatten(read_params_file(self.root / "params.yaml")),
+            params=versioning.flatten(read_params_file(self.root / PARAMS_FILE)),
             metrics=json.loads((self.root / METRICS).read_text()),
             note=self.options.note,
             run_url=run_url(),
@@ -401,9 +400,6 @@ def _missing_message(missing: list[StoredObject], remote: str) -> str:
 
 
 def _write_report(release: Release, headline: str, base_tag: str | None, verdict=None, tag: str | None = None):
-    from retrain import reporting
-    from retrain.report import Report
-
     assert release.pipeline is not None
     report = Report(
         title=f"Retrain report{f': {tag}' if tag else ''}",

@@ -9,12 +9,12 @@ from pathlib import Path
 import yaml
 
 from retrain import gitops, versioning
+from retrain.params import PARAMS_FILE
 from retrain.report import DATA_KEYS, KEY_METRICS, MetricChange, Report, render_markdown, write_plots
 
 METRICS = "metrics/metrics.json"
 DATA_STATS = "metrics/data.json"
 CONFUSION = Path("plots/confusion.csv")
-PARAMS = "params.yaml"
 
 
 def compare(root: Path, report: Report, base_rev: str | None) -> None:
@@ -29,8 +29,8 @@ def compare(root: Path, report: Report, base_rev: str | None) -> None:
         old_metrics, old_stats = metrics, stats
     else:
         old_metrics, old_stats = gitops.json_at(root, base_rev, METRICS), gitops.json_at(root, base_rev, DATA_STATS)
-        old_params = yaml.safe_load(gitops.show_file(root, base_rev, PARAMS) or "{}") or {}
-        new_params = yaml.safe_load((root / PARAMS).read_text()) or {}
+        old_params = gitops.yaml_at(root, base_rev, PARAMS_FILE)
+        new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(old_params, new_params)
     report.metrics = _changes(old_metrics, metrics, KEY_METRICS)
     report.data = _changes(old_stats, stats, DATA_KEYS)

@@ -71,11 +71,11 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
 def _outputs_at(root: Path, tag: str) -> dict[str, str]:
     """path -> oid of every cached output that the tag's dvc.lock and data/raw.dvc name."""
     found: dict[str, str] = {}
-    raw = yaml.safe_load(gitops.show_file(root, tag, RAW_DVC) or "{}") or {}
+    raw = gitops.yaml_at(root, tag, RAW_DVC)
     for out in raw.get("outs", []):
         found[RAW_DIR] = out["md5"]
-    lock = yaml.safe_load(gitops.show_file(root, tag, LOCK) or "{}") or {}
-    uncached = {"metrics/metrics.json", "metrics/data.json"}
+    lock = gitops.yaml_at(root, tag, LOCK)
+    uncached = {METRICS, DATA_STATS}
     for stage in (lock.get("stages") or {}).values():
         for out in stage.get("outs", []):
             if out["path"] not in uncached:
