@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrain.dataset import write_batch
-from retrain.digits import simulate_batch
+from pipeline.dataset import write_batch
+from pipeline.digits import simulate_batch
 
 CHUNK_ROWS = 250_000  # large batches are made and written in chunks, with progress
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
-from retrain.errors import EXIT_OK, RetrainError
+from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError
+from retrain.layout import ERROR_LOG
 
 REMOTE_ENV = "RETRAIN_REMOTE"
 
@@ -62,7 +64,7 @@ def dispatch(args: argparse.Namespace) -> int:
         result = run(root, options)
         print(result.message)
     elif args.command == "report":
-        from retrain.prreport import pr_report
+        from retrain.pull_request import pr_report
 
         print(f"report: {pr_report(root, args.base, args.output, args.reproduce, args.remote)}")
     elif args.command == "releases":
@@ -90,6 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; re-run to finish: nothing half-made was pushed.", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug or an unforeseen failure: one line for the user, the traceback in a file
+        return _unexpected(error)
+
+
+def _unexpected(error: Exception) -> int:
+    log = Path.cwd() / ERROR_LOG  # dispatch() moved to the repository root before anything could fail here
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(traceback.format_exception(error)))
+        where = f"the traceback is in {ERROR_LOG}"
+    except OSError:
+        where = "the traceback could not be saved"
+    reason = str(error).splitlines()[0] if str(error) else ""
+    print(f"error: unexpected {type(error).__name__}: {reason} ({where}; please report it).", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":

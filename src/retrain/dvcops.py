@@ -1,6 +1,8 @@
-"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function.
+"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function. DVC's
+file formats (dvc.lock, .dvc files) are read here and nowhere else in the engine.
 
-DVC is used in-process (its Python API) so that a run pays DVC's import once, not once per command.
+DVC is used in-process (its Python API) so that a run pays DVC's import once, not once per command. Stage commands
+run as DVC runs them: ordinary processes, with this environment's interpreter first on PATH.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrain.errors import ERROR_FILE_ENV, BadInputError, RetrainError
+import yaml
+
+from retrain.errors import STAGE_ERROR_FILE_ENV, BadInputError, RetrainError
+from retrain.shell import venv_path_env
 
 STAGE_EXIT = re.compile(r"exited with (\d+)")
 
@@ -24,7 +29,6 @@ class ReproOutcome:
     ran: list[str] = field(default_factory=list)  # stages whose command executed
     restored: list[str] = field(default_factory=list)  # stages restored from the run-cache
     unchanged: list[str] = field(default_factory=list)
-    warm: int = 0  # stage commands that ran in the warm host (retrain.stagehost)
 
 
 @dataclass(frozen=True)
@@ -34,22 +38,17 @@ class StoredObject:
 
 
 class _Collect(logging.Handler):
-    def __init__(self, on_stage_run: Callable[[], None] | None) -> None:
+    def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.messages: list[str] = []
-        self.on_stage_run = on_stage_run
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.messages.append(message)
-        if self.on_stage_run is not None and message.startswith("Running stage "):
-            self.on_stage_run()
-            self.on_stage_run = None
+        self.messages.append(record.getMessage())
 
 
 @contextmanager
-def _dvc_messages(on_stage_run: Callable[[], None] | None = None) -> Iterator[_Collect]:
-    handler = _Collect(on_stage_run)
+def _dvc_messages() -> Iterator[_Collect]:
+    handler = _Collect()
     logger = logging.getLogger("dvc")
     logger.addHandler(handler)
     try:
@@ -59,20 +58,20 @@ def _dvc_messages(on_stage_run: Callable[[], None] | None = None) -> Iterator[_C
 
 
 @contextmanager
-def _stage_error_file() -> Iterator[None]:
-    """Give the stage commands (they inherit this environment) a file for their one-line error."""
+def _stage_environment() -> Iterator[None]:
+    """What the stage commands inherit: this environment's bin first on PATH (so `python` in a stage's cmd is the
+    interpreter retrain runs in, even from cron or an IDE), and a file for a failing stage's one-line error."""
     import tempfile
 
-    saved = os.environ.get(ERROR_FILE_ENV)
+    saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="retrain-stage-") as folder:
-        os.environ[ERROR_FILE_ENV] = os.path.join(folder, "error.txt")
+        os.environ["PATH"] = venv_path_env()["PATH"]
+        os.environ[STAGE_ERROR_FILE_ENV] = os.path.join(folder, "error.txt")
         try:
             yield
         finally:
-            if saved is None:
-                os.environ.pop(ERROR_FILE_ENV, None)
-            else:
-                os.environ[ERROR_FILE_ENV] = saved
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def _classify(messages: list[str]) -> ReproOutcome:
@@ -185,32 +184,21 @@ class Pipeline:
                 odb.fs.get_file(odb.oid_to_path(item.oid), local)
 
     # --- operations ---------------------------------------------------------------------------------
-    def reproduce(
-        self, force: bool, allow_missing: bool, on_stage_run: Callable[[], None] | None = None
-    ) -> ReproOutcome:
-        """`dvc repro --pull`; `on_stage_run` is called once, when the first stage command is about to start.
-
-        Stage commands run in the warm stage host (retrain.stagehost), started at that moment.
-        """
+    def reproduce(self, force: bool, allow_missing: bool) -> ReproOutcome:
+        """`dvc repro --pull` (with `--allow-missing` when the remote holds everything the lock names)."""
         from dvc.exceptions import ReproductionError
 
-        from retrain import stagehost
+        with _dvc_messages() as collected, _stage_environment():
+            try:
+                self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
+            except ReproductionError as error:
+                raise _stage_failure(error) from None
+        return _classify(collected.messages)
 
-        with stagehost.serving() as host:
-
-            def stage_runs() -> None:
-                host.start()
-                if on_stage_run is not None:
-                    on_stage_run()
-
-            with _dvc_messages(stage_runs) as collected, _stage_error_file():
-                try:
-                    self.repo.reproduce(pull=True, allow_missing=allow_missing, force=force, run_cache=not force)
-                except ReproductionError as error:
-                    raise _stage_failure(error) from None
-                outcome = _classify(collected.messages)
-                outcome.warm = stagehost.served()
-        return outcome
+    def missing_uncached_outputs(self) -> list[str]:
+        """Stage outputs kept in git (the metrics) that are missing from the work tree: `--allow-missing` skips a
+        stage whose outputs are missing, so they must be made again, never assumed present."""
+        return [path for path, _ in self.uncached_outputs() if not (self.root / path).exists()]
 
     def pull(self, targets: list[str]) -> None:
         self.repo.pull(targets=targets, remote=self.remote)
@@ -267,15 +255,51 @@ class Pipeline:
 
 
 def _stage_failure(error: Exception) -> RetrainError:
-    """Map a failed stage to an error: exit 2 when the stage rejected its input, 1 otherwise."""
+    """Map a failed stage to an error: exit 2 when the stage rejected its input, 1 otherwise; each of DVC's
+    nested messages said once."""
+    said: list[str] = []
     cause: BaseException | None = error
-    text = str(error)
     while cause is not None:
-        text = f"{text} {cause}"
+        for part in re.split(r"(?<=')\s+(?=failed to)", str(cause)):
+            if part and not any(part in earlier for earlier in said):
+                said.append(part)
         cause = cause.__cause__ or cause.__context__
-    message_file = os.environ.get(ERROR_FILE_ENV)
+    text = "; ".join(said)
+    message_file = os.environ.get(STAGE_ERROR_FILE_ENV)
     stage_message = Path(message_file).read_text().strip() if message_file and Path(message_file).is_file() else ""
     match = STAGE_EXIT.search(text)
     if match and int(match.group(1)) == BadInputError.exit_code:
         return BadInputError(stage_message or text)
     return RetrainError(f"{stage_message or text}")
+
+
+def tracked_hash(dvc_file: str | None) -> str | None:
+    """The md5 a .dvc file's text records for its (single) output; None for no file."""
+    if not dvc_file:
+        return None
+    outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
+    return outs[0].get("md5")
+
+
+def lock_outputs(lock: str | None) -> dict[str, str]:
+    """path -> md5 of every stage output that a dvc.lock text records."""
+    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
+
+
+def check_parses(root: Path, names: tuple[str, ...]) -> None:
+    """Each DVC file in `names` that exists is a YAML mapping, or a one-line error says how to restore it."""
+    for name in names:
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            content = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            reason = str(error).splitlines()[0]
+            raise BadInputError(
+                f"{name}: corrupted ({reason}); restore it with `git checkout HEAD -- {name}` (dvc.lock is "
+                "regenerated by the run)."
+            ) from None
+        if not isinstance(content, dict):
+            raise BadInputError(f"{name}: corrupted (not a mapping); restore it with `git checkout HEAD -- {name}`.")

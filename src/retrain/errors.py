@@ -20,12 +20,8 @@ class BadInputError(RetrainError):
     exit_code = EXIT_BAD_INPUT
 
 
-class DataError(BadInputError):
-    """A raw batch file breaks the dataset schema."""
-
-
 class ParamsError(BadInputError):
-    """params.yaml breaks its schema."""
+    """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
 class GatedError(RetrainError):
@@ -34,4 +30,6 @@ class GatedError(RetrainError):
     exit_code = EXIT_GATED
 
 
-ERROR_FILE_ENV = "RETRAIN_STAGE_ERROR_FILE"  # where a failing stage leaves its one-line error for `retrain run`
+# Where a failing stage leaves its one-line error for `retrain run`: a contract with the pipeline's
+# pipeline.errors (the engine never imports the pipeline), checked by a test.
+STAGE_ERROR_FILE_ENV = "RETRAIN_STAGE_ERROR_FILE"

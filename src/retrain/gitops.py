@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import yaml
 
 from retrain.errors import BadInputError, RetrainError
-from retrain.shell import CommandError, run, venv_path_env
+from retrain.shell import CommandError, call, run
 
 
 class PushRejectedError(RetrainError):
@@ -51,10 +50,19 @@ def index_lock(root: Path) -> Path | None:
 
 
 def dirty_tracked_files(root: Path) -> list[str]:
-    """Tracked files with uncommitted changes (staged or not); untracked files do not count."""
+    """Tracked files with uncommitted changes (staged or not, deletions included); untracked files do not count."""
+    return list(_status(root))
+
+
+def deleted_tracked_files(root: Path) -> list[str]:
+    """Tracked files deleted from the work tree (or the index) and not committed so."""
+    return [name for name, code in _status(root).items() if "D" in code]
+
+
+def _status(root: Path) -> dict[str, str]:
     # Not `git()`: it strips the output, and with it the leading space of the first " M path" line.
     lines = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root).splitlines()
-    return [line[3:] for line in lines if line.strip()]
+    return {line[3:]: line[:2] for line in lines if line.strip()}
 
 
 def conflict_markers(root: Path, paths: list[str]) -> str | None:
@@ -70,6 +78,33 @@ def conflict_markers(root: Path, paths: list[str]) -> str | None:
 
 def head(root: Path) -> str:
     return git(root, "rev-parse", "HEAD")
+
+
+def resolve(root: Path, rev: str) -> str | None:
+    """The commit a revision names, or None when it names none."""
+    return git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False) or None
+
+
+def parent(root: Path, rev: str = "HEAD") -> str | None:
+    return resolve(root, f"{rev}~1")
+
+
+def subject(root: Path, rev: str = "HEAD") -> str:
+    return git(root, "log", "-1", "--format=%s", rev)
+
+
+def merge_base(root: Path, one: str, other: str) -> str | None:
+    return git(root, "merge-base", one, other, check=False) or None
+
+
+def checkout_paths(root: Path, rev: str, paths: list[str]) -> None:
+    """Put `paths` as they are at `rev` into the work tree and index (no hook: the caller handles the data)."""
+    git(root, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", rev, "--", *paths)
+
+
+def checkout_detached(root: Path, rev: str) -> None:
+    """Check out `rev` with HEAD detached (no hook: the caller checks the data out itself)."""
+    git(root, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--detach", rev)
 
 
 def show_file(root: Path, rev: str, path: str) -> str | None:
@@ -159,14 +194,7 @@ def _raise_for_push(output: str, errors: str, remote: str) -> None:
 def push_atomic(root: Path, branch: str, tag: str | None, remote: str = "origin") -> None:
     """Push the branch and the tag in one all-or-nothing transaction; never forced."""
     refs = [f"HEAD:refs/heads/{branch}"] + ([f"refs/tags/{tag}"] if tag else [])
-    result = subprocess.run(
-        ["git", "push", "--atomic", "--porcelain", remote, *refs],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=venv_path_env(),
-        check=False,
-    )
+    result = call(["git", "push", "--atomic", "--porcelain", remote, *refs], root)
     if result.returncode != 0:
         _raise_for_push(result.stdout, result.stderr, remote)
 
@@ -207,7 +235,7 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
 
 
 def _returncode(root: Path, *args: str) -> int:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False).returncode
+    return call(["git", *args], root).returncode
 
 
 def reset_hard(root: Path, rev: str) -> None:

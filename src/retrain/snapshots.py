@@ -7,12 +7,10 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import yaml
-
-from retrain import gitops, versioning
+from retrain import dvcops, gitops, layout, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
-from retrain.release import DATA_STATS, LOCK, METRICS, RAW_DIR, RAW_DVC, artifact_name
+from retrain.layout import DATA_STATS, LOCK, METRICS, RAW_DIR, RAW_DVC
 
 
 @dataclass(frozen=True)
@@ -28,14 +26,13 @@ class ReleaseInfo:
 
 def list_releases(root: Path) -> list[ReleaseInfo]:
     """Every release tag of the model artifact, newest version first."""
-    artifact = artifact_name(root)
+    artifact, _ = layout.artifact(root)
     found = []
-    for tag, commit in gitops.tags(root, f"{artifact}@v*").items():
+    for tag, commit in gitops.tags(root, layout.release_glob(artifact)).items():
         version = versioning.parse_tag(tag, artifact)
         if version is None:
             continue
-        stats = json.loads(gitops.show_file(root, tag, DATA_STATS) or "{}")
-        metrics = json.loads(gitops.show_file(root, tag, METRICS) or "{}")
+        stats, metrics = gitops.json_at(root, tag, DATA_STATS), gitops.json_at(root, tag, METRICS)
         found.append(
             (
                 version,
@@ -69,23 +66,11 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
 
 
 def _outputs_at(root: Path, tag: str) -> dict[str, str]:
-    """path -> oid of every cached output that the tag's dvc.lock and data/raw.dvc name."""
-    found: dict[str, str] = {}
-    raw = gitops.yaml_at(root, tag, RAW_DVC)
-    for out in raw.get("outs", []):
-        found[RAW_DIR] = out["md5"]
-    lock = gitops.yaml_at(root, tag, LOCK)
-    uncached = {METRICS, DATA_STATS}
-    for stage in (lock.get("stages") or {}).values():
-        for out in stage.get("outs", []):
-            if out["path"] not in uncached:
-                found[out["path"]] = out["md5"]
+    """path -> oid of every cached output that the tag's dvc.lock and data/raw.dvc name (the metrics live in git)."""
+    found = {RAW_DIR: oid} if (oid := dvcops.tracked_hash(gitops.show_file(root, tag, RAW_DVC))) else {}
+    outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
+    found.update({path: oid for path, oid in outputs.items() if path not in (METRICS, DATA_STATS)})
     return found
-
-
-def _model_path(root: Path) -> str:
-    spec = yaml.safe_load((root / "dvc.yaml").read_text())
-    return spec["artifacts"][artifact_name(root)]["path"]
 
 
 def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
@@ -97,10 +82,11 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
     pipeline = Pipeline(root, remote)
     outputs = _outputs_at(root, tag)
+    _, model_path = layout.artifact(root)
     wanted = {
         None: outputs,
         "data": {RAW_DIR: outputs[RAW_DIR]},
-        "model": {path: oid for path, oid in outputs.items() if path == _model_path(root)},
+        "model": {path: oid for path, oid in outputs.items() if path == model_path},
     }[only]
     unavailable = pipeline.unavailable(wanted)
     if unavailable:
@@ -113,14 +99,13 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     pipeline.fetch_objects(wanted)
     if only is None:
         # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
-        gitops.git(root, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", tag)
+        gitops.checkout_detached(root, tag)
         Pipeline(root, remote).checkout()
         return f"restored {tag} whole: code, {', '.join(sorted(wanted))} (HEAD detached at {tag})"
     if only == "data":
-        gitops.git(root, "-c", "core.hooksPath=/dev/null", "checkout", tag, "--", RAW_DVC)
+        gitops.checkout_paths(root, tag, [RAW_DVC])
         pipeline.checkout([RAW_DVC])
         return f"restored the data of {tag} into {RAW_DIR} with today's code ({RAW_DVC} now as in {tag})"
-    model_path = _model_path(root)
     target = root / model_path
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 
-TAG_PATTERN = re.compile(r"^(?P<artifact>[a-z0-9][a-z0-9_-]*)@v(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)$")
+from gto.constants import ACTION, NAME, VERSION, Action
+from gto.tag import name_tag, parse_name
+
 FIRST_VERSION = (1, 0, 0)
 
 
@@ -34,15 +35,20 @@ class Version:
 
 
 def parse_tag(tag: str, artifact: str) -> Version | None:
-    """The version of a GTO-style tag `artifact@vX.Y.Z`, or None for any other tag."""
-    match = TAG_PATTERN.match(tag)
-    if not match or match.group("artifact") != artifact:
+    """The version of a GTO release tag `artifact@vX.Y.Z` (parsed by GTO), or None for any other tag (another
+    artifact, a stage assignment, a deregistration, a pre-release)."""
+    parsed = parse_name(tag, raise_on_fail=False)
+    if parsed.get(NAME) != artifact or parsed.get(ACTION) is not Action.REGISTER:
         return None
-    return Version(int(match["major"]), int(match["minor"]), int(match["patch"]))
+    numbers = parsed[VERSION].removeprefix("v").split(".")
+    if not all(part.isdigit() for part in numbers):
+        return None
+    major, minor, patch = (int(part) for part in numbers)
+    return Version(major, minor, patch)
 
 
 def tag_name(artifact: str, version: Version) -> str:
-    return f"{artifact}@{version}"
+    return name_tag(Action.REGISTER, artifact, str(version), simple=True)
 
 
 def latest(tags: list[str], artifact: str) -> tuple[str, Version] | None:

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import reporting, versioning
-from retrain.dvcops import Pipeline
+from retrain import layout, report, steps, versioning
 from retrain.errors import BadInputError
-from retrain.params import PARAMS_FILE, read_params_file, validate_all
 from retrain.progress import Progress
-from retrain.release import Release, RunOptions
 from retrain.remotes import RemoteUnreachableError, check_reachable
-from retrain.report import Report
+from retrain.steps import RunOptions
 
 
 def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str | None) -> Path:
     progress = Progress(5 if reproduce else 2)
-    validate_all(read_params_file(root / PARAMS_FILE, PARAMS_FILE), PARAMS_FILE)
-    release = Release(root, RunOptions(remote=remote), progress)
-    pipeline = Pipeline(root, remote)
-    release.pipeline = pipeline
+    context = steps.open_context(root, RunOptions(remote=remote), progress)
+    pipeline = context.pipeline
     notes: list[str] = []
     reproduced = False
     if reproduce:
@@ -30,33 +25,31 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
                 notes.append(
                     f"⚠️ The DVC remote `{pipeline.remote}` was not reachable, so the pipeline was not reproduced "
                     f"(expected on a pull request from a fork, which gets no secrets): {str(error).rstrip('.')}. "
-                    "Params were validated; the numbers below are the ones committed on this branch."
+                    "The numbers below are the ones committed on this branch."
                 )
                 progress.say(notes[-1])
         if not notes:
             with progress.step("pull what is needed, reproduce"):
-                release.ensure_raw_data()
-                release.reproduce()
+                steps.ensure_raw_data(context)
+                steps.reproduce(context)
             with progress.step("push data and run-cache, for the merge build to reuse"):
-                release.push_data()
+                steps.push_data(context)
             reproduced = True
-    latest = release.latest_release()
+    latest = versioning.latest(list(context.release_tags()), context.artifact)
     verdict = None
     with progress.step(f"compare with {base}"):
-        if (root / reporting.METRICS).exists() and (reproduced or not reproduce):
-            verdict = release.gate(latest[0] if latest else None)
-        headline = _headline(verdict, latest, reproduced)
-        report = Report(
+        if (root / layout.METRICS).exists() and (reproduced or not reproduce):
+            verdict = steps.gate(context, latest[0] if latest else None)
+        made = report.Report(
             title=f"Pull-request report against `{base}`",
             base_label=base,
-            headline=headline,
+            headline=_headline(verdict, latest, reproduced),
             gate=verdict,
             notes=notes,
         )
-        reporting.compare(root, report, base)
+        report.compare(root, made, base)
     with progress.step("write report"):
-        path = reporting.write(report, root, output, base)
-    return path
+        return report.write(made, root, output, base)
 
 
 def _headline(verdict: versioning.GateVerdict | None, latest, reproduced: bool) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
 
-from retrain.dataset import COLUMNS, LABEL_COLUMN, LABELS, PIXEL_COLUMNS, PIXEL_RANGE
+from pipeline.dataset import COLUMNS, LABEL_COLUMN, LABELS, PIXEL_COLUMNS, PIXEL_RANGE, write_batch
 
 SEED_BATCH_NAME = "batch-0000-digits.csv"
 IMAGE_SIDE = 8
@@ -57,3 +59,19 @@ def simulate_batch(rows: int, label_noise: float, seed: int) -> pd.DataFrame:
     frame = pd.DataFrame(images, columns=list(PIXEL_COLUMNS))
     frame[LABEL_COLUMN] = labels.astype(np.uint8)
     return frame
+
+
+def main() -> None:
+    """`python -m pipeline.digits FOLDER`: write the first batch there (the engine's `release.seed_command`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write the bundled first batch of digits into a raw-data folder.")
+    parser.add_argument("folder", type=Path)
+    folder = parser.parse_args().folder
+    folder.mkdir(parents=True, exist_ok=True)
+    write_batch(seed_batch(), folder / SEED_BATCH_NAME)
+    print(f"wrote {folder / SEED_BATCH_NAME} from scikit-learn's bundled digits")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,13 +1,14 @@
 """DVC stage `evaluate`: model + held-out rows -> metrics JSON and plot data.
 
-python src/evaluate.py models/model.joblib data/processed metrics/metrics.json plots
+python -m pipeline.evaluate models/model.joblib data/processed metrics/metrics.json plots
 """
 
 import argparse
 from pathlib import Path
 
-from retrain.evaluation import write
-from retrain.stages import evaluate, run_stage, step
+from pipeline.errors import run_stage
+from pipeline.evaluation import write
+from pipeline.stages import evaluate, step
 
 
 def main() -> None:

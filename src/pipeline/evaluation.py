@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where used: see retrain.stages
-    import pandas as pd
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from pipeline.dataset import LABELS, features, labels
 
 DIGITS = 4  # metrics are rounded so that the JSON is stable and diffs read well
 
@@ -21,12 +23,6 @@ class Evaluation:
 
 
 def evaluate(model, test: pd.DataFrame) -> Evaluation:
-    import numpy as np
-    import pandas as pd
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-
-    from retrain.dataset import LABELS, features, labels
-
     truth = labels(test)
     predicted = model.predict(features(test))
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -1,14 +1,15 @@
 """DVC stage `preprocessing`: raw batches -> validated train/test feature data.
 
-python src/preprocessing.py data/raw data/processed --stats metrics/data.json
-python src/preprocessing.py data/data.csv          # the seed's form: writes data/train.parquet, data/test.parquet
+python -m pipeline.preprocessing data/raw data/processed --stats metrics/data.json
+python -m pipeline.preprocessing data/data.csv         # the seed's form: writes data/train.parquet, data/test.parquet
 """
 
 import argparse
 from pathlib import Path
 
-from retrain.params import load_preprocessing
-from retrain.stages import prepare, run_stage, step, write_prepared
+from pipeline.errors import run_stage
+from pipeline.params import load_preprocessing
+from pipeline.stages import prepare, step, write_prepared
 
 
 def main() -> None:

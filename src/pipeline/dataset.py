@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from retrain.errors import DataError
+from pipeline.errors import DataError
 
 PIXEL_COLUMNS: tuple[str, ...] = tuple(f"pixel_{index}" for index in range(64))
 LABEL_COLUMN = "label"

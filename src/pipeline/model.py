@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where used: see retrain.stages
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
+import joblib
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
-    from retrain.params import TrainParams
+from pipeline.dataset import features, labels
+from pipeline.params import TrainParams
 
 
 def fit(train: pd.DataFrame, params: TrainParams) -> LogisticRegression:
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-
-    from retrain.dataset import features, labels
-
     model = LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=params.seed)
     # One BLAS/OpenMP thread: 64 features x 10 classes is too small a product for threads to pay, and on a busy
-    # runner idle OpenBLAS threads spin (benchmarks/results.md: 3-10x slower, 6x the CPU under load).
+    # runner idle OpenBLAS threads spin (see benchmarks/).
     with threadpool_limits(limits=1):
         return model.fit(features(train), labels(train))
 
 
 def save(model: LogisticRegression, path: Path) -> None:
-    import joblib
-
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
 
 
 def load(path: Path) -> LogisticRegression:
-    import joblib
-
     return joblib.load(path)

@@ -1,15 +1,16 @@
 """DVC stage `train`: processed data -> model.
 
-python src/train.py data/processed models/model.joblib
-python src/train.py data           # the seed's form: reads data/train.parquet, writes data/model.joblib
+python -m pipeline.train data/processed models/model.joblib
+python -m pipeline.train data         # the seed's form: reads data/train.parquet, writes data/model.joblib
 """
 
 import argparse
 from pathlib import Path
 
-from retrain.model import save
-from retrain.params import load_train
-from retrain.stages import run_stage, step, train
+from pipeline.errors import run_stage
+from pipeline.model import save
+from pipeline.params import load_train
+from pipeline.stages import step, train
 
 
 def main() -> None:

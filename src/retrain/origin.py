@@ -1,0 +1,84 @@
+"""Releases meet git's origin: make local tags agree with it, publish a release atomically (never forced), and
+catch up when origin moved so that the run can be retried on top of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrain import decisions, dvcops, gitops, layout
+from retrain.errors import RetrainError
+from retrain.steps import Context
+
+
+def reconcile_tags(context: Context) -> None:
+    """Before a pushing run: origin's release tags win over local ones (see decisions.stale_local_tags)."""
+    root = context.root
+    if not gitops.has_remote(root):
+        raise RetrainError("--push needs a git remote named `origin`; add it with `git remote add origin URL`.")
+    remote = gitops.remote_tags(root, layout.release_glob(context.artifact))
+    for tag, why in decisions.stale_local_tags(context.release_tags(), remote, gitops.head(root)).items():
+        gitops.delete_tag(root, tag)
+        context.progress.say(f"local tag {tag} {why}")
+    gitops.fetch(root)
+
+
+def publish(context: Context, tag: str) -> None:
+    """Push the branch and `tag` in one transaction, unless origin already has the tag on this commit (an
+    interrupted run finished by a re-run). Raises PushRejectedError when origin moved."""
+    root = context.root
+    if gitops.remote_tags(root, tag).get(tag) == gitops.head(root):
+        context.progress.say(f"origin already has {tag}")
+        return
+    gitops.push_atomic(root, context.branch, tag)
+    context.progress.say(f"pushed {context.branch} and {tag} to origin")
+
+
+def catch_up(context: Context, tag: str | None) -> None:
+    """After origin refused the push: drop this run's tag, and the engine's commits origin lacks (with any
+    local-only release tag on them: that release is made again on top of origin), then rebase the user's own
+    commits onto origin."""
+    root = context.root
+    if tag and tag in gitops.tags(root, tag):
+        gitops.delete_tag(root, tag)
+    gitops.fetch(root)
+    upstream = f"origin/{context.branch}"
+    _drop_engine_commits(context, upstream)
+    _fetch_manifests(context, upstream)
+    if not gitops.rebase(root, upstream):
+        raise RetrainError(
+            f"{upstream} moved and your local commits conflict with it: run `git pull --rebase origin "
+            f"{context.branch}`, resolve, then re-run."
+        )
+    context.pipeline.checkout([layout.RAW_DVC])  # the rebase may have changed data/raw.dvc (the hook skips rebases)
+
+
+def _drop_engine_commits(context: Context, upstream: str) -> None:
+    """Remove, from the top of the branch, the engine's own commits that origin lacks: they only record dvc.lock
+    and metrics, which the retry regenerates; rebased they would conflict with origin's."""
+    root, glob = context.root, layout.release_glob(context.artifact)
+    local_only = set(context.release_tags()) - set(gitops.remote_tags(root, glob))
+    while True:
+        head, parent = gitops.head(root), gitops.parent(root)
+        if not parent or gitops.is_ancestor(root, head, upstream):
+            return
+        changed = gitops.changed_files(root, parent, head)
+        if not decisions.is_engine_commit(gitops.subject(root), changed, layout.ENGINE_OWNED):
+            return
+        for name, sha in context.release_tags().items():
+            if sha == head and name in local_only:
+                gitops.delete_tag(root, name)
+                context.progress.say(f"local release {name} never reached origin: made again on top of origin")
+        gitops.reset_hard(root, parent)
+
+
+def _fetch_manifests(context: Context, upstream: str) -> None:
+    """DVC's merge driver unions two deliveries in data/raw.dvc only when it has both sides' .dir manifests (and
+    the common ancestor's) in the cache: fetch origin's data before rebasing onto it."""
+    root, pipeline = context.root, context.pipeline
+    for rev in (upstream, gitops.merge_base(root, "HEAD", upstream)):
+        oid = dvcops.tracked_hash(gitops.show_file(root, rev, layout.RAW_DVC)) if rev else None
+        if oid and not Path(pipeline.cache_path(oid)).is_file():
+            try:
+                pipeline.fetch_objects({layout.RAW_DIR: oid})
+            except Exception as error:  # the rebase then reports the conflict
+                context.progress.say(f"could not fetch {layout.RAW_DIR} of {rev[:12]} ({error})")

@@ -1,0 +1,36 @@
+"""What a report holds: the numbers against a base, the gate's verdict, notes and plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from retrain.versioning import GateVerdict
+
+KEY_METRICS = ("accuracy", "f1_macro")
+DATA_KEYS = ("rows", "batches", "train_rows", "test_rows")
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    name: str
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if isinstance(self.old, int | float) and isinstance(self.new, int | float):
+            return self.new - self.old
+        return None
+
+
+@dataclass
+class Report:
+    title: str
+    base_label: str  # what the numbers are compared with: "develop", "model@v1.2.0", ...
+    headline: str  # one line: released / up to date / gated / would release
+    metrics: list[MetricChange] = field(default_factory=list)
+    data: list[MetricChange] = field(default_factory=list)
+    params: dict[str, tuple] = field(default_factory=dict)
+    gate: GateVerdict | None = None
+    plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)
+    notes: list[str] = field(default_factory=list)
