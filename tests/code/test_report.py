@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from retrain.report import MetricChange, Report, render_markdown
-from retrain.reporting import compare
+from retrain.report import Report, compare
+from retrain.report.data import MetricChange
+from retrain.report.markdown import render_markdown
 from retrain.versioning import gate
 from tests.helpers import sh
 

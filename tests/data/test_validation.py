@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from retrain.dataset import write_batch
-from retrain.digits import SEED_BATCH_NAME, seed_batch
+from pipeline.dataset import write_batch
+from pipeline.digits import SEED_BATCH_NAME, seed_batch
 from tests.helpers import REPO_ROOT, sh
 
 GOOD = seed_batch().head(50)
@@ -19,7 +19,7 @@ GOOD = seed_batch().head(50)
 def stage(tmp_path: Path) -> tuple[int, str]:
     """Run the real stage script the way dvc.yaml does."""
     result = sh(
-        [sys.executable, str(REPO_ROOT / "src/preprocessing.py"), "data/raw", "data/processed", "--stats", "m.json"],
+        [sys.executable, "-m", "pipeline.preprocessing", "data/raw", "data/processed", "--stats", "m.json"],
         tmp_path,
         check=False,
     )

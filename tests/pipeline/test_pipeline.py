@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from retrain.dataset import read_batch, write_batch
-from retrain.digits import SEED_BATCH_NAME, seed_batch, simulate_batch
+from pipeline.dataset import read_batch, write_batch
+from pipeline.digits import SEED_BATCH_NAME, seed_batch, simulate_batch
 from tests.helpers import REPO_ROOT, Project, second_clone, sh
 
 
@@ -73,10 +73,10 @@ class TestStages:
         assert (project.root / "metrics/metrics.json").read_text() == before
 
     def test_seed_commands_work_verbatim(self, project: Project) -> None:
-        """`python src/preprocessing.py data/data.csv` then `python src/train.py data`."""
+        """`python -m pipeline.preprocessing data/data.csv` then `python -m pipeline.train data`."""
         write_batch(seed_batch(), project.root / "data/data.csv")
-        project.python("src/preprocessing.py", "data/data.csv")
-        project.python("src/train.py", "data")
+        project.python("-m", "pipeline.preprocessing", "data/data.csv")
+        project.python("-m", "pipeline.train", "data")
         assert (project.root / "data/train.parquet").is_file() and (project.root / "data/model.joblib").is_file()
         assert project.git("status", "--porcelain", "--untracked-files=no") == ""
 
