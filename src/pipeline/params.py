@@ -104,3 +104,15 @@ def load_preprocessing(path: Path = PARAMS_FILE) -> PreprocessingParams:
 
 def load_train(path: Path = PARAMS_FILE) -> TrainParams:
     return validate(TrainParams, read_params_file(path).get("train"), path, "train")
+
+
+def main() -> None:
+    """`python -m pipeline.params`: check every stage's section of params.yaml (the engine's preflight runs it)."""
+    validate_all(read_params_file())
+    print(f"{PARAMS_FILE}: every stage's section is valid")
+
+
+if __name__ == "__main__":
+    from pipeline.errors import run_stage
+
+    run_stage(main)

@@ -20,6 +20,8 @@ class ReleaseConfig(BaseModel):
 
     primary_metric: str  # a key of the metrics file: the gate compares it with the latest release
     max_regression: Annotated[float, Field(ge=0.0, le=1.0)]  # largest drop that still gets tagged
+    # Run in preflight: a non-zero exit stops the run before any compute (2: bad input, e.g. a stage's params).
+    check_command: str | None = None
     # Run when the raw data named by git is nowhere (a fresh clone on an empty default remote): it must rebuild
     # exactly that data, or the run stops.
     seed_command: str | None = None

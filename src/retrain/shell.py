@@ -43,3 +43,8 @@ def run(args: Sequence[str], cwd: Path, check: bool = True, input_text: str | No
     if check and result.returncode != 0:
         raise CommandError(args, result.returncode, result.stderr or result.stdout)
     return result.stdout
+
+
+def run_configured(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A command from the project's configuration, run the way DVC runs a stage's cmd: by the shell."""
+    return call([os.environ.get("SHELL") or "/bin/sh", "-c", command], cwd)

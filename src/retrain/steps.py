@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 from dataclasses import dataclass
 from enum import Enum
@@ -19,7 +18,7 @@ from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
-from retrain.shell import CommandError, run
+from retrain.shell import run_configured
 
 
 class Step(Enum):
@@ -96,6 +95,8 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
         )
     dvcops.check_parses(root, (layout.LOCK, layout.RAW_DVC))
     context = open_context(root, options, progress, branch)
+    if command := context.config.check_command:
+        _check(root, command)
     check_reachable(context.pipeline.remote, context.pipeline.remote_config, root)
     progress.say(f"branch {branch}, remote `{context.pipeline.remote}` reachable")
     if options.push:
@@ -103,6 +104,15 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
 
         origin.reconcile_tags(context)
     return context
+
+
+def _check(root: Path, command: str) -> None:
+    """The project's own check (release.check_command); its last line of stderr is the error a user reads."""
+    result = run_configured(command, root)
+    if result.returncode:
+        said = (result.stderr.strip().splitlines() or [f"exited with {result.returncode}"])[-1].removeprefix("error: ")
+        error = BadInputError if result.returncode == BadInputError.exit_code else RetrainError
+        raise error(f"{said} (from release.check_command `{command}`)")
 
 
 def _restore_deleted_outputs(root: Path, progress: Progress) -> None:
@@ -142,11 +152,11 @@ def ensure_raw_data(context: Context) -> None:
 
 def _seed_raw_data(context: Context, command: str, expected: str | None) -> None:
     root, raw = context.root, context.root / layout.RAW_DIR
-    try:
-        run(shlex.split(command), cwd=root)
-    except CommandError as error:
+    result = run_configured(command, root)
+    if result.returncode:
         shutil.rmtree(raw, ignore_errors=True)
-        raise RetrainError(f"release.seed_command `{command}` failed: {error}") from None
+        said = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RetrainError(f"release.seed_command `{command}` exited with {result.returncode}: {said}")
     if not raw.exists() or context.pipeline.workspace_hash(layout.RAW_DIR) != expected:
         shutil.rmtree(raw, ignore_errors=True)
         raise BadInputError(

@@ -128,6 +128,18 @@ def test_bad_data_is_named_and_nothing_is_written(case: BadData, released: Proje
     assert_finishes(released, released.storage, "released model@v1.1.0")
 
 
+def test_removing_a_refused_batch_is_enough_for_the_next_run(released: Project, good_batch: Batch) -> None:
+    """The failed stage deleted its git-tracked output (metrics/data.json); the user removes the bad batch and
+    commits, nothing else: the next run restores what the failure deleted and finishes, with no traceback."""
+    deliver(released, BAD_NAME, b"", "data: ACME delivery")
+    assert_failed(retrain(released, "run", "--push"), 2, f"data/raw/{BAD_NAME}")
+    (released.root / "data/raw" / BAD_NAME).unlink()
+    released.dvc("add", "data/raw")
+    released.git("commit", "--quiet", "-m", "data: drop the bad delivery", "data/raw.dvc")
+    result = assert_finishes(released, released.storage, "up to date: model@v1.0.0")
+    assert "Traceback" not in result.stderr and (released.root / "metrics/data.json").is_file()
+
+
 # --- params ----------------------------------------------------------------------------------------------
 def _params_edit(edit: Callable[[dict], None]) -> Callable[[Project], None]:
     def apply(project: Project) -> None:

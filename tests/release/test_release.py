@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from tests.helpers import Project, second_clone
+from tests.helpers import VENV_BIN, Project, second_clone
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +42,20 @@ class TestFirstRelease:
         assert project.git("rev-parse", "HEAD") == head
         assert list(project.tags()) == ["model@v1.0.0"]
 
-    def test_stages_run_warm_and_the_same_bytes_come_out_without_the_host(self, project: Project) -> None:
-        """The stage commands run in the warm host; a forced recompute with RETRAIN_STAGE_HOST=off (ordinary
-        processes) gives dvc.lock the very same hashes."""
+    def test_stages_run_in_retrains_environment_without_the_venv_on_path(self, project: Project) -> None:
+        """`.venv/bin/retrain run` from cron or an IDE (no `activate`: the venv is not on PATH): `python` in the
+        stages' cmd is still the venv's interpreter; a forced recompute gives dvc.lock the very same hashes."""
+        project.env["PATH"] = os.pathsep.join(
+            entry for entry in project.env["PATH"].split(os.pathsep) if Path(entry) != VENV_BIN
+        )
+        assert project.sh("sh", "-c", "command -v python3 || true").stdout.strip() != str(VENV_BIN / "python3")
         result = project.retrain("run")
         assert result.returncode == 0, result.stderr
-        assert "ran preprocessing, train, evaluate (3 in the warm stage host)" in result.stderr
+        assert "ran preprocessing, train, evaluate" in result.stderr
         lock = (project.root / "dvc.lock").read_text()
-        project.env["RETRAIN_STAGE_HOST"] = "off"
         forced = project.retrain("run", "--force")
         assert forced.returncode == 0, forced.stderr
-        assert "ran preprocessing, train, evaluate" in forced.stderr and "warm stage host" not in forced.stderr
+        assert "ran preprocessing, train, evaluate" in forced.stderr
         assert (project.root / "dvc.lock").read_text() == lock
         assert forced.stdout.strip().splitlines()[-1] == "up to date: model@v1.0.0"
 

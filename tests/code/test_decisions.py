@@ -1,0 +1,66 @@
+"""The release engine's decisions, without git, DVC or S3: what a run does given the tags, the lock and origin."""
+
+from __future__ import annotations
+
+from pipeline.errors import STAGE_ERROR_FILE_ENV as PIPELINE_SIDE
+from retrain import decisions
+from retrain.errors import STAGE_ERROR_FILE_ENV as ENGINE_SIDE
+from retrain.steps import Step
+from retrain.versioning import Version
+
+HEAD, OLD = "h" * 40, "o" * 40
+
+
+class TestReleaseState:
+    def test_first_run_releases(self) -> None:
+        state = decisions.release_state({}, HEAD, "model", "lock", None)
+        assert state.releases and state.base is None and state.base_tag is None
+
+    def test_unchanged_lock_is_up_to_date(self) -> None:
+        state = decisions.release_state({"model@v1.0.0": OLD}, HEAD, "model", "lock", "lock")
+        assert not state.releases and state.base_tag == "model@v1.0.0"
+
+    def test_changed_lock_releases_on_top_of_the_latest(self) -> None:
+        tags = {"model@v1.0.0": OLD, "model@v1.2.0": OLD, "model@v1.10.0": OLD, "other@v9.0.0": OLD}
+        state = decisions.release_state(tags, HEAD, "model", "new", "old")
+        assert state.releases and state.base == ("model@v1.10.0", Version(1, 10, 0))
+
+    def test_a_release_on_head_is_never_made_twice(self) -> None:
+        """An interrupted run tagged HEAD but did not push: the re-run finds it and pushes it, no new version."""
+        state = decisions.release_state({"model@v1.0.0": OLD, "model@v1.1.0": HEAD}, HEAD, "model", "x", "y")
+        assert not state.releases and state.on_head == "model@v1.1.0"
+
+    def test_stage_tags_are_not_releases(self) -> None:
+        state = decisions.release_state({"model#prod#1": OLD, "model@v1.0.0": OLD}, HEAD, "model", "a", "b")
+        assert state.base_tag == "model@v1.0.0"
+
+
+class TestOriginMoved:
+    def test_origin_tags_win_and_local_only_tags_survive_only_on_head(self) -> None:
+        local = {"model@v1.0.0": OLD, "model@v1.1.0": "x" * 40, "model@v1.2.0": HEAD, "model@v0.9.0": OLD}
+        remote = {"model@v1.0.0": OLD, "model@v1.1.0": "y" * 40}
+        stale = decisions.stale_local_tags(local, remote, HEAD)
+        assert set(stale) == {"model@v1.1.0", "model@v0.9.0"}
+        assert "origin's" in stale["model@v1.1.0"] and "never reached origin" in stale["model@v0.9.0"]
+
+    def test_only_the_engines_own_commits_are_dropped(self) -> None:
+        owned = ("dvc.lock", "metrics/metrics.json")
+        assert decisions.is_engine_commit("retrain: +5 rows [skip ci]", ["dvc.lock"], owned)
+        assert not decisions.is_engine_commit("retrain: +5 rows [skip ci]", ["dvc.lock", "src/x.py"], owned)
+        assert not decisions.is_engine_commit("update dvc.lock", ["dvc.lock"], owned)
+
+
+def test_commit_message_says_what_changed_in_one_line() -> None:
+    message = decisions.commit_message(200, {"train.C": (1.0, 0.5)}, "accuracy", 0.91234, {"f1_macro": 0.9})
+    assert message == "retrain: +200 rows; train.C 1.0->0.5; accuracy 0.9123, f1_macro 0.9000 [skip ci]"
+    assert "\n" not in message
+
+
+def test_steps_are_numbered_in_cycle_order() -> None:
+    assert [step.number for step in Step] == list(range(1, len(Step) + 1))
+    assert Step.PREFLIGHT.number == 1 and Step.REPORT.number == len(Step)
+
+
+def test_the_stage_error_file_contract_is_the_same_on_both_sides() -> None:
+    """The engine never imports the pipeline: the variable's name is written twice and must agree."""
+    assert PIPELINE_SIDE == ENGINE_SIDE
