@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,11 +66,46 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def sh(args: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=cwd, env=env or base_env(), capture_output=True, text=True, check=False)
+def sh(
+    args: list, cwd: Path | None = None, env: dict | None = None, check: bool = True, timeout: float | None = 900
+) -> subprocess.CompletedProcess:
+    """The tests' one way to run a command: captured text, the user's environment unless `env` is given, and on
+    failure (with `check`) an assertion that shows the command's output."""
+    args = [str(arg) for arg in args]
+    result = subprocess.run(
+        args, cwd=cwd, env=env or base_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(args)} exited with {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
     return result
+
+
+def tags(git_dir: Path, pattern: str = "*", env: dict | None = None) -> dict[str, str]:
+    """Tags of a repository (a clone or a bare origin) matching a glob -> the commit each points at."""
+    out = sh(
+        ["git", "for-each-ref", "--format=%(refname:short) %(*objectname) %(objectname)", f"refs/tags/{pattern}"],
+        git_dir,
+        env,
+    ).stdout
+    return {name: shas[0] for name, *shas in (line.split() for line in out.splitlines() if line.strip())}
+
+
+def set_param(params_file: Path, section: str, key: str, value: object) -> None:
+    """Edit one `key: value` line of a params.yaml section in place, keeping its comments, as a person would."""
+    lines, inside = params_file.read_text().splitlines(keepends=True), False
+    for index, line in enumerate(lines):
+        if re.match(rf"^{re.escape(section)}:\s*(#.*)?$", line):
+            inside = True
+        elif inside and re.match(r"^\S", line):
+            break
+        elif inside and (found := re.match(rf"^(\s+{re.escape(key)}:\s*)([^#\s]+)(.*)$", line, re.S)):
+            lines[index] = f"{found.group(1)}{value}{found.group(3)}"
+            params_file.write_text("".join(lines))
+            return
+    raise AssertionError(f"{params_file}: no `{key}` under `{section}:`")
 
 
 def project_files() -> list[str]:
@@ -131,22 +167,18 @@ class Project:
         return path
 
     def set_param(self, section: str, key: str, value, commit: bool = True) -> None:
-        params = yaml.safe_load((self.root / "params.yaml").read_text())
-        params[section][key] = value
-        (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        set_param(self.root / "params.yaml", section, key, value)
         if commit:
             self.git("commit", "--quiet", "-am", f"params: {section}.{key} = {value}")
 
     def tags(self) -> dict[str, str]:
-        out = self.git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
-        return dict(line.split() for line in out.splitlines() if line.strip())
+        return tags(self.root, env=self.env)
 
     def origin_git(self, *args: str) -> str:
         return sh(["git", *args], self.origin, self.env).stdout.strip()
 
     def origin_tags(self) -> dict[str, str]:
-        out = self.origin_git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
-        return dict(line.split() for line in out.splitlines() if line.strip())
+        return tags(self.origin, env=self.env)
 
     def run_summary(self) -> dict:
         return json.loads((self.root / "reports/run.json").read_text())

@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 
 from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError
-from retrain.layout import ERROR_LOG
+from retrain.layout import ERROR_LOG, REPORT
 
 REMOTE_ENV = "RETRAIN_REMOTE"
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the pull-request report against a base ref")
     _remote_arg(report)
     report.add_argument("--base", required=True, help="ref to compare with, e.g. origin/develop")
-    report.add_argument("--output", type=Path, default=Path("reports/report.md"))
+    report.add_argument("--output", type=Path, default=REPORT)
     report.add_argument("--reproduce", action="store_true", help="pull, reproduce and push the run-cache first")
 
     releases = commands.add_parser("releases", help="every release, newest first")

@@ -95,6 +95,7 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
         )
     dvcops.check_parses(root, (layout.LOCK, layout.RAW_DVC))
     context = open_context(root, options, progress, branch)
+    context.pipeline.check_files()
     if command := context.config.check_command:
         _check(root, command)
     check_reachable(context.pipeline.remote, context.pipeline.remote_config, root)

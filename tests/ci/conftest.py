@@ -39,6 +39,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import set_param, sh, tags
+
 CI_DIR = Path(__file__).resolve().parent
 REPO_ROOT = CI_DIR.parents[1]
 VENV = Path(sys.prefix)
@@ -104,15 +106,8 @@ def workflow_uses(path: Path) -> list[str]:
 
 
 def run(args, cwd: Path | None = None, env: dict | None = None, check: bool = True, timeout: float = 600):
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(map(str, args))} exited with {result.returncode}\n"
-            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
-        )
-    return result
+    """tests.helpers.sh, with the test process's own environment when none is given (act and git need it)."""
+    return sh(args, cwd, env or dict(os.environ), check, timeout)
 
 
 @dataclass
@@ -192,8 +187,7 @@ class CISandbox:
 
     def origin_tags(self) -> dict[str, str]:
         """model@v* tag -> the commit it points at."""
-        out = self.origin_git("for-each-ref", "--format=%(refname:short) %(*objectname)", f"refs/tags/{TAG_GLOB}")
-        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+        return tags(self.origin, TAG_GLOB, self.git_env())
 
     def tag_message(self, tag: str) -> str:
         return self.origin_git("for-each-ref", "--format=%(contents)", f"refs/tags/{tag}")
@@ -204,19 +198,7 @@ class CISandbox:
         path.write_text(text)
 
     def set_param(self, section: str, key: str, value: str) -> None:
-        """Edit one `key: value` line of params.yaml's `section`, keeping its comments."""
-        path = self.dev / "params.yaml"
-        lines, inside, done = path.read_text().splitlines(keepends=True), False, False
-        for i, line in enumerate(lines):
-            if re.match(rf"^{re.escape(section)}:\s*(#.*)?$", line):
-                inside = True
-            elif inside and re.match(r"^\S", line):
-                inside = False
-            elif inside and (m := re.match(rf"^(\s+{re.escape(key)}:\s*)([^#\s]+)(.*)$", line, re.S)):
-                lines[i] = f"{m.group(1)}{value}{m.group(3)}"
-                done = True
-        assert done, f"params.yaml has no {section}.{key}"
-        path.write_text("".join(lines))
+        set_param(self.dev / "params.yaml", section, key, value)
 
     def start_branch(self, name: str, base: str = "develop") -> None:
         self.git("fetch", "--quiet", "--prune", "--tags", "--force", "origin")

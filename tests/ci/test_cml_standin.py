@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import sh
 
 pytestmark = pytest.mark.ci
 
@@ -33,13 +34,13 @@ def repo(tmp_path):
         ["remote", "add", "origin", "https://x-access-token:secret@github.com/acme/ml-repo.git"],
         ["commit", "-q", "--allow-empty", "-m", "one"],
     ):
-        subprocess.run(["git", *args], cwd=work, env=env, check=True)
+        sh(["git", *args], work, env)
     (work / "reports").mkdir()
     (work / "reports" / "plot.png").write_bytes(b"\x89PNG fake")
     (work / "reports" / "report.md").write_text(
         "| metric | value |\n|---|---|\n| accuracy | 0.95 |\n\n![p](plot.png)\n"
     )
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, env=env, capture_output=True, text=True).stdout
+    sha = sh(["git", "rev-parse", "HEAD"], work, env).stdout
     env |= {"CI_STANDIN_CML_LOG": str(tmp_path / "log.jsonl"), "CI_STANDIN_CML_COMMIT_PRS": str(tmp_path / "prs.json")}
     return work, env, sha.strip()
 
@@ -47,7 +48,7 @@ def repo(tmp_path):
 def cml(repo, *args, **env):
     work, base, _ = repo
     merged = {**base, **{k: str(v) for k, v in env.items()}}
-    return subprocess.run([str(CML), *args], cwd=work, env=merged, capture_output=True, text=True, check=False)
+    return sh([CML, *args], work, merged, check=False)
 
 
 def records(repo) -> list[dict]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.helpers import sh
 
 pytestmark = pytest.mark.ci
 
@@ -82,12 +83,7 @@ def test_both_workflows_exist():
 
 
 def test_zizmor_offline_has_no_findings():
-    result = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", ROOT / ".github" / "workflows"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = sh([tool("zizmor"), "--offline", "--no-progress", ROOT / ".github" / "workflows"], check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout, result.stdout
 
@@ -98,9 +94,7 @@ def test_zizmor_offline_has_no_findings():
     ids=lambda value: getattr(value, "name", value),
 )
 def test_files_match_their_schema(schema, path):
-    result = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", schema, path], capture_output=True, text=True, check=False
-    )
+    result = sh([tool("check-jsonschema"), "--builtin-schema", schema, path], check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -224,7 +218,7 @@ def test_embedded_shell_and_stand_in_scripts_pass_shellcheck(tmp_path):
         path.write_text(f"#!/usr/bin/env bash\n# {label}\n{body}\n")
         files.append(path)
     files += [*sorted(CI_DIR.glob("actions/*/*.sh")), CI_DIR / "bin" / "cml"]
-    result = subprocess.run([tool("shellcheck"), "--shell=bash", *files], capture_output=True, text=True, check=False)
+    result = sh([tool("shellcheck"), "--shell=bash", *files], check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -34,7 +34,7 @@ def test_markdown_has_metrics_table_gate_and_plots() -> None:
 
 
 class TestCompare:
-    """reporting.compare: the workspace's metrics files and params.yaml against a base revision, read with git."""
+    """report.compare: the workspace's metrics files and params.yaml against a base revision, read with git."""
 
     @staticmethod
     def repo(tmp_path: Path) -> Path:
@@ -71,3 +71,24 @@ class TestCompare:
         same = Report(title="t", base_label="base", headline="h")
         compare(root, same, "base")
         assert same.metrics[0] == MetricChange("accuracy", 0.9, 0.9) and same.params == {}
+
+
+def test_first_release_plots_this_run_alone(tmp_path: Path, monkeypatch) -> None:
+    """With no base there is nothing to compare: one bar per digit, and the title says so."""
+    from retrain.report import plots
+
+    drawn: list[tuple[str, dict]] = []
+    real_bar = plots._pyplot().Axes.bar
+
+    def bar(axis, positions, heights, width, **kwargs):
+        drawn.append((kwargs.get("label", ""), list(heights)))
+        return real_bar(axis, positions, heights, width, **kwargs)
+
+    monkeypatch.setattr(plots._pyplot().Axes, "bar", bar)
+    per_class = {str(digit): 0.9 for digit in range(10)}
+    made = plots.write_plots(tmp_path, tmp_path / "absent.csv", per_class, None, "no earlier release")
+    assert made == [("F1 per digit", "per_class_f1.png")] and (tmp_path / "per_class_f1.png").stat().st_size > 0
+    assert [label for label, _ in drawn] == ["this run"]
+    drawn.clear()
+    plots.write_plots(tmp_path, tmp_path / "absent.csv", per_class, {"0": 0.5}, "model@v1.0.0")
+    assert [label for label, _ in drawn] == ["model@v1.0.0", "this run"]

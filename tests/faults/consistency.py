@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from tests.helpers import S3_BUCKET, Project, sh
+from tests.helpers import S3_BUCKET, Project, sh, tags
 
-TAGS = "refs/tags/model@v*"
+TAGS = "model@v*"
 BRANCH = "develop"
 ENGINE_MARK = "[skip ci]"
 
@@ -79,15 +79,6 @@ def _origin(project: Project, *args: str, check: bool = True) -> str:
     return sh(["git", *args], project.origin, project.env, check=check).stdout.strip()
 
 
-def _tags(git) -> dict[str, str]:
-    out = git("for-each-ref", "--format=%(refname:short) %(*objectname) %(objectname)", TAGS)
-    found = {}
-    for line in out.splitlines():
-        name, *shas = line.split()
-        found[name] = shas[0]
-    return found
-
-
 def _yaml_at(git, rev: str, path: str) -> dict:
     text = git("show", f"{rev}:{path}", check=False)
     return yaml.safe_load(text) or {} if text else {}
@@ -134,7 +125,7 @@ def assert_consistent(project: Project, storage_or_s3, *, settled: bool = False)
     def local_git(*args: str, check: bool = True) -> str:
         return project.sh("git", *args, check=check).stdout.strip()
 
-    origin_tags = _tags(origin_git)
+    origin_tags = tags(project.origin, TAGS, project.env)
     tip = origin_git("rev-parse", BRANCH)
     for tag, sha in origin_tags.items():
         if not _is_ancestor(project, sha, tip):
@@ -153,7 +144,7 @@ def assert_consistent(project: Project, storage_or_s3, *, settled: bool = False)
         for item in missing_objects(store, objects):
             problems.append(f"origin/{BRANCH} commit {sha[:8]} ({subject[:50]}): {item} missing from {store}")
 
-    local_tags = _tags(local_git)
+    local_tags = tags(project.root, TAGS, project.env)
     for tag, sha in local_tags.items():
         if tag in origin_tags and origin_tags[tag] != sha:
             problems.append(f"half-made tag: local {tag} -> {sha[:8]} but origin's -> {origin_tags[tag][:8]}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 import boto3
@@ -29,7 +28,7 @@ from tests.faults.harness import (
     repo_state,
     retrain,
 )
-from tests.helpers import REPO_ROOT, S3_BUCKET, S3_ENV, Project, second_clone
+from tests.helpers import REPO_ROOT, S3_BUCKET, S3_ENV, Project, second_clone, sh
 
 pytestmark = [pytest.mark.faults, pytest.mark.s3]
 
@@ -167,11 +166,9 @@ def test_bucket_missing(released: Project, s3) -> None:
     last = assert_failed(result, 2, f"bucket `{bucket}`", "does not exist", "`s3remote`")
     assert f"python scripts/bootstrap_s3.py {bucket}" in last
     assert repo_state(released) == before
-    subprocess.run(
+    sh(
         [sys.executable, "scripts/bootstrap_s3.py", bucket, "--endpoint-url", s3.endpoint],
-        cwd=REPO_ROOT,
-        env={**os.environ, **S3_ENV},
-        check=True,
-        capture_output=True,
+        REPO_ROOT,
+        {**os.environ, **S3_ENV},
     )
     assert_finishes(released, BucketStore(s3, bucket), "up to date: model@v1.0.0")
