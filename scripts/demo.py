@@ -1,6 +1,9 @@
 """The seed's story end to end, in a throwaway sandbox: v1; new data, v2; restore v1 whole; v1's data with
 today's code; a bad delivery stopped by the gate; the releases table.
 
+The sandbox holds this clone's committed tree (HEAD) as a fresh history on its own `develop`, whatever branches
+and tags this clone has.
+
     python scripts/demo.py [--keep]
 """
 
@@ -17,6 +20,48 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+BRANCH = "develop"
+# git sets some of these for its hooks (a pre-push hook running the tests): they would aim the sandbox's git
+# at this clone.
+GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY")
+
+
+class DemoError(Exception):
+    """A command of the demo did not do what the story needs; the message says which and what it printed."""
+
+
+def sandbox_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARS}
+    return {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "RETRAIN_REMOTE": "local"}
+
+
+def _call(*command: str, cwd: Path, stdin: bytes | None = None) -> bytes:
+    result = subprocess.run(command, cwd=cwd, env=sandbox_env(), input=stdin, capture_output=True, check=False)
+    if result.returncode:
+        raise DemoError(f"`{' '.join(command)}` exited {result.returncode}: {result.stderr.decode().strip()}")
+    return result.stdout
+
+
+def make_sandbox(repo: Path, sandbox: Path) -> Path:
+    """A user's clone of a fresh origin whose only branch, `develop`, holds `repo`'s HEAD tree in one commit.
+
+    Built from `git archive`, not a clone: the caller's branches (a `develop` of their own), tags (their
+    releases) and history stay out, so the story starts at v1.0.0 from any clone on any branch."""
+    work = sandbox / "work"
+    work.mkdir(parents=True)
+    commit = _call("git", "rev-parse", "--short", "HEAD", cwd=repo).decode().strip()
+    _call("tar", "-x", "-C", str(work), cwd=work, stdin=_call("git", "archive", "--format=tar", "HEAD", cwd=repo))
+    _call("git", "init", "--quiet", "--initial-branch", BRANCH, cwd=work)
+    # The sandbox is thrown away: a machine without a git identity (a fresh CI runner) can still run it.
+    _call("git", "config", "user.name", "retrain demo", cwd=work)
+    _call("git", "config", "user.email", "demo@example.invalid", cwd=work)
+    _call("git", "add", "--all", cwd=work)
+    _call("git", "commit", "--quiet", "-m", f"the project at {commit}", cwd=work)
+    origin = sandbox / "origin.git"
+    _call("git", "init", "--quiet", "--bare", "--initial-branch", BRANCH, str(origin), cwd=sandbox)
+    _call("git", "remote", "add", "origin", str(origin), cwd=work)
+    _call("git", "push", "--quiet", "--set-upstream", "origin", BRANCH, cwd=work)
+    return work
 
 
 def main() -> None:
@@ -24,7 +69,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the sandbox and print where it is")
     args = parser.parse_args()
     sandbox = Path(tempfile.mkdtemp(prefix="retrain-demo-"))
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "RETRAIN_REMOTE": "local"}
+    env = sandbox_env()
     started = time.perf_counter()
 
     def step(title: str) -> None:
@@ -36,18 +81,15 @@ def main() -> None:
         last = (result.stdout.strip() or result.stderr.strip()).splitlines()
         if result.returncode != expect:
             print(result.stdout + result.stderr, file=sys.stderr)
-            raise SystemExit(f"demo: `{' '.join(command)}` exited {result.returncode}, expected {expect}")
+            raise DemoError(f"`{' '.join(command)}` exited {result.returncode}, expected {expect}")
         if result.returncode:
             last = result.stderr.strip().splitlines()
         print(f"  -> {last[-1] if last else '(no output)'}", flush=True)
         return result.stdout
 
     try:
-        origin = sandbox / "origin.git"
-        subprocess.run(["git", "clone", "--quiet", "--bare", str(REPO), str(origin)], check=True)
-        work = sandbox / "work"
-        subprocess.run(["git", "clone", "--quiet", str(origin), str(work)], check=True)
-        run("git", "switch", "--quiet", "-c", "develop")
+        work = make_sandbox(REPO, sandbox)
+        run("git", "log", "--oneline", "--decorate")
         run("retrain", "setup")
         run("dvc", "remote", "modify", "--local", "local", "url", str(sandbox / "dvc-storage"))
 
@@ -78,6 +120,10 @@ def main() -> None:
         step("6. The releases")
         print(run("retrain", "releases"))
         print(f"demo finished in {time.perf_counter() - started:.0f}s")
+    except (DemoError, OSError) as error:
+        raise SystemExit(f"demo: {error}") from None
+    except KeyboardInterrupt:
+        raise SystemExit("demo: interrupted") from None
     finally:
         if args.keep:
             print(f"sandbox kept at {sandbox}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from retrain import githooks
 from retrain.errors import BadInputError, RetrainError
 from retrain.shell import CommandError, call, run
 
@@ -251,7 +252,8 @@ def rebase(root: Path, upstream: str) -> bool:
 
 
 def configure(root: Path, dvc_executable: str) -> None:
-    """Register DVC's merge driver for .dvc files and dvc.lock, and a post-checkout hook (no pre-push hook)."""
+    """Register DVC's merge driver for .dvc files and dvc.lock, and a post-checkout hook chained to any the clone
+    already had (no pre-push hook)."""
     git(root, "config", "merge.dvc.name", "DVC merge driver")
     git(
         root,
@@ -261,13 +263,4 @@ def configure(root: Path, dvc_executable: str) -> None:
     )
     hooks = Path(git(root, "rev-parse", "--git-path", "hooks"))
     hooks = hooks if hooks.is_absolute() else root / hooks
-    hooks.mkdir(parents=True, exist_ok=True)
-    hook = hooks / "post-checkout"
-    hook.write_text(
-        "#!/bin/sh\n"
-        "# Installed by `retrain setup`: bring the data and model of the checked-out commit along.\n"
-        f'"{dvc_executable}" git-hook post-checkout "$@" || echo "retrain: the data of this commit is not in the '
-        'local cache; run `dvc pull` (or `retrain restore`)" >&2\n'
-        "exit 0  # a hook must never fail a checkout: git has already moved HEAD\n"
-    )
-    hook.chmod(0o755)
+    githooks.install_post_checkout(hooks, dvc_executable)

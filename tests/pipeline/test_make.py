@@ -1,12 +1,18 @@
-"""The Makefile's self-documentation and the demo a newcomer runs."""
+"""The Makefile's self-documentation and the demo a newcomer runs, from any clone on any branch."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO_ROOT, sh
+from scripts.demo import make_sandbox
+from tests.helpers import REPO_ROOT, project_files, sh
+
+# A team's clone (`develop` checked out, `main` beside it, a release tagged) and a fresh fork with `main` only.
+CLONES = ("develop-current", "main-only")
 
 
 def test_make_help_lists_every_target_with_a_description() -> None:
@@ -18,10 +24,47 @@ def test_make_help_lists_every_target_with_a_description() -> None:
     assert set(documented) <= set(targets)
 
 
+def project_clone(where: Path, kind: str) -> Path:
+    """A clone holding the project as in this working tree, with the branches and tags `kind` names."""
+    root = where / "clone"
+    for name in project_files():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / name, root / name)
+    sh(["git", "init", "--quiet", "--initial-branch", "main"], root)
+    sh(["git", "add", "--all"], root)
+    sh(["git", "commit", "--quiet", "-m", "project as in the working tree"], root)
+    if kind == "develop-current":
+        sh(["git", "switch", "--quiet", "-c", "develop"], root)
+        sh(["git", "tag", "--annotate", "model@v1.0.0", "-m", "a release of the team's own"], root)
+    return root
+
+
+@pytest.mark.parametrize("kind", CLONES)
+def test_demo_sandbox_is_a_fresh_develop_holding_the_clones_head(kind: str, tmp_path: Path) -> None:
+    """Cheap proof of branch independence: the sandbox has none of the clone's branches, tags or history."""
+    clone = project_clone(tmp_path, kind)
+    work = make_sandbox(clone, tmp_path / "sandbox")
+
+    def git(*args: str, cwd: Path = work) -> str:
+        return sh(["git", *args], cwd).stdout.strip()
+
+    assert git("branch", "--show-current") == "develop"
+    assert git("for-each-ref", "--format=%(refname)").splitlines() == [
+        "refs/heads/develop",
+        "refs/remotes/origin/develop",
+    ]
+    assert git("rev-list", "--count", "HEAD") == "1"
+    assert git("rev-parse", "HEAD^{tree}") == git("rev-parse", "HEAD^{tree}", cwd=clone)
+    assert git("status", "--porcelain") == ""
+    assert git("ls-remote", "--refs", "origin").split() == [git("rev-parse", "HEAD"), "refs/heads/develop"]
+
+
 @pytest.mark.slow
-def test_demo_tells_the_whole_story() -> None:
+@pytest.mark.parametrize("kind", CLONES)
+def test_demo_tells_the_whole_story(kind: str, tmp_path: Path) -> None:
     """`make demo`: v1, v1.1 on new data, restores, a gated bad delivery, the releases table."""
-    result = sh([sys.executable, str(REPO_ROOT / "scripts/demo.py")], REPO_ROOT, check=False)
+    clone = project_clone(tmp_path, kind)
+    result = sh([sys.executable, str(clone / "scripts/demo.py")], clone, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
     assert "released model@v1.0.0" in out and "released model@v1.1.0" in out
