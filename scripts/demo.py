@@ -87,6 +87,13 @@ def main() -> None:
         print(f"  -> {last[-1] if last else '(no output)'}", flush=True)
         return result.stdout
 
+    def deliver(simulated: str, what: str) -> None:
+        """The README's way: `dvc add` the new batch, commit its .dvc file."""
+        batch = simulated.split("wrote ", 1)[1].split(" (", 1)[0]
+        run("dvc", "add", batch)
+        run("git", "add", f"{batch}.dvc")
+        run("git", "commit", "--quiet", "-m", f"data: {what}")
+
     try:
         work = make_sandbox(REPO, sandbox)
         run("git", "log", "--oneline", "--decorate")
@@ -97,9 +104,7 @@ def main() -> None:
         run("retrain", "run")
 
         step("2. New data arrives: a new batch, dvc add, commit, retrain -> minor bump")
-        run("python", "scripts/simulate_new_data.py", "--rows", "500", "--seed", "1")
-        run("dvc", "add", "data/raw")
-        run("git", "commit", "--quiet", "-m", "data: second delivery", "data/raw.dvc")
+        deliver(run("python", "scripts/simulate_new_data.py", "--rows", "500", "--seed", "1"), "second delivery")
         run("retrain", "run", "--note", "second delivery")
 
         step("3. Revert to a safe snapshot: restore model@v1.0.0 whole (code + data + model)")
@@ -108,13 +113,14 @@ def main() -> None:
 
         step("4. Today's code, v1's data (EDA on an old dataset)")
         run("retrain", "restore", "model@v1.0.0", "--only", "data")
-        run("git", "checkout", "HEAD", "--", "data/raw.dvc")  # HEAD: the index holds v1.0.0's file now
-        run("dvc", "checkout", "data/raw.dvc")
+        run("git", "checkout", "HEAD", "--", "data/raw")  # today's batches back (the index holds v1.0.0's now)
+        run("dvc", "checkout")
 
         step("5. A bad delivery (60% wrong labels) is stopped by the quality gate: exit 3, no tag")
-        run("python", "scripts/simulate_new_data.py", "--rows", "4000", "--label-noise", "0.6", "--seed", "2")
-        run("dvc", "add", "data/raw")
-        run("git", "commit", "--quiet", "-m", "data: bad delivery", "data/raw.dvc")
+        deliver(
+            run("python", "scripts/simulate_new_data.py", "--rows", "4000", "--label-noise", "0.6", "--seed", "2"),
+            "bad delivery",
+        )
         run("retrain", "run", expect=3)
 
         step("6. The releases")

@@ -20,8 +20,10 @@ CHUNK_ROWS = 250_000  # large batches are made and written in chunks, with progr
 
 
 def next_batch_path(raw: Path, seed: int) -> Path:
-    """batch-NNNN-...: numbered after the last batch, so names sort in delivery order."""
-    numbers = [int(path.name.split("-")[1]) for path in raw.glob("batch-*.csv") if path.name.split("-")[1].isdigit()]
+    """batch-NNNN-...: numbered after the last batch (its .dvc file counts: the data need not be pulled), so names
+    sort in delivery order."""
+    names = {path.name.removesuffix(".dvc") for path in raw.glob("batch-*.csv*")}
+    numbers = [int(name.split("-")[1]) for name in names if name.split("-")[1].isdigit()]
     return raw / f"batch-{max(numbers, default=-1) + 1:04d}-simulated-seed{seed}.csv"
 
 
@@ -59,8 +61,8 @@ def main() -> None:
         f"wrote {path} ({args.rows:,} rows, label noise {args.label_noise:.0%}) in {time.perf_counter() - started:.1f}s"
     )
     print("next steps:")
-    print(f"  dvc add {args.raw}")
-    print(f"  git add {args.raw}.dvc && git commit -m 'data: add {path.name}'")
+    print(f"  dvc add {path}")
+    print(f"  git add {path}.dvc && git commit -m 'data: add {path.name}'")
     print("  dvc push            # or let `make retrain` / CI do it")
 
 

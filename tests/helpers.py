@@ -93,6 +93,20 @@ def tags(git_dir: Path, pattern: str = "*", env: dict | None = None) -> dict[str
     return {name: shas[0] for name, *shas in (line.split() for line in out.splitlines() if line.strip())}
 
 
+def batch_names(raw: Path) -> list[str]:
+    return sorted(p.name for p in raw.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix != ".dvc")
+
+
+def raw_objects(git_dir: Path, rev: str, env: dict | None = None) -> dict[str, str]:
+    """batch path -> md5 of each batch's .dvc file committed at `rev` (in a clone or a bare origin)."""
+    names = sh(["git", "ls-tree", "--name-only", rev, "data/raw/"], git_dir, env).stdout.split()
+    found = {}
+    for name in (name for name in names if name.endswith(".dvc")):
+        outs = yaml.safe_load(sh(["git", "show", f"{rev}:{name}"], git_dir, env).stdout)["outs"]
+        found[name.removesuffix(".dvc")] = outs[0]["md5"]
+    return found
+
+
 def set_param(params_file: Path, section: str, key: str, value: object) -> None:
     """Edit one `key: value` line of a params.yaml section in place, keeping its comments, as a person would."""
     lines, inside = params_file.read_text().splitlines(keepends=True), False
@@ -153,18 +167,24 @@ class Project:
         return self.sh(sys.executable, *args, check=check)
 
     def add_batch(self, rows: int, label_noise: float = 0.0, seed: int = 1, commit: bool = True) -> Path:
-        """A new delivery, the way the README says: (dvc pull,) simulate, dvc add, git commit."""
-        if not (self.root / "data/raw").exists():
-            self.dvc("pull", "-r", self.env.get("RETRAIN_REMOTE", "local"), "data/raw.dvc")
+        """A new delivery, the way the README says: simulate, `dvc add` the new batch, commit its .dvc file."""
         out = self.python(
             "scripts/simulate_new_data.py", "--rows", str(rows), "--label-noise", str(label_noise), "--seed", str(seed)
         ).stdout
         path = self.root / out.split("wrote ", 1)[1].split(" (", 1)[0]
-        self.dvc("add", "data/raw")
+        self.dvc("add", str(path.relative_to(self.root)))
         if commit:
-            self.git("add", "data/raw.dvc")
+            self.git("add", f"{path.relative_to(self.root)}.dvc")
             self.git("commit", "--quiet", "-m", f"data: add {path.name}")
         return path
+
+    def batches(self) -> list[str]:
+        """The batch files in the work tree's data/raw (not their .dvc files, not .gitignore)."""
+        return batch_names(self.root / "data/raw")
+
+    def raw_objects(self, rev: str = "HEAD", git_dir: Path | None = None) -> dict[str, str]:
+        """batch path -> md5, as the batches' .dvc files at `rev` record them."""
+        return raw_objects(git_dir or self.root, rev, self.env)
 
     def set_param(self, section: str, key: str, value, commit: bool = True) -> None:
         set_param(self.root / "params.yaml", section, key, value)
@@ -184,10 +204,9 @@ class Project:
         return json.loads((self.root / "reports/run.json").read_text())
 
     def lock_objects(self, rev: str = "HEAD") -> dict[str, str]:
-        """path -> md5 of every cached output named by dvc.lock and data/raw.dvc at `rev`."""
+        """path -> md5 of every cached output named by dvc.lock and the batches' .dvc files at `rev`."""
         lock = yaml.safe_load(self.git("show", f"{rev}:dvc.lock"))
-        raw = yaml.safe_load(self.git("show", f"{rev}:data/raw.dvc"))
-        found = {"data/raw": raw["outs"][0]["md5"]}
+        found = self.raw_objects(rev)
         for stage in lock["stages"].values():
             for out in stage.get("outs", []):
                 if not out["path"].startswith("metrics/"):

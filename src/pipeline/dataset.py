@@ -26,6 +26,7 @@ COLUMNS: tuple[str, ...] = (*PIXEL_COLUMNS, LABEL_COLUMN)
 PIXEL_RANGE = (0, 16)
 LABELS = tuple(range(10))
 BATCH_SUFFIX = ".csv"
+DVC_SUFFIX = ".dvc"  # each batch is tracked by its own `<batch>.csv.dvc` beside it
 SHOWN_ROWS = 5  # offending line numbers quoted in an error message
 
 
@@ -93,8 +94,8 @@ def read_batch(path: Path) -> pd.DataFrame:
     """Read one batch and check it against the schema; the returned columns are uint8, in schema order."""
     if path.suffix != BATCH_SUFFIX:
         raise DataError(
-            f"{path}: not a batch file: data/raw holds only {BATCH_SUFFIX} batches. Move it out of "
-            "data/raw, run `dvc add data/raw`, then re-run."
+            f"{path}: not a batch file: data/raw holds only {BATCH_SUFFIX} batches (each with its .dvc file). "
+            f"Move it out of data/raw (`dvc remove {path}.dvc` if it was added), commit, then re-run."
         )
     with path.open() as handle:
         header = handle.readline().strip().split(",")
@@ -145,12 +146,15 @@ def validate_values(path: Path, table: pa.Table) -> pd.DataFrame:
 
 
 def batch_files(raw: Path) -> list[Path]:
-    """Every file of a raw folder, sorted by name; a single CSV path is a one-batch dataset."""
+    """Every file of a raw folder, sorted by name, but the files git and DVC keep beside the batches (dotfiles and
+    each batch's `.dvc` file); a single CSV path is a one-batch dataset."""
     if raw.is_file():
         return [raw]
     if not raw.is_dir():
         raise DataError(f"{raw}: no such data folder; run `dvc pull` (or `make retrain`) to fetch the data.")
-    files = sorted(path for path in raw.iterdir() if path.is_file() and not path.name.startswith("."))
+    files = sorted(
+        path for path in raw.iterdir() if path.is_file() and not path.name.startswith(".") and path.suffix != DVC_SUFFIX
+    )
     if not files:
         raise DataError(f"{raw}: no batch files; add a batch (scripts/simulate_new_data.py) or run `dvc pull`.")
     return files
@@ -163,8 +167,8 @@ def check_no_duplicate_batches(files: Iterable[Path]) -> None:
         digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
         if digest in seen:
             raise DataError(
-                f"{path}: duplicate batch: same content as {seen[digest]}. Remove one of them, "
-                "run `dvc add data/raw`, then re-run."
+                f"{path}: duplicate batch: same content as {seen[digest]}. Remove one of them (`dvc remove "
+                f"{path}.dvc`), commit, then re-run."
             )
         seen[digest] = path
 

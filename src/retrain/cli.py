@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--only", choices=("data", "model"))
 
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
+
+    migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
+    _remote_arg(migrate)
     return parser
 
 
@@ -76,6 +79,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from retrain.snapshots import restore
 
         print(restore(root, args.tag, args.only, args.remote))
+    elif args.command == "migrate-data":
+        from retrain.migrate import migrate
+
+        print(migrate(root, args.remote))
     elif args.command == "setup":
         gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
         print("setup: DVC merge driver and post-checkout hook registered")

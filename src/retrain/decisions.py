@@ -48,6 +48,11 @@ def stale_local_tags(local: Mapping[str, str], remote: Mapping[str, str], head: 
     return stale
 
 
+def lost_batches(released: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    """Batches of a release that are gone or changed now: raw data is append-only."""
+    return sorted(path for path, oid in released.items() if now.get(path) != oid)
+
+
 def is_engine_commit(subject: str, changed: Collection[str], engine_owned: Collection[str]) -> bool:
     """A commit the engine made: marked, and touching only the files a run rewrites."""
     return COMMIT_MARK in subject and set(changed) <= set(engine_owned)

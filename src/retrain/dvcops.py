@@ -302,7 +302,17 @@ def lock_outputs(lock: str | None) -> dict[str, str]:
     return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
 
 
-def check_parses(root: Path, names: tuple[str, ...]) -> None:
+def lock_dep_hash(lock: str | None, path: str) -> str | None:
+    """The md5 dvc.lock records for a dependency (the first stage that names it): DVC's own hash of a folder."""
+    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    for stage in stages.values():
+        for dep in stage.get("deps", []):
+            if dep.get("path") == path:
+                return dep.get("md5")
+    return None
+
+
+def check_parses(root: Path, names: list[str]) -> None:
     """Each DVC file in `names` that exists is a YAML mapping, or a one-line error says how to restore it."""
     for name in names:
         path = root / name

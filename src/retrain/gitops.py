@@ -66,6 +66,11 @@ def _status(root: Path) -> dict[str, str]:
     return {line[3:]: line[:2] for line in lines if line.strip()}
 
 
+def untracked_files(root: Path, folder: str) -> list[str]:
+    """Files under `folder` that git neither tracks nor ignores."""
+    return git(root, "ls-files", "--others", "--exclude-standard", "--", folder).splitlines()
+
+
 def conflict_markers(root: Path, paths: list[str]) -> str | None:
     """The first of `paths` that still holds a merge-conflict marker, if any."""
     for name in paths:
@@ -116,6 +121,11 @@ def show_file(root: Path, rev: str, path: str) -> str | None:
         return None
 
 
+def list_tree(root: Path, rev: str, folder: str) -> list[str]:
+    """Paths of the files directly in `folder` at a revision (none when it has no such folder)."""
+    return git(root, "ls-tree", "--name-only", rev, f"{folder.rstrip('/')}/", check=False).splitlines()
+
+
 def json_at(root: Path, rev: str, path: str) -> dict:
     """A JSON file's content at a revision, or {} when it does not exist there."""
     text = show_file(root, rev, path)
@@ -130,6 +140,13 @@ def yaml_at(root: Path, rev: str, path: str | Path) -> dict:
 def commit(root: Path, paths: list[str], message: str) -> str:
     git(root, "add", "--", *paths)
     git(root, "commit", "--quiet", "-m", message, "--", *paths)
+    return head(root)
+
+
+def commit_folder(root: Path, folder: str, message: str) -> str:
+    """Commit everything that changed under `folder` (additions and deletions)."""
+    git(root, "add", "--all", "--", folder)
+    git(root, "commit", "--quiet", "-m", message)
     return head(root)
 
 

@@ -14,8 +14,7 @@ from retrain.errors import BadInputError
 DVC_YAML = "dvc.yaml"
 LOCK = "dvc.lock"
 PARAMS_FILE = "params.yaml"
-RAW_DIR = "data/raw"
-RAW_DVC = "data/raw.dvc"
+RAW_DIR = "data/raw"  # one `<batch>.dvc` file per batch: see retrain.rawdata
 METRICS = "metrics/metrics.json"
 DATA_STATS = "metrics/data.json"
 CONFUSION = "plots/confusion.csv"
@@ -23,8 +22,9 @@ REPORTS = Path("reports")
 REPORT = REPORTS / "report.md"
 RUN_SUMMARY = REPORTS / "run.json"
 ERROR_LOG = REPORTS / "retrain-error.log"  # the traceback of an unexpected failure; the error line names it
-# Files a release must find committed (and free of conflict markers) before it computes anything.
-PIPELINE_FILES = (DVC_YAML, LOCK, RAW_DVC, PARAMS_FILE)
+# Files a release must find committed (and free of conflict markers) before it computes anything, with the
+# batches' .dvc files.
+PIPELINE_FILES = (DVC_YAML, LOCK, PARAMS_FILE)
 # Files a run rewrites: left modified by an interrupted run, they do not block the next one.
 ENGINE_OWNED = (LOCK, METRICS, DATA_STATS)
 

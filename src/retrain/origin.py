@@ -3,9 +3,7 @@ catch up when origin moved so that the run can be retried on top of it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from retrain import decisions, dvcops, gitops, layout
+from retrain import decisions, gitops, layout, rawdata
 from retrain.errors import RetrainError
 from retrain.steps import Context
 
@@ -43,13 +41,13 @@ def catch_up(context: Context, tag: str | None) -> None:
     gitops.fetch(root)
     upstream = f"origin/{context.branch}"
     _drop_engine_commits(context, upstream)
-    _fetch_manifests(context, upstream)
     if not gitops.rebase(root, upstream):
         raise RetrainError(
             f"{upstream} moved and your local commits conflict with it: run `git pull --rebase origin "
             f"{context.branch}`, resolve, then re-run."
         )
-    context.pipeline.checkout([layout.RAW_DVC])  # the rebase may have changed data/raw.dvc (the hook skips rebases)
+    # the rebase may have brought other batches (the post-checkout hook skips rebases)
+    context.pipeline.checkout(rawdata.dvc_files(root))
 
 
 def _drop_engine_commits(context: Context, upstream: str) -> None:
@@ -69,16 +67,3 @@ def _drop_engine_commits(context: Context, upstream: str) -> None:
                 gitops.delete_tag(root, name)
                 context.progress.say(f"local release {name} never reached origin: made again on top of origin")
         gitops.reset_hard(root, parent)
-
-
-def _fetch_manifests(context: Context, upstream: str) -> None:
-    """DVC's merge driver unions two deliveries in data/raw.dvc only when it has both sides' .dir manifests (and
-    the common ancestor's) in the cache: fetch origin's data before rebasing onto it."""
-    root, pipeline = context.root, context.pipeline
-    for rev in (upstream, gitops.merge_base(root, "HEAD", upstream)):
-        oid = dvcops.tracked_hash(gitops.show_file(root, rev, layout.RAW_DVC)) if rev else None
-        if oid and not Path(pipeline.cache_path(oid)).is_file():
-            try:
-                pipeline.fetch_objects({layout.RAW_DIR: oid})
-            except Exception as error:  # the rebase then reports the conflict
-                context.progress.say(f"could not fetch {layout.RAW_DIR} of {rev[:12]} ({error})")

@@ -7,10 +7,10 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from retrain import dvcops, gitops, layout, versioning
+from retrain import dvcops, gitops, layout, rawdata, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
-from retrain.layout import DATA_STATS, LOCK, METRICS, RAW_DIR, RAW_DVC
+from retrain.layout import DATA_STATS, LOCK, METRICS, RAW_DIR
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
 
 
 def _outputs_at(root: Path, tag: str) -> dict[str, str]:
-    """path -> oid of every cached output that the tag's dvc.lock and data/raw.dvc name (the metrics live in git)."""
-    found = {RAW_DIR: oid} if (oid := dvcops.tracked_hash(gitops.show_file(root, tag, RAW_DVC))) else {}
+    """path -> oid of every cached output that the tag's dvc.lock and batch .dvc files name (metrics live in git)."""
+    found = rawdata.at(root, tag)
     outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
     found.update({path: oid for path, oid in outputs.items() if path not in (METRICS, DATA_STATS)})
     return found
@@ -85,7 +85,7 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     _, model_path = layout.artifact(root)
     wanted = {
         None: outputs,
-        "data": {RAW_DIR: outputs[RAW_DIR]},
+        "data": rawdata.at(root, tag),
         "model": {path: oid for path, oid in outputs.items() if path == model_path},
     }[only]
     unavailable = pipeline.unavailable(wanted)
@@ -101,14 +101,26 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
         gitops.checkout_detached(root, tag)
         Pipeline(root, remote).checkout()
-        return f"restored {tag} whole: code, {', '.join(sorted(wanted))} (HEAD detached at {tag})"
+        batches = len(rawdata.at(root, tag))
+        return f"restored {tag} whole: code, {batches} raw batch(es), model and outputs (HEAD detached at {tag})"
     if only == "data":
-        gitops.checkout_paths(root, tag, [RAW_DVC])
-        pipeline.checkout([RAW_DVC])
-        return f"restored the data of {tag} into {RAW_DIR} with today's code ({RAW_DVC} now as in {tag})"
+        return _restore_data(root, tag, pipeline)
     target = root / model_path
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         target.unlink()  # DVC may have linked it from the cache: never write through the link
     shutil.copyfile(pipeline.cache_path(wanted[model_path]), target)
     return f"restored the model of {tag} into {model_path} with today's code and data"
+
+
+def _restore_data(root: Path, tag: str, pipeline: Pipeline) -> str:
+    """data/raw becomes exactly the tag's batches (today's later batches leave the work tree, not git's history)."""
+    released = {f"{path}{rawdata.DVC_SUFFIX}" for path in rawdata.at(root, tag)}
+    later = [name for name in rawdata.dvc_files(root) if name not in released]
+    for name in later:
+        (root / name).unlink()
+        (root / name.removesuffix(rawdata.DVC_SUFFIX)).unlink(missing_ok=True)
+    gitops.checkout_paths(root, tag, sorted(released))
+    pipeline.checkout(sorted(released))
+    aside = f"; {len(later)} later batch(es) set aside (`git checkout HEAD -- {RAW_DIR}` brings them back)"
+    return f"restored the data of {tag} into {RAW_DIR} with today's code ({len(released)} batches{aside * bool(later)})"

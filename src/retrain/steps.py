@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from retrain import config, decisions, dvcops, gitops, layout, versioning
+from retrain import config, decisions, dvcops, gitops, layout, rawdata, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
@@ -81,7 +80,7 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
             f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing "
             f"(a cancelled job). If none is running, delete {shown} and re-run."
         )
-    if marked := gitops.conflict_markers(root, list(layout.PIPELINE_FILES)):
+    if marked := gitops.conflict_markers(root, [*layout.PIPELINE_FILES, *rawdata.dvc_files(root)]):
         raise BadInputError(
             f"{marked}: holds a merge-conflict marker; resolve the conflict (for .dvc files and dvc.lock, "
             "`git checkout --theirs` then `dvc repro` regenerates them), commit, and re-run."
@@ -93,7 +92,14 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
             f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first; a release "
             "snapshots committed code only."
         )
-    dvcops.check_parses(root, (layout.LOCK, layout.RAW_DVC))
+    if untracked := rawdata.untracked(root):
+        name = untracked[0]
+        fix = f"git add {name} && git commit" if name.endswith(".dvc") else f"dvc add {name}, commit its .dvc file"
+        raise BadInputError(
+            f"{name}: in {layout.RAW_DIR} but not committed with its .dvc file, so a release would train on data it "
+            f"does not store: {fix}, or move it out of {layout.RAW_DIR}."
+        )
+    dvcops.check_parses(root, [layout.LOCK, *rawdata.dvc_files(root)])
     context = open_context(root, options, progress, branch)
     context.pipeline.check_files()
     if command := context.config.check_command:
@@ -127,80 +133,67 @@ def _restore_deleted_outputs(root: Path, progress: Progress) -> None:
 
 # --- 2-4. data: materialise, reproduce, push, verify --------------------------------------------------------
 def ensure_raw_data(context: Context) -> None:
-    """Raw data cannot be recomputed: every batch must be in the remote, in this cache, or rebuilt by the
-    configured seed command (a fresh machine on an empty default remote)."""
-    root, pipeline = context.root, context.pipeline
-    expected = dvcops.tracked_hash((root / layout.RAW_DVC).read_text())
-    missing = pipeline.missing_in_remote([(layout.RAW_DIR, expected)])
-    not_local = [item for item in missing if not Path(pipeline.cache_path(item.oid)).is_file()]
-    if not not_local:
-        return  # the push (or the verify step's repair) uploads them from this cache
-    raw = root / layout.RAW_DIR
-    if raw.exists():
-        if pipeline.workspace_hash(layout.RAW_DIR) != expected:
-            raise BadInputError(
-                f"{layout.RAW_DIR} differs from {layout.RAW_DVC}: record new batches with `dvc add "
-                f"{layout.RAW_DIR}` and commit {layout.RAW_DVC}, or restore it with `dvc checkout {layout.RAW_DVC}`."
-            )
-        pipeline.commit(layout.RAW_DVC)  # same hash: only fills the cache, the .dvc file stays as it is
-        return
-    command = context.config.seed_command
-    if command and any(item.label == layout.RAW_DIR for item in missing):
-        _seed_raw_data(context, command, expected)
-        return
-    raise RetrainError(missing_message(not_local, pipeline.remote))
+    """Raw data cannot be recomputed: every batch must be in the remote, in this cache, in the work tree, or
+    rebuilt by the configured seed command (a fresh machine on an empty default remote)."""
+    pipeline = context.pipeline
+    missing = pipeline.missing_in_remote(sorted(rawdata.in_tree(context.root).items()))
+    absent = [item for item in missing if not Path(pipeline.cache_path(item.oid)).is_file()]
+    absent = [item for item in absent if not _cache_from_work_tree(context, item)]
+    if absent and (command := context.config.seed_command):
+        _run_seed_command(context, command)
+        absent = [item for item in absent if not _cache_from_work_tree(context, item, drop_mismatch=True)]
+    if absent:
+        raise RetrainError(missing_message(absent, pipeline.remote))
+    # what remains missing from the remote is in this cache now: the push (or the verify step) uploads it
 
 
-def _seed_raw_data(context: Context, command: str, expected: str | None) -> None:
-    root, raw = context.root, context.root / layout.RAW_DIR
-    result = run_configured(command, root)
+def _cache_from_work_tree(context: Context, item: StoredObject, drop_mismatch: bool = False) -> bool:
+    """A batch the remote and the cache lack but the work tree holds: into the cache, if it is what git names."""
+    path = context.root / item.label
+    if not path.is_file():
+        return False
+    if context.pipeline.workspace_hash(item.label) != item.oid:
+        if drop_mismatch:  # the seed command made something else: leave no stray file behind
+            path.unlink()
+            return False
+        raise BadInputError(
+            f"{item.label} differs from {item.label}.dvc: raw batches are immutable. Deliver the new content as a "
+            f"new batch file, or restore this one with `dvc checkout {item.label}.dvc`."
+        )
+    context.pipeline.commit(f"{item.label}.dvc")  # same hash: only fills the cache, the .dvc file stays as it is
+    return True
+
+
+def _run_seed_command(context: Context, command: str) -> None:
+    result = run_configured(command, context.root)
     if result.returncode:
-        shutil.rmtree(raw, ignore_errors=True)
         said = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise RetrainError(f"release.seed_command `{command}` exited with {result.returncode}: {said}")
-    if not raw.exists() or context.pipeline.workspace_hash(layout.RAW_DIR) != expected:
-        shutil.rmtree(raw, ignore_errors=True)
-        raise BadInputError(
-            f"{layout.RAW_DVC} names data ({expected}) that neither this machine nor remote "
-            f"`{context.pipeline.remote}` has, and that `{command}` does not rebuild: run on the remote that holds "
-            "it (`retrain run --remote NAME`), or push it there from a machine that has it."
-        )
-    context.pipeline.commit(layout.RAW_DVC)
-    context.progress.say(f"rebuilt {layout.RAW_DIR} with `{command}`")
+    context.progress.say(f"rebuilt missing raw data with `{command}`")
 
 
 def check_append_only(context: Context) -> None:
-    """Raw data is append-only: every batch of the latest release on this history must still be there, unchanged.
-
-    This catches the classic slip of `dvc add data/raw` in a clone that never pulled the data.
-    """
+    """Raw data is append-only: every batch of the latest release on this history must still be there, unchanged."""
     root, head = context.root, gitops.head(context.root)
     on_history = [tag for tag, sha in context.release_tags().items() if gitops.is_ancestor(root, sha, head)]
     base = versioning.latest(on_history, context.artifact)
     if base is None:
         return
-    old_oid = dvcops.tracked_hash(gitops.show_file(root, base[0], layout.RAW_DVC))
-    new_oid = dvcops.tracked_hash((root / layout.RAW_DVC).read_text())
-    if old_oid is None or old_oid == new_oid:
-        return
-    old = {item.label: item.oid for item in context.pipeline.expand([(layout.RAW_DIR, old_oid)])[1:]}
-    new = {item.label: item.oid for item in context.pipeline.expand([(layout.RAW_DIR, new_oid)])[1:]}
-    if not old or not new:
-        return  # a manifest is nowhere to be had: the verify step reports missing objects
-    lost = sorted(name for name, oid in old.items() if new.get(name) != oid)
+    lost = decisions.lost_batches(rawdata.at(root, base[0]), rawdata.in_tree(root))
     if lost:
+        files = " ".join(f"{path}.dvc" for path in lost)
         raise BadInputError(
-            f"{layout.RAW_DVC} drops or changes {len(lost)} batch(es) of the latest release {base[0]} "
-            f"({', '.join(lost[:3])}): raw data is append-only. Did you `dvc add {layout.RAW_DIR}` without "
-            f"`dvc pull` first? Restore them (`git checkout {base[0]} -- {layout.RAW_DVC} && dvc pull "
-            f"{layout.RAW_DVC}`), copy your new batch in again, `dvc add`, commit and re-run."
+            f"{len(lost)} batch(es) of the latest release {base[0]} are gone or changed ({', '.join(lost[:3])}): "
+            f"raw data is append-only. Restore them (`git checkout {base[0]} -- {files} && dvc pull`), deliver "
+            "changes as new batch files, commit and re-run."
         )
 
 
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
-    if options.force and not (context.root / layout.RAW_DIR).exists():
-        pipeline.pull([layout.RAW_DVC])  # a forced repro re-checks data/raw.dvc too: it needs the data here
+    batches = rawdata.in_tree(context.root)
+    if options.force and not all((context.root / path).is_file() for path in batches):
+        pipeline.pull(rawdata.dvc_files(context.root))  # a forced repro re-hashes data/raw: it needs the data here
     outcome = pipeline.reproduce(force=options.force, allow_missing=not pipeline.missing_in_remote())
     if missing := pipeline.missing_uncached_outputs():
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")
@@ -224,7 +217,7 @@ def verify(context: Context) -> None:
         missing = pipeline.missing_in_remote()
     if missing:
         raise RetrainError(missing_message(missing, pipeline.remote))
-    context.progress.say(f"every object named by {layout.LOCK} and {layout.RAW_DVC} is in `{pipeline.remote}`")
+    context.progress.say(f"every object named by {layout.LOCK} and the batches' .dvc files is in `{pipeline.remote}`")
 
 
 def missing_message(missing: list[StoredObject], remote: str) -> str:
@@ -303,8 +296,7 @@ def gate(context: Context, base_tag: str | None) -> versioning.GateVerdict:
 
 def next_tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
     root = context.root
-    new_data = dvcops.tracked_hash((root / layout.RAW_DVC).read_text())
-    data_changed = base is None or dvcops.tracked_hash(gitops.show_file(root, base[0], layout.RAW_DVC)) != new_data
+    data_changed = base is None or rawdata.at(root, base[0]) != rawdata.in_tree(root)
     version = versioning.next_version(base[1] if base else None, data_changed, context.options.major)
     return versioning.tag_name(context.artifact, version)
 
@@ -323,7 +315,7 @@ def lineage(context: Context) -> versioning.Lineage:
     stats = read_output(root, layout.DATA_STATS)
     return versioning.Lineage(
         commit=gitops.head(root),
-        data_hash=dvcops.tracked_hash((root / layout.RAW_DVC).read_text()) or "?",
+        data_hash=dvcops.lock_dep_hash((root / layout.LOCK).read_text(), layout.RAW_DIR) or "?",
         rows=stats.get("rows", 0),
         batches=stats.get("batches", 0),
         params=versioning.flatten(config.read(root)),

@@ -670,13 +670,13 @@ def ci(tmp_path_factory) -> CISandbox:
     # The developer's clone, through the "GitHub" URL (rewritten by git_environment: act reads the
     # clone's .git/config to name the repository, so the rewrite must not live there).
     run(["git", "clone", "--quiet", f"{SERVER}/{OWNER_REPO}.git", dev], env=git_env)
-    raw = REPO_ROOT / "data" / "raw"
-    if raw.is_dir():  # the working tree's raw data (else the engine rebuilds the first batch)
-        shutil.copytree(raw, dev / "data" / "raw")
-        run([VENV / "bin" / "dvc", "commit", "--force", "--quiet", "data/raw.dvc"], cwd=dev, env=git_env)
-        if run(["git", "status", "--porcelain", "data/raw.dvc"], cwd=dev, env=git_env).stdout.strip():
-            run(["git", "commit", "--quiet", "-m", "Seed data", "data/raw.dvc"], cwd=dev, env=git_env)
-            run(["git", "push", "--quiet", "origin", "develop"], cwd=dev, env=git_env)
+    # The working tree's raw batches, where it has them (else the engine rebuilds the first batch).
+    tracked = sorted((dev / "data" / "raw").glob("*.dvc"))
+    present = [dvc_file for dvc_file in tracked if (REPO_ROOT / "data/raw" / dvc_file.stem).is_file()]
+    for dvc_file in present:
+        shutil.copy2(REPO_ROOT / "data/raw" / dvc_file.stem, dvc_file.with_suffix(""))
+    if present:
+        run([VENV / "bin" / "dvc", "commit", "--force", "--quiet", *present], cwd=dev, env=git_env)
 
     sandbox = CISandbox(
         root=root,

@@ -42,20 +42,22 @@ def _build(seed_origin: Path, where: Path) -> None:
     first = retrain(project, "run", "--push")
     assert first.returncode == 0, first.describe()
     raw = project.root / "data" / "raw"
-    good = project.add_batch(rows=300, seed=3, commit=False)
-    good_bytes = good.read_bytes()
-    good.unlink()
-    other = project.add_batch(rows=300, seed=22, commit=False)
-    other_bytes = other.read_bytes()
-    other.unlink()
-    for files in ({good.name: good_bytes}, {other.name: other_bytes}, {good.name: good_bytes, other.name: other_bytes}):
+    made = {}
+    for seed in (3, 22):
+        path = project.add_batch(rows=300, seed=seed, commit=False)
+        made[path.name] = path.read_bytes()
+        path.unlink()
+        (raw / f"{path.name}.dvc").unlink()
+    good, other = (Batch(name, content) for name, content in made.items())
+    for files in ({good.name: good.content}, {other.name: other.content}, made):
         for name, content in files.items():
             (raw / name).write_bytes(content)
-        project.dvc("add", "data/raw")
+        project.dvc("add", *(f"data/raw/{name}" for name in files))
         project.dvc("repro")  # fills the run-cache
         project.git("reset", "--quiet", "--hard", "HEAD")
         for name in files:
             (raw / name).unlink()
+            (raw / f"{name}.dvc").unlink()
     project.dvc("checkout", "--force")
     project.dvc("push", "--run-cache")
     assert project.git("status", "--porcelain", "--untracked-files=no") == ""
@@ -71,8 +73,8 @@ def _build(seed_origin: Path, where: Path) -> None:
             }
         )
     )
-    (where / "good.csv").write_bytes(good_bytes)
-    (where / "other.csv").write_bytes(other_bytes)
+    (where / "good.csv").write_bytes(good.content)
+    (where / "other.csv").write_bytes(other.content)
 
 
 def _load(where: Path) -> Template:

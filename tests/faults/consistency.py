@@ -1,7 +1,7 @@
 """`assert_consistent`: after any fault, origin, the tags and the DVC remote still agree.
 
 * every release tag on origin points at a commit on origin's develop (no tag without its pushed commit);
-* every object that a release tag's dvc.lock and data/raw.dvc name is in the remote, each member of a
+* every object that a release tag's dvc.lock and the batches' .dvc files name is in the remote, each member of a
   directory included (a directory's .dir manifest is not trusted: its members are checked one by one);
 * every commit on origin's develop names only stage outputs that are in the remote, and each commit the
   engine made (`[skip ci]`) has its raw data there too;
@@ -96,8 +96,9 @@ def stage_outputs(git, rev: str) -> dict[str, str]:
 
 
 def raw_data(git, rev: str) -> dict[str, str]:
-    outs = _yaml_at(git, rev, "data/raw.dvc").get("outs") or []
-    return {"data/raw": outs[0]["md5"]} if outs else {}
+    names = [name for name in git("ls-tree", "--name-only", rev, "data/raw/", check=False).split()]
+    names = [name for name in names if name.endswith(".dvc")]
+    return {name.removesuffix(".dvc"): (_yaml_at(git, rev, name).get("outs") or [{}])[0].get("md5") for name in names}
 
 
 def missing_objects(store, objects: dict[str, str]) -> list[str]:

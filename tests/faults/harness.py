@@ -175,11 +175,11 @@ def copy_clone(template: Project, project: Project, where: Path) -> Project:
 
 
 def deliver(project: Project, name: str, content: bytes, message: str | None = None) -> Path:
-    """A data delivery the README's way: a file in data/raw, `dvc add data/raw`, commit data/raw.dvc."""
+    """A data delivery the README's way: a file in data/raw, `dvc add` it, commit its .dvc file."""
     path = project.root / "data" / "raw" / name
     path.write_bytes(content)
-    project.dvc("add", "data/raw")
-    project.git("add", "data/raw.dvc")
+    project.dvc("add", f"data/raw/{name}")
+    project.git("add", f"data/raw/{name}.dvc")
     project.git("commit", "--quiet", "-m", message or f"data: add {name}")
     return path
 

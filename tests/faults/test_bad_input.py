@@ -124,6 +124,7 @@ def test_bad_data_is_named_and_nothing_is_written(case: BadData, released: Proje
     assert_consistent(released, released.storage)
 
     (released.root / "data/raw" / case.name).unlink()  # what the error says: remove it, deliver a corrected one
+    released.git("rm", "--quiet", f"data/raw/{case.name}.dvc")
     deliver(released, good_batch.name, good_batch.content, "data: corrected ACME delivery")
     assert_finishes(released, released.storage, "released model@v1.1.0")
 
@@ -134,8 +135,8 @@ def test_removing_a_refused_batch_is_enough_for_the_next_run(released: Project, 
     deliver(released, BAD_NAME, b"", "data: ACME delivery")
     assert_failed(retrain(released, "run", "--push"), 2, f"data/raw/{BAD_NAME}")
     (released.root / "data/raw" / BAD_NAME).unlink()
-    released.dvc("add", "data/raw")
-    released.git("commit", "--quiet", "-m", "data: drop the bad delivery", "data/raw.dvc")
+    released.git("rm", "--quiet", f"data/raw/{BAD_NAME}.dvc")
+    released.git("commit", "--quiet", "-m", "data: drop the bad delivery")
     result = assert_finishes(released, released.storage, "up to date: model@v1.0.0")
     assert "Traceback" not in result.stderr and (released.root / "metrics/data.json").is_file()
 
@@ -232,15 +233,16 @@ def test_conflict_marker_in_dvc_lock(released: Project) -> None:
 
 
 def test_conflict_marker_committed_in_a_dvc_file(released: Project, good_batch: Batch) -> None:
-    """A conflicted data/raw.dvc was committed by mistake: exit 2 naming it; restoring it lets the run finish."""
-    raw_dvc = released.root / "data/raw.dvc"
+    """A conflicted batch .dvc file was committed by mistake: exit 2 naming it; restoring it lets the run finish."""
+    name = f"data/raw/{SEED_BATCH}.dvc"
+    raw_dvc = released.root / name
     ours = raw_dvc.read_text()
-    theirs = ours.replace(ours.split("md5: ")[1].split("\n")[0], "0" * 32 + ".dir")
+    theirs = ours.replace(ours.split("md5: ")[1].split("\n")[0], "0" * 32)
     raw_dvc.write_text(_conflicted(ours, theirs))
     released.git("commit", "--quiet", "-am", "merge feature")
-    assert_refused_before_compute(released, 2, "data/raw.dvc", "merge-conflict marker")
+    assert_refused_before_compute(released, 2, name, "merge-conflict marker")
     assert_consistent(released, released.storage)
     raw_dvc.write_text(ours)
-    released.git("commit", "--quiet", "-am", "resolve data/raw.dvc")
+    released.git("commit", "--quiet", "-am", f"resolve {name}")
     deliver(released, good_batch.name, good_batch.content)
     assert_finishes(released, released.storage, "released model@v1.1.0")

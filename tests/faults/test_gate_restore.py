@@ -35,8 +35,8 @@ def test_label_noise_is_gated_without_a_tag(released: Project) -> None:
     assert_consistent(released, released.storage)
 
     noisy.unlink()
-    released.dvc("add", "data/raw")
-    released.git("commit", "--quiet", "-am", "data: withdraw the noisy delivery")
+    released.git("rm", "--quiet", f"data/raw/{noisy.name}.dvc")
+    released.git("commit", "--quiet", "-m", "data: withdraw the noisy delivery")
     assert_finishes(released, released.storage, "up to date: model@v1.0.0")
 
 

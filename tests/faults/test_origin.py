@@ -4,7 +4,6 @@ that origin overtook; two releases at once. The push is atomic (branch and tag t
 
 from __future__ import annotations
 
-import json
 import stat
 
 import pytest
@@ -42,8 +41,8 @@ def _on_origin(project: Project, ancestor: str, descendant: str) -> bool:
     return found.returncode == 0
 
 
-def _raw_md5(project: Project, rev: str = "HEAD") -> str:
-    return yaml.safe_load(project.git("show", f"{rev}:data/raw.dvc"))["outs"][0]["md5"]
+def _raw_md5(project: Project, rev: str = "HEAD") -> dict[str, str]:
+    return project.raw_objects(rev)
 
 
 def test_push_rejected_because_another_release_landed_first(
@@ -65,7 +64,7 @@ def test_push_rejected_because_another_release_landed_first(
     assert reproduced and "train" in reproduced[0], f"the retry did not reproduce with origin's params:\n{retried}"
     lock = _origin_yaml(released, "model@v1.1.0", "dvc.lock")
     assert lock["stages"]["train"]["params"]["params.yaml"]["train.C"] == 0.5, "released a stale dvc.lock"
-    assert _origin_yaml(released, "model@v1.1.0", "data/raw.dvc")["outs"][0]["md5"] == ours
+    assert released.raw_objects("model@v1.1.0", released.origin) == ours
     assert _on_origin(released, "model@v1.0.1", "model@v1.1.0"), "origin's release was not built upon"
     other.git("fetch", "--quiet", "--tags", "origin")
     assert_consistent(other, other.storage, settled=True)
@@ -184,9 +183,10 @@ def test_local_release_overtaken_by_a_release_on_origin(
 
 
 def _members(project: Project, rev: str) -> list[str]:
-    md5 = _origin_yaml(project, rev, "data/raw.dvc")["outs"][0]["md5"]
-    path = project.storage / "files" / "md5" / md5[:2] / md5[2:]
-    return [item["relpath"] for item in json.loads(path.read_text())]
+    """The batches of an origin release whose objects are in the remote."""
+    found = project.raw_objects(rev, project.origin)
+    stored = [path for path, md5 in found.items() if (project.storage / "files/md5" / md5[:2] / md5[2:]).is_file()]
+    return [path.removeprefix("data/raw/") for path in stored]
 
 
 def test_two_releases_at_once_from_two_clones(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -25,17 +26,10 @@ def ran_stages(output: str) -> list[str]:
 
 class TestData:
     def test_seed_batch_is_byte_identical_to_the_committed_hash(self, tmp_path: Path) -> None:
-        """Any machine materialises exactly the data that data/raw.dvc names."""
-        from dvc.repo import Repo
-        from dvc_data.hashfile.build import build
-
-        raw = tmp_path / "raw"
-        raw.mkdir()
-        write_batch(seed_batch(), raw / SEED_BATCH_NAME)
-        cache = Repo(str(REPO_ROOT)).cache.local
-        _, _, obj = build(cache, str(raw), cache.fs, "md5", dry_run=True)
-        committed = yaml.safe_load((REPO_ROOT / "data/raw.dvc").read_text())["outs"][0]["md5"]
-        assert obj.hash_info.value == committed
+        """Any machine materialises exactly the data that the first batch's .dvc file names."""
+        write_batch(seed_batch(), tmp_path / SEED_BATCH_NAME)
+        committed = yaml.safe_load((REPO_ROOT / f"data/raw/{SEED_BATCH_NAME}.dvc").read_text())["outs"][0]["md5"]
+        assert md5(tmp_path / SEED_BATCH_NAME) == committed
 
     def test_simulated_batch_is_valid_and_noisy_as_asked(self, tmp_path: Path) -> None:
         clean = simulate_batch(5000, 0.0, seed=1)
@@ -92,24 +86,30 @@ class TestStages:
 
 @pytest.mark.slow
 class TestCollaboration:
-    def test_two_branches_adding_batches_merge_without_conflict(self, project: Project) -> None:
-        """DVC's merge driver (registered by `retrain setup`) unions append-only batches in data/raw.dvc."""
-        assert project.retrain("run").returncode == 0
-        project.git("switch", "--quiet", "-c", "alice")
-        project.add_batch(rows=100, seed=11)
+    def test_two_branches_adding_batches_merge_without_conflict(self, project: Project, tmp_path: Path) -> None:
+        """Each batch has its own .dvc file and data/raw/.gitignore already ignores batches: two branches that each
+        add one merge with plain git, no merge driver configured (as GitHub's merge button merges), and the
+        release holds both."""
+        assert project.retrain("run", "--push").returncode == 0
+        for branch, seed in (("alice", 11), ("bob", 12)):
+            project.git("switch", "--quiet", "-c", branch, "develop")
+            project.add_batch(rows=100 + seed, seed=seed)
+            assert project.git("diff", "--name-only", "develop", branch).endswith(".csv.dvc")  # nothing shared
+            project.dvc("push", "-r", "local")
+        project.git("push", "--quiet", "origin", "alice", "bob")
+        merger = tmp_path / "merger"  # a plain clone: no `retrain setup`, so no merge driver
+        sh(["git", "clone", "--quiet", "--branch", "develop", str(project.origin), str(merger)], tmp_path, project.env)
+        assert sh(["git", "config", "merge.dvc.driver"], merger, project.env, check=False).stdout == ""
+        for branch in ("alice", "bob"):
+            merged = sh(["git", "merge", "--no-edit", f"origin/{branch}"], merger, project.env, check=False)
+            assert merged.returncode == 0, merged.stdout + merged.stderr
+        sh(["git", "push", "--quiet", "origin", "develop"], merger, project.env)
         project.git("switch", "--quiet", "develop")
-        project.dvc("checkout")
-        project.git("switch", "--quiet", "-c", "bob")
-        project.add_batch(rows=120, seed=12)
-        project.git("switch", "--quiet", "develop")
-        project.git("merge", "--quiet", "--no-edit", "alice")
-        merged = project.sh("git", "merge", "--no-edit", "bob", check=False)
-        assert merged.returncode == 0, merged.stdout + merged.stderr
-        raw = yaml.safe_load((project.root / "data/raw.dvc").read_text())["outs"][0]
-        assert raw["nfiles"] == 3
-        project.dvc("checkout", "data/raw.dvc")
-        names = sorted(path.name for path in (project.root / "data/raw").iterdir())
-        assert names[0] == SEED_BATCH_NAME and len(names) == 3
+        project.git("pull", "--quiet", "origin", "develop")
+        result = project.retrain("run", "--push")
+        assert result.returncode == 0, result.stderr
+        assert json.loads((project.root / "metrics/data.json").read_text())["batches"] == 3
+        assert len(project.raw_objects(result.stdout.split()[-1], project.origin)) == 3
 
     def test_git_checkout_of_a_tag_brings_its_data_along(self, project: Project) -> None:
         """The post-checkout hook runs `dvc checkout`: switching to a release restores its data and model."""
@@ -117,7 +117,7 @@ class TestCollaboration:
         project.add_batch(rows=200, seed=13)
         assert project.retrain("run").returncode == 0
         project.git("checkout", "--quiet", "model@v1.0.0")
-        assert len(list((project.root / "data/raw").iterdir())) == 1
+        assert project.batches() == [SEED_BATCH_NAME]
         hooks = project.root / ".git/hooks"
         assert (hooks / "post-checkout").is_file() and not (hooks / "pre-push").exists()
 
@@ -127,13 +127,13 @@ class TestCollaboration:
 class TestS3:
     def test_push_and_pull_round_trip_byte_exactly(self, s3_project: Project, s3, tmp_path: Path) -> None:
         assert s3_project.retrain("run").returncode == 0
-        originals = {p.name: md5(p) for p in (s3_project.root / "data/raw").iterdir()}
+        originals = {name: md5(s3_project.root / "data/raw" / name) for name in s3_project.batches()}
         model = md5(s3_project.root / "models/model.joblib")
         s3_project.git("push", "--quiet", "origin", "develop")
         other = second_clone(s3_project, tmp_path)
         other.env.update(s3_project.env)
         other.dvc("pull", "-r", "s3remote")
-        assert {p.name: md5(p) for p in (other.root / "data/raw").iterdir()} == originals
+        assert {name: md5(other.root / "data/raw" / name) for name in other.batches()} == originals
         assert md5(other.root / "models/model.joblib") == model
 
 
@@ -156,7 +156,7 @@ class TestRestore:
         assert project.git("rev-parse", "HEAD") == project.tags()["model@v1.0.0"]
         expected = project.lock_objects("model@v1.0.0")
         assert md5(project.root / "models/model.joblib") == expected["models/model.joblib"]
-        assert [p.name for p in (project.root / "data/raw").iterdir()] == [SEED_BATCH_NAME]
+        assert project.batches() == [SEED_BATCH_NAME]
 
     def test_restore_only_data_keeps_todays_code(self, two_releases: Project) -> None:
         project = two_releases
@@ -164,10 +164,11 @@ class TestRestore:
         result = project.retrain("restore", "model@v1.0.0", "--only", "data")
         assert result.returncode == 0, result.stderr
         assert project.git("rev-parse", "HEAD") == head
-        assert [p.name for p in (project.root / "data/raw").iterdir()] == [SEED_BATCH_NAME]
+        assert project.batches() == [SEED_BATCH_NAME]
         assert "C: 0.5" in (project.root / "params.yaml").read_text()
-        raw = yaml.safe_load((project.root / "data/raw.dvc").read_text())["outs"][0]["md5"]
-        assert raw == project.lock_objects("model@v1.0.0")["data/raw"]
+        assert project.raw_objects("HEAD") != project.raw_objects("model@v1.0.0")  # git's history is today's
+        restored = sorted(path.name for path in (project.root / "data/raw").glob("*.dvc"))
+        assert restored == [f"{SEED_BATCH_NAME}.dvc"]
 
     def test_restore_only_model(self, two_releases: Project) -> None:
         project = two_releases

@@ -131,24 +131,20 @@ class TestPushAndVerify:
         assert project.origin_git("rev-parse", "develop") == project.git("rev-parse", "HEAD")
 
     def test_s3_release_puts_every_object_in_the_bucket(self, s3_project: Project, s3) -> None:
-        """Against moto's S3 server: every object of dvc.lock and data/raw.dvc, members included, is stored."""
+        """Against moto's S3 server: every object of dvc.lock and the batches' .dvc files is stored."""
         assert released(s3_project, "--push") == "released model@v1.0.0"
-        for path, md5 in s3_project.lock_objects().items():
+        objects = s3_project.lock_objects()
+        assert "data/raw/batch-0000-digits.csv" in objects
+        for path, md5 in objects.items():
             assert s3.has(md5), path
-        manifest = s3.client.get_object(Bucket="dvc-exemplar", Key=s3.object_key(s3_project.lock_objects()["data/raw"]))
-        assert b"batch-0000-digits.csv" in manifest["Body"].read()
 
     def test_member_deleted_from_bucket_is_caught(self, s3_project: Project, s3, tmp_path) -> None:
-        """A fresh machine whose bucket lost one member of data/raw: no commit, no tag, exit 1, named object."""
+        """A fresh machine whose bucket lost one batch: no commit, no tag, exit 1, named object."""
         released(s3_project, "--push")
         s3_project.add_batch(rows=300, seed=4)
         s3_project.dvc("push", "-r", "s3remote")  # the data reaches the bucket (as a PR build would push it)
         s3_project.git("push", "--quiet", "origin", "develop")
-        batch_md5 = next(
-            line.split('"md5": "')[1].split('"')[0]
-            for line in (s3_project.root / ".dvc/cache/files/md5").rglob("*.dir").__next__().read_text().split("},")
-            if "seed4" in line
-        )
+        batch_md5 = next(md5 for path, md5 in s3_project.raw_objects().items() if "seed4" in path)
         s3.delete(batch_md5)
         other = second_clone(s3_project, tmp_path)
         other.env.update(s3_project.env)
@@ -202,23 +198,46 @@ class TestConcurrentReleases:
         tags = project.origin_tags()
         assert sorted(tags) == ["model@v1.0.0", "model@v1.1.0"]
         assert tags["model@v1.1.0"] == project.origin_git("rev-parse", "develop")
-        raw = project.origin_git("show", "develop:data/raw.dvc")
-        assert "nfiles: 3" in raw  # both deliveries, none lost
+        assert len(project.raw_objects("develop", project.origin)) == 3  # both deliveries, none lost
         message = project.origin_git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.1.0")
         assert "2447 rows in 3 batches" in message
 
 
 class TestAppendOnly:
-    def test_dvc_add_without_pull_is_refused(self, project: Project, tmp_path) -> None:
-        """A clone that never pulled the data `dvc add`s only its new batch: exit 2, nothing committed or tagged."""
+    def test_a_batch_added_in_a_clone_that_never_pulled_is_released_with_the_others(
+        self, project: Project, tmp_path
+    ) -> None:
+        """With one .dvc file per batch, adding a batch needs none of the others here: the release holds all."""
         released(project, "--push")
         other = second_clone(project, tmp_path)
-        other.python("scripts/simulate_new_data.py", "--rows", "100")
-        other.dvc("add", "data/raw")
-        other.git("commit", "--quiet", "-m", "data: new batch on an empty clone", "data/raw.dvc")
-        head = other.git("rev-parse", "HEAD")
-        result = other.retrain("run", "--push")
+        other.add_batch(rows=100)
+        assert released(other, "--push") == "released model@v1.1.0"
+        assert len(other.raw_objects("model@v1.1.0", other.origin)) == 2
+
+    def test_deleting_a_released_batch_is_refused(self, project: Project) -> None:
+        """Raw data is append-only: a commit that drops a released batch's .dvc file: exit 2, nothing released."""
+        released(project)
+        project.add_batch(rows=100)
+        released(project)
+        project.git("rm", "--quiet", "data/raw/batch-0000-digits.csv.dvc")
+        project.git("commit", "--quiet", "-m", "data: drop the first batch")
+        head = project.git("rev-parse", "HEAD")
+        result = project.retrain("run")
         assert result.returncode == 2, result.stderr
         last = result.stderr.strip().splitlines()[-1]
-        assert "append-only" in last and "batch-0000-digits.csv" in last and "dvc pull" in last
-        assert other.git("rev-parse", "HEAD") == head and sorted(project.origin_tags()) == ["model@v1.0.0"]
+        assert "append-only" in last and "batch-0000-digits.csv" in last and "git checkout model@v1.1.0" in last
+        assert project.git("rev-parse", "HEAD") == head and sorted(project.tags()) == ["model@v1.0.0", "model@v1.1.0"]
+
+    def test_a_batch_without_its_committed_dvc_file_is_refused(self, project: Project) -> None:
+        """A batch the pipeline would train on but no commit stores (not `dvc add`ed, or its .dvc file not
+        committed): exit 2 naming it, before any compute."""
+        released(project)
+        path = project.add_batch(rows=100, commit=False)
+        name = str(path.relative_to(project.root))
+        not_committed = project.retrain("run")
+        assert not_committed.returncode == 2 and f"{name}.dvc" in not_committed.stderr.splitlines()[-1]
+        (project.root / f"{name}.dvc").unlink()
+        not_added = project.retrain("run")
+        assert not_added.returncode == 2, not_added.stderr
+        assert f"dvc add {name}" in not_added.stderr.splitlines()[-1]
+        assert "[2/9]" not in not_added.stderr and sorted(project.tags()) == ["model@v1.0.0"]
