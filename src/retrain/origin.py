@@ -21,10 +21,10 @@ def reconcile_tags(context: Context) -> None:
 
 
 def publish(context: Context, tag: str) -> None:
-    """Push the branch and `tag` in one transaction, unless origin already has the tag on this commit (an
-    interrupted run finished by a re-run). Raises PushRejectedError when origin moved."""
+    """Push the branch and `tag` in one transaction, unless origin already has the tag (an interrupted run finished
+    by a re-run: preflight made local tags agree with origin's). Raises PushRejectedError when origin moved."""
     root = context.root
-    if gitops.remote_tags(root, tag).get(tag) == gitops.head(root):
+    if tag in gitops.remote_tags(root, tag):
         context.progress.say(f"origin already has {tag}")
         return
     gitops.push_atomic(root, context.branch, tag)

@@ -53,10 +53,7 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ou
                     f"{moved}; gave up after {attempt} attempts: nothing was pushed, and the local tag and release "
                     "commit were removed. Re-run when origin accepts the push."
                 ) from None
-            progress.say(
-                f"{moved}: caught up with origin/{context.branch}; attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS} "
-                f"from step {Step.REPRODUCE.number}"
-            )
+            progress.say(f"attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS}, from step {Step.REPRODUCE.number}")
     raise AssertionError("unreachable: the loop returns or raises")
 
 
@@ -66,7 +63,7 @@ def _cycle(context: Context) -> Outcome:
         steps.ensure_raw_data(context)
         steps.check_append_only(context)
         steps.reproduce(context)
-    with _step(progress, Step.PUSH_DATA):
+    with _step(progress, Step.PUSH_DATA, f"to `{context.pipeline.remote}`"):
         steps.push_data(context)
     with _step(progress, Step.VERIFY):
         steps.verify(context)
@@ -122,6 +119,7 @@ def _publish(context: Context, tag: str) -> None:
         try:
             origin.publish(context, tag)
         except gitops.PushRejectedError as rejected:
+            context.progress.say(f"{rejected}: catching up with origin/{context.branch}")
             origin.catch_up(context, tag)
             raise _OriginMoved(str(rejected)) from None
 
