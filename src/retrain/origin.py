@@ -20,11 +20,12 @@ def reconcile_tags(context: Context) -> None:
     gitops.fetch(root)
 
 
-def publish(context: Context, tag: str) -> None:
-    """Push the branch and `tag` in one transaction, unless origin already has the tag (an interrupted run finished
-    by a re-run: preflight made local tags agree with origin's). Raises PushRejectedError when origin moved."""
+def publish(context: Context, tag: str, finishing: bool) -> None:
+    """Push the branch and `tag` in one transaction. `finishing`: the tag was made by an earlier, interrupted run,
+    and origin may have taken it already (preflight made local tags agree with origin's, so a tag of that name on
+    origin is this one). Raises PushRejectedError when origin moved."""
     root = context.root
-    if tag in gitops.remote_tags(root, tag):
+    if finishing and tag in gitops.remote_tags(root, tag):
         context.progress.say(f"origin already has {tag}")
         return
     gitops.push_atomic(root, context.branch, tag)

@@ -76,7 +76,7 @@ def _cycle(context: Context) -> Outcome:
     if not state.releases:
         tag = state.on_head or base_tag
         if options.push and state.on_head:  # a release made here earlier and maybe never pushed
-            _publish(context, state.on_head)
+            _publish(context, state.on_head, finishing=True)
         headline = f"up to date: {tag}" if tag else "up to date: nothing to release"
         _report(context, headline, base_tag)
         return Outcome(Status.UP_TO_DATE, tag, gitops.head(context.root), headline)
@@ -91,7 +91,7 @@ def _cycle(context: Context) -> Outcome:
     with _step(progress, Step.TAG):
         tag = steps.tag(context, state.base)
     if options.push:
-        _publish(context, tag)
+        _publish(context, tag, finishing=False)
     _report(context, f"released {tag}", base_tag, verdict, tag)
     return Outcome(Status.RELEASED, tag, gitops.head(context.root), f"released {tag}")
 
@@ -113,11 +113,11 @@ def _dry_run(context: Context, state) -> Outcome:
     return Outcome(Status.DRY_RUN, would, None, headline)
 
 
-def _publish(context: Context, tag: str) -> None:
+def _publish(context: Context, tag: str, finishing: bool) -> None:
     """The one push path: on rejection, undo the local release and catch up with origin, for a retry."""
     with _step(context.progress, Step.PUBLISH):
         try:
-            origin.publish(context, tag)
+            origin.publish(context, tag, finishing)
         except gitops.PushRejectedError as rejected:
             context.progress.say(f"{rejected}: catching up with origin/{context.branch}")
             origin.catch_up(context, tag)
