@@ -22,7 +22,7 @@ help: ## List the targets
 
 install: $(STAMP) ## Create .venv from requirements-dev.lock (hash-checked, with uv), install `retrain`, register git merge driver and hooks
 
-install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`: what the stages and CI's release job run
+install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`, no test or lint tools: what the CI jobs install
 
 # uv comes from PyPI through pip, itself pinned and hash-checked (requirements-uv.lock).
 $(UV_STAMP): requirements-uv.lock
