@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 UV_STAMP := $(VENV)/.uv-installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Exactly what a lock names, each file checked against the lock's hashes; nothing else stays.
-SYNC := $(UV) pip sync --require-hashes --python $(BIN)/python
+# Exactly what a lock names, each file checked against the lock's hashes; nothing else stays. A package
+# published only as source (antlr4-python3-runtime) is built with the locked setuptools, hash-checked too
+# (a preview feature of the pinned uv).
+SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --require-build-hashes \
+	--preview-features build-dependency-hashes --python $(BIN)/python
 # The project itself, built by the locked setuptools already in the venv (no unpinned download).
 EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 

@@ -69,6 +69,8 @@ def test_make_installs_only_through_the_hashes():
     for target, lock in (("install", "requirements-dev.lock"), ("install-runtime", "requirements.lock")):
         out = run("make", "--no-print-directory", "-n", "-W", lock, target).stdout
         assert re.search(rf"uv pip sync --require-hashes .* {re.escape(lock)}$", out, re.M), out
+        # What a source-only package is built with: the runtime lock's setuptools, hash-checked.
+        assert "--build-constraints requirements.lock --require-build-hashes" in out, out
         # The project itself: no dependencies of its own to fetch, built by the locked setuptools.
         assert re.search(r"uv pip install .*--no-deps --no-build-isolation .*-e \.$", out, re.M), out
 
