@@ -310,14 +310,18 @@ def lock_outputs(lock: str | None) -> dict[str, str]:
     return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
 
 
-def lock_dep_hash(lock: str | None, path: str) -> str | None:
-    """The md5 dvc.lock records for a dependency (the first stage that names it): DVC's own hash of a folder."""
+def lock_deps(lock: str | None) -> dict[str, str]:
+    """path -> md5 of every stage dependency a dvc.lock text records (DVC's own hash of a folder)."""
     stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    found: dict[str, str] = {}
     for stage in stages.values():
         for dep in stage.get("deps", []):
-            if dep.get("path") == path:
-                return dep.get("md5")
-    return None
+            found.setdefault(dep["path"], dep.get("md5", ""))
+    return found
+
+
+def lock_dep_hash(lock: str | None, path: str) -> str | None:
+    return lock_deps(lock).get(path)
 
 
 def check_parses(root: Path, names: list[str]) -> None:

@@ -14,6 +14,7 @@ from retrain.errors import BadInputError
 DVC_YAML = "dvc.yaml"
 LOCK = "dvc.lock"
 PARAMS_FILE = "params.yaml"
+ENV_LOCK = "requirements.lock"  # the hash-locked environment the stages run under (a dependency in dvc.yaml)
 RAW_DIR = "data/raw"  # one `<batch>.dvc` file per batch: see retrain.rawdata
 METRICS = "metrics/metrics.json"
 DATA_STATS = "metrics/data.json"

@@ -317,10 +317,12 @@ def tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
 
 def lineage(context: Context) -> versioning.Lineage:
     root = context.root
+    lock = (root / layout.LOCK).read_text()
     stats = read_output(root, layout.DATA_STATS)
     return versioning.Lineage(
         commit=gitops.head(root),
-        data_hash=dvcops.lock_dep_hash((root / layout.LOCK).read_text(), layout.RAW_DIR) or "?",
+        data_hash=dvcops.lock_dep_hash(lock, layout.RAW_DIR) or "?",
+        environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcops.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
         rows=stats.get("rows", 0),
         batches=stats.get("batches", 0),
         params=versioning.flatten(config.read(root)),

@@ -101,6 +101,7 @@ class Lineage:
     metrics: dict
     note: str | None
     run_url: str | None
+    environment: str | None = None  # the md5 of the environment's lock file, as dvc.lock records it
 
 
 def tag_message(tag: str, lineage: Lineage) -> str:
@@ -114,6 +115,7 @@ def tag_message(tag: str, lineage: Lineage) -> str:
         "",
         f"code commit: {lineage.commit}",
         f"data: {lineage.data_hash} ({lineage.rows} rows in {lineage.batches} batches)",
+        f"environment: {lineage.environment or 'not recorded'}",
         "params:",
         params,
         "metrics:",

@@ -92,3 +92,18 @@ def test_first_release_plots_this_run_alone(tmp_path: Path, monkeypatch) -> None
     drawn.clear()
     plots.write_plots(tmp_path, tmp_path / "absent.csv", per_class, {"0": 0.5}, "model@v1.0.0")
     assert [label for label, _ in drawn] == ["model@v1.0.0", "this run"]
+
+
+def test_changed_inputs_name_the_dependencies_whose_hash_moved() -> None:
+    """A package upgrade changes requirements.lock's hash in dvc.lock: the report lists it as a changed input."""
+    from retrain.report.compare import changed_inputs
+
+    def lock(env: str, code: str) -> str:
+        deps = f"    - path: requirements.lock\n      md5: {env}\n    - path: src/pipeline\n      md5: {code}\n"
+        return f"schema: '2.0'\nstages:\n  train:\n    cmd: x\n    deps:\n{deps}"
+
+    assert changed_inputs(lock("a", "c"), lock("b", "c")) == ["requirements.lock"]
+    assert changed_inputs(lock("a", "c"), lock("a", "c")) == []
+    assert changed_inputs(None, lock("a", "c")) == ["requirements.lock", "src/pipeline"]
+    text = render_markdown(Report(title="t", base_label="develop", headline="h", inputs=["requirements.lock"]))
+    assert "### Inputs changed" in text and "- `requirements.lock`" in text

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from retrain import gitops, versioning
-from retrain.layout import DATA_STATS, METRICS, PARAMS_FILE
+from retrain import dvcops, gitops, versioning
+from retrain.layout import DATA_STATS, LOCK, METRICS, PARAMS_FILE
 from retrain.report.data import DATA_KEYS, KEY_METRICS, MetricChange, Report
 
 
@@ -25,8 +25,19 @@ def compare(root: Path, report: Report, base_rev: str | None) -> None:
         old_metrics, old_stats = gitops.json_at(root, base_rev, METRICS), gitops.json_at(root, base_rev, DATA_STATS)
         new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(gitops.yaml_at(root, base_rev, PARAMS_FILE), new_params)
+        report.inputs = changed_inputs(gitops.show_file(root, base_rev, LOCK), _read_text(root / LOCK))
     report.metrics = _changes(old_metrics, metrics, KEY_METRICS)
     report.data = _changes(old_stats, stats, DATA_KEYS)
+
+
+def changed_inputs(base_lock: str | None, lock: str | None) -> list[str]:
+    """Stage dependencies (data, code, the environment's lock) whose hash differs between two dvc.lock texts."""
+    old, new = dvcops.lock_deps(base_lock), dvcops.lock_deps(lock)
+    return sorted(path for path in set(old) | set(new) if old.get(path) != new.get(path))
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
 
 
 def per_class(root: Path, rev: str | None) -> dict | None:

@@ -31,6 +31,7 @@ class Report:
     metrics: list[MetricChange] = field(default_factory=list)
     data: list[MetricChange] = field(default_factory=list)
     params: dict[str, tuple] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)  # stage dependencies whose hash differs from the base's
     gate: GateVerdict | None = None
     plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)
     notes: list[str] = field(default_factory=list)

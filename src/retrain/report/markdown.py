@@ -45,6 +45,10 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     else:
         lines += ["### Params changed", "", f"None since {report.base_label}.", ""]
+    if report.inputs:
+        lines += ["### Inputs changed", "", f"Against {report.base_label} (from `dvc.lock`):", ""]
+        lines += [f"- `{path}`" for path in report.inputs]
+        lines.append("")
     if report.data:
         lines += ["### Data", "", *_table(report.data, report.base_label), ""]
     if report.plots:
