@@ -24,8 +24,8 @@ def main() -> None:
     began = time.perf_counter()
     for name in LIBRARIES:
         importlib.import_module(name)
-    from retrain import evaluation, model, stages
-    from retrain.params import load_preprocessing, load_train
+    from pipeline import evaluation, model, stages
+    from pipeline.params import load_preprocessing, load_train
 
     timings: dict[str, float] = {"imports": time.perf_counter() - began}
 
