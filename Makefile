@@ -27,7 +27,7 @@ install: $(STAMP) ## Create .venv from requirements-dev.lock (hash-checked, with
 
 install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`, no test or lint tools: what the CI jobs install
 
-# uv comes from PyPI through pip, itself pinned and hash-checked (requirements-uv.lock).
+# uv comes from PyPI through pip, pinned and hash-checked (requirements-uv.lock).
 $(UV_STAMP): requirements-uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-uv.lock
