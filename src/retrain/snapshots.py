@@ -65,7 +65,7 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
     return json.dumps([asdict(info) for info in releases], indent=2)
 
 
-def _outputs_at(root: Path, tag: str) -> dict[str, str]:
+def outputs_at(root: Path, tag: str) -> dict[str, str]:
     """path -> oid of every cached output that the tag's dvc.lock and batch .dvc files name (metrics live in git)."""
     found = rawdata.at(root, tag)
     outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
@@ -81,7 +81,7 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     if dirty:
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
     pipeline = Pipeline(root, remote)
-    outputs = _outputs_at(root, tag)
+    outputs = outputs_at(root, tag)
     _, model_path = layout.artifact(root)
     wanted = {
         None: outputs,
