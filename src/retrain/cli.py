@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--stage", required=True)
     which.add_argument("--json", action="store_true")
 
+    publish = commands.add_parser("publish", help="copy a stage's model and model card to where serving reads")
+    _remote_arg(publish)
+    publish.add_argument("--stage", required=True)
+    publish.add_argument("--to", required=True, help="serving root, e.g. s3://BUCKET/serving (STAGE/ is added)")
+
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
 
     migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
@@ -97,6 +102,10 @@ def dispatch(args: argparse.Namespace) -> int:
         print(restore(root, args.tag, args.only, args.remote))
     elif args.command in ("promote", "rollback", "which"):
         _stages(root, args)
+    elif args.command == "publish":
+        from retrain.serving import publish
+
+        print(publish(root, args.stage, args.to, args.remote))
     elif args.command == "migrate-data":
         from retrain.migrate import migrate
 
