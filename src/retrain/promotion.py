@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from retrain import decisions, gitops, layout, origin, registry, snapshots, versioning
@@ -36,11 +35,6 @@ class _Registry:
 
     def holder(self) -> Holding | None:
         return registry.holder(self.root, self.artifact, self.stage)
-
-
-def iso(moment: datetime) -> str:
-    """A registry time as ISO 8601 in UTC, to the second (what git records)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _open(root: Path, stage: str) -> _Registry:
@@ -70,7 +64,8 @@ def promote(root: Path, version: str, stage: str, note: str | None, remote: str 
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
         current = reg.holder()
         if current is not None and current.version == wanted:
-            return f"{release} already serves {stage} (since {iso(current.since)}, tag {current.tag}): nothing to do"
+            since = registry.iso(current.since)
+            return f"{release} already serves {stage} (since {since}, tag {current.tag}): nothing to do"
         previous = reg.release(current.version) if current else None
         assignment = _assignment(root, PROMOTE, stage, release, previous, note)
         made = _assign(reg, assignment, releases[release])
@@ -133,7 +128,7 @@ def which_json(release: str, held: Holding) -> dict:
         "version": held.version,
         "release": release,
         "commit": held.commit,
-        "since": iso(held.since),
+        "since": registry.iso(held.since),
         "tag": held.tag,
     }
 

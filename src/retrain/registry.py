@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from retrain.errors import BadInputError, RetrainError
@@ -40,6 +40,11 @@ class Event:
     tag: str
     at: datetime
     message: str
+
+
+def iso(moment: datetime) -> str:
+    """A registry time as ISO 8601 in UTC, to the second (what git records)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from retrain import decisions, dvcops, gitops, layout, promotion
+from retrain import decisions, dvcops, gitops, layout, promotion, registry
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 
@@ -57,8 +57,8 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
         "model": f"{folder}/{name}",
         "card": f"{folder}/{CARD}",
         "model_md5": oid,
-        "assignment": {"tag": held.tag, "at": promotion.iso(held.since)},
-        "published_at": promotion.iso(datetime.now(UTC)),
+        "assignment": {"tag": held.tag, "at": registry.iso(held.since)},
+        "published_at": registry.iso(datetime.now(UTC)),
     }
     live = target.read_json(POINTER)
     if decisions.pointer_is_newer(live.get("assignment", {}).get("at"), pointer["assignment"]["at"]):

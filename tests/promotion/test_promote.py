@@ -196,3 +196,17 @@ def test_a_stage_tag_left_by_an_interrupted_promotion_is_replaced_by_origins_reg
     released.git("tag", "-a", "model#prod#1", "-m", "never pushed", "model@v1.1.1")
     assert "promoted model@v1.0.0 to prod (tag model#prod#1" in ok(released, "promote", "v1.0.0", "--stage", "prod")
     assert released.origin_git("rev-parse", "model#prod#1^{commit}") == released.tags()[V100]
+
+
+def test_releases_show_the_stages_each_version_holds_and_since_when(released: Project) -> None:
+    ok(released, "promote", "v1.1.0", "--stage", "staging")
+    ok(released, "promote", "v1.0.0", "--stage", "prod")
+    ok(released, "promote", "v1.1.1", "--stage", "staging")
+
+    listed = {item["tag"]: item["stages"] for item in yaml.safe_load(ok(released, "releases", "--json"))}
+    assert [held["stage"] for held in listed[V100]] == ["prod"] and listed[V110] == []
+    assert listed[V111][0]["stage"] == "staging" and listed[V111][0]["tag"] == "model#staging#4"
+    table = ok(released, "releases").splitlines()
+    assert table[0].endswith("stages")
+    assert f"staging since {listed[V111][0]['since']}" in next(line for line in table if line.startswith(V111))
+    assert next(line for line in table if line.startswith(V110)).endswith(released.tags()[V110][:8])
