@@ -102,6 +102,8 @@ def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> st
                 f"(tag {made[-1]}{_where(reg)})"
             )
         moved = reg.holder()
+        if moved is not None and moved.version == target:  # the same rollback, by someone else, landed first
+            return f"{stage} was rolled back to {release} meanwhile (tag {moved.tag}): nothing to do"
         if moved is None or moved.version != current.version:
             shown = reg.release(moved.version) if moved else "nothing"
             raise RetrainError(
@@ -172,7 +174,9 @@ def _check_available(root: Path, release: str, remote: str | None, refusal: str)
         )
 
 
-def _assignment(root: Path, action: str, stage: str, release: str, previous: str | None, note: str | None):
+def _assignment(
+    root: Path, action: str, stage: str, release: str, previous: str | None, note: str | None
+) -> Assignment:
     from retrain.steps import run_url
 
     by = os.environ.get("RETRAIN_ACTOR") or os.environ.get("GITHUB_ACTOR") or gitops.user_name(root) or "unknown"
@@ -230,8 +234,8 @@ def _publish(reg: _Registry, made: list[str], attempt: int) -> bool:
         _drop(reg.root, made)
         reason = str(error).split(";", 1)[0]
         raise RetrainError(
-            f"{reason}; the tags {', '.join(made)} were removed here, so nothing changed. Re-run when origin is "
-            "reachable."
+            f"{reason}; the tags {', '.join(made)} were removed here. Re-run when origin is reachable: it reads "
+            "origin's registry first, so it also sees the promotion if the push reached origin before the failure."
         ) from None
 
 

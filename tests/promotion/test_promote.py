@@ -182,7 +182,7 @@ def test_two_promotions_at_once_both_finish_and_the_registry_is_consistent(
 def test_a_push_that_fails_leaves_no_stage_tag_anywhere(released: Project) -> None:
     before = (released.tags(), released.origin_tags())
     _hook(released.root / ".git", "pre-push", "echo 'network down' >&2; exit 1")
-    assert "nothing changed" in refused(released, 1, "promote", "v1.1.0", "--stage", "prod")
+    assert "were removed here" in refused(released, 1, "promote", "v1.1.0", "--stage", "prod")
     assert (released.tags(), released.origin_tags()) == before
 
     (released.root / ".git" / "hooks" / "pre-push").unlink()
@@ -210,3 +210,19 @@ def test_releases_show_the_stages_each_version_holds_and_since_when(released: Pr
     assert table[0].endswith("stages")
     assert f"staging since {listed[V111][0]['since']}" in next(line for line in table if line.startswith(V111))
     assert next(line for line in table if line.startswith(V110)).endswith(released.tags()[V110][:8])
+
+
+def test_two_rollbacks_at_once_roll_back_once(released: Project, colleague: Project, tmp_path: Path) -> None:
+    """Both saw v1.1.1 in prod and want the release before it; the first lands, the second finds it done."""
+    ok(released, "promote", "v1.0.0", "--stage", "prod")
+    ok(released, "promote", "v1.1.1", "--stage", "prod")
+    other = f"cd {released.root} && env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE {VENV_BIN / 'retrain'}"
+    _hook(colleague.root / ".git", "pre-push", f'rm "$0"\n{other} rollback --stage prod > /dev/null 2>&1 || exit 1')
+
+    said = ok(colleague, "rollback", "--stage", "prod")
+
+    assert said.startswith("prod was rolled back to model@v1.0.0 meanwhile (tag model#prod#5): nothing to do"), said
+    for clone in (released, colleague):
+        clone.git("fetch", "--quiet", "--tags", "origin")
+        assert_serves(clone, V100, tmp_path)
+    assert len(stage_tags(released.origin, released.env)) == 5, "one rollback: an unassign and an assign"
