@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -48,6 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("tag")
     restore.add_argument("--only", choices=("data", "model"))
 
+    promote = commands.add_parser("promote", help="assign a stage (e.g. prod) to a release, pushed to origin")
+    _remote_arg(promote)
+    promote.add_argument("version", help="the release, e.g. v1.3.0 or model@v1.3.0")
+    promote.add_argument("--stage", required=True, help="one of the stages .gto allows")
+    promote.add_argument("--note", help="why: free text recorded in the stage tag")
+
+    rollback = commands.add_parser("rollback", help="give a stage back to the version that held it before")
+    _remote_arg(rollback)
+    rollback.add_argument("--stage", required=True)
+    rollback.add_argument("--note", help="why: free text recorded in the stage tag")
+
+    which = commands.add_parser("which", help="the version a stage holds (as `gto show model#STAGE`)")
+    which.add_argument("--stage", required=True)
+    which.add_argument("--json", action="store_true")
+
+    publish = commands.add_parser("publish", help="copy a stage's model and model card to where serving reads")
+    _remote_arg(publish)
+    publish.add_argument("--stage", required=True)
+    publish.add_argument("--to", required=True, help="serving root, e.g. s3://BUCKET/serving (STAGE/ is added)")
+
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
 
     migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
@@ -79,6 +100,12 @@ def dispatch(args: argparse.Namespace) -> int:
         from retrain.snapshots import restore
 
         print(restore(root, args.tag, args.only, args.remote))
+    elif args.command in ("promote", "rollback", "which"):
+        _stages(root, args)
+    elif args.command == "publish":
+        from retrain.serving import publish
+
+        print(publish(root, args.stage, args.to, args.remote))
     elif args.command == "migrate-data":
         from retrain.migrate import migrate
 
@@ -87,6 +114,18 @@ def dispatch(args: argparse.Namespace) -> int:
         gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
         print("setup: DVC merge driver and post-checkout hook registered")
     return EXIT_OK
+
+
+def _stages(root: Path, args: argparse.Namespace) -> None:
+    from retrain import promotion
+
+    if args.command == "promote":
+        print(promotion.promote(root, args.version, args.stage, args.note, args.remote))
+    elif args.command == "rollback":
+        print(promotion.rollback(root, args.stage, args.note, args.remote))
+    else:
+        release, held = promotion.which(root, args.stage)
+        print(json.dumps(promotion.which_json(release, held), indent=2) if args.json else held.version)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from retrain import versioning
@@ -67,3 +67,65 @@ def commit_message(
     shown = {metric: value, **{key: number for key, number in extra.items() if key != metric}}
     parts.append(", ".join(f"{key} {number:.4f}" for key, number in shown.items()))
     return f"retrain: {'; '.join(parts)} {COMMIT_MARK}"
+
+
+# --- promotion and rollback ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Assigned:
+    """One assignment of a stage, in the order they were made: the version, and whether it was a rollback."""
+
+    version: str
+    rollback: bool
+
+
+def serving_stack(assignments: Sequence[Assigned]) -> list[str]:
+    """The versions that served a stage, oldest at the bottom, each once: a promotion puts its version on top
+    (moving it there if it served before), a rollback first takes the top off (the version rolled back from)."""
+    stack: list[str] = []
+    for assigned in assignments:
+        if assigned.rollback and stack:
+            stack.pop()
+        if assigned.version in stack:
+            stack.remove(assigned.version)
+        stack.append(assigned.version)
+    return stack
+
+
+def rollback_target(stack: Sequence[str], current: str, retired: Collection[str]) -> str | None:
+    """The version a rollback assigns: the nearest one below the current in the stack that was not deregistered
+    meanwhile; None when there is none."""
+    below = list(stack[: stack.index(current)]) if current in stack else list(stack)
+    for version in reversed(below):
+        if version != current and version not in retired:
+            return version
+    return None
+
+
+def retired_versions(events: Sequence[tuple[str, str]]) -> set[str]:
+    """Versions whose latest registration event, of (kind, version) pairs oldest first, is a deregistration."""
+    latest: dict[str, str] = {}
+    for kind, version in events:
+        if kind in ("registration", "deregistration"):
+            latest[version] = kind
+    return {version for version, kind in latest.items() if kind == "deregistration"}
+
+
+def stage_tag_time(now: int, latest: int | None) -> int:
+    """When to date a new stage tag, in whole seconds as git records it: GTO and `dvc artifacts get` order a
+    stage's tags by that date alone, so each new one must be later than every tag already there, even within one
+    second, or on a machine whose clock is behind."""
+    return now if latest is None else max(now, latest + 1)
+
+
+def release_tag_of(text: str, artifact: str, known: Collection[str]) -> str | None:
+    """The release tag a user means by `v1.2.0`, `1.2.0` or `model@v1.2.0`, if it is one of `known`."""
+    name = text.strip()
+    if "@" not in name:
+        name = f"{artifact}@{name if name.startswith('v') else 'v' + name}"
+    return name if name in known and versioning.parse_tag(name, artifact) is not None else None
+
+
+def pointer_is_newer(published_at_assignment: str | None, ours: str) -> bool:
+    """A serving pointer already names an assignment made after ours (ISO-8601 UTC times compare as text): a
+    deploy that started earlier must not flip it back."""
+    return published_at_assignment is not None and published_at_assignment > ours

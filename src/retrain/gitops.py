@@ -172,12 +172,30 @@ def tag_date(root: Path, tag: str) -> str:
     return git(root, "for-each-ref", "--format=%(taggerdate:iso-strict)", f"refs/tags/{tag}")
 
 
-def create_tag(root: Path, tag: str, message: str) -> None:
-    run(["git", "tag", "--annotate", tag, "--file=-"], cwd=root, input_text=message)
+def create_tag(root: Path, tag: str, message: str, target: str = "HEAD", date: int | None = None) -> None:
+    """An annotated tag on `target`; `date` (seconds since the epoch, UTC) is the tagger date, else now."""
+    dated = {"GIT_COMMITTER_DATE": f"{date} +0000"} if date is not None else None
+    run(["git", "tag", "--annotate", tag, target, "--file=-"], cwd=root, input_text=message, extra_env=dated)
 
 
 def delete_tag(root: Path, tag: str) -> None:
     git(root, "tag", "--delete", tag)
+
+
+def tag_times(root: Path, pattern: str) -> dict[str, int]:
+    """Local annotated tags matching a glob -> their tagger date, in seconds since the epoch."""
+    out = git(root, "for-each-ref", "--format=%(refname:short) %(taggerdate:unix)", f"refs/tags/{pattern}")
+    found = {}
+    for line in out.splitlines():
+        name, _, when = line.rpartition(" ")
+        if when.isdigit():
+            found[name] = int(when)
+    return found
+
+
+def user_name(root: Path) -> str | None:
+    """Who this clone commits and tags as (`git config user.name`), if set."""
+    return git(root, "config", "user.name", check=False) or None
 
 
 def has_remote(root: Path, name: str = "origin") -> bool:
@@ -213,6 +231,13 @@ def push_atomic(root: Path, branch: str, tag: str | None, remote: str = "origin"
     """Push the branch and the tag in one all-or-nothing transaction; never forced."""
     refs = [f"HEAD:refs/heads/{branch}"] + ([f"refs/tags/{tag}"] if tag else [])
     result = call(["git", "push", "--atomic", "--porcelain", remote, *refs], root)
+    if result.returncode != 0:
+        _raise_for_push(result.stdout, result.stderr, remote)
+
+
+def push_tags(root: Path, tags: list[str], remote: str = "origin") -> None:
+    """Push new tags in one all-or-nothing transaction; never forced, so a tag origin already has is refused."""
+    result = call(["git", "push", "--atomic", "--porcelain", remote, *(f"refs/tags/{tag}" for tag in tags)], root)
     if result.returncode != 0:
         _raise_for_push(result.stdout, result.stderr, remote)
 

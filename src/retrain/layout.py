@@ -42,3 +42,13 @@ def artifact(root: Path) -> tuple[str, str]:
 def release_glob(name: str) -> str:
     """Every release tag of an artifact, as a git ref glob."""
     return f"{name}@v*"
+
+
+def stage_glob(name: str) -> str:
+    """Every stage tag (assignment or unassignment) of an artifact, as a git ref glob."""
+    return f"{name}#*"
+
+
+def registry_glob(name: str) -> str:
+    """Every GTO tag of an artifact: releases, deregistrations and stage tags."""
+    return f"{name}[@#]*"

@@ -3,6 +3,8 @@ catch up when origin moved so that the run can be retried on top of it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from retrain import decisions, gitops, layout
 from retrain.errors import RetrainError
 from retrain.steps import Context
@@ -67,3 +69,25 @@ def _drop_engine_commits(context: Context, upstream: str) -> None:
                 gitops.delete_tag(root, name)
                 context.progress.say(f"local release {name} never reached origin: made again on top of origin")
         gitops.reset_hard(root, parent)
+
+
+# --- the registry's stage tags ---------------------------------------------------------------------------------
+def sync_registry(root: Path, artifact: str) -> bool:
+    """Before a promotion or rollback: the local registry becomes origin's. A local stage tag origin lacks (left by
+    a run that could not push) is removed, and origin's tags are fetched. False when there is no origin (the
+    registry is then this clone's tags alone)."""
+    if not gitops.has_remote(root):
+        return False
+    remote = gitops.remote_tags(root, layout.stage_glob(artifact))
+    for tag in gitops.tags(root, layout.stage_glob(artifact)):
+        if tag not in remote:
+            gitops.delete_tag(root, tag)
+    gitops.fetch(root)
+    return True
+
+
+def push_stage_tags(root: Path, tags: list[str]) -> None:
+    """Push a promotion's tags in one transaction, never forced. Raises PushRejectedError when origin already has
+    one of them (another promotion took the same GTO counter first), OriginUnreachableError when it cannot be
+    reached."""
+    gitops.push_tags(root, tags)

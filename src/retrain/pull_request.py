@@ -46,6 +46,8 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
             headline=_headline(verdict, latest, reproduced),
             gate=verdict,
             notes=notes,
+            stages=report.stages_now(root, context.config.primary_metric),
+            metric=context.config.primary_metric,
         )
         report.compare(root, made, base)
     with progress.step("write report"):

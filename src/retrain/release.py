@@ -92,7 +92,7 @@ def _cycle(context: Context) -> Outcome:
         tag = steps.tag(context, state.base)
     if options.push:
         _publish(context, tag, finishing=False)
-    _report(context, f"released {tag}", base_tag, verdict, tag)
+    _report(context, f"released {tag}", base_tag, verdict, tag, released=True)
     return Outcome(Status.RELEASED, tag, gitops.head(context.root), f"released {tag}")
 
 
@@ -124,13 +124,19 @@ def _publish(context: Context, tag: str, finishing: bool) -> None:
             raise _OriginMoved(str(rejected)) from None
 
 
-def _report(context: Context, headline: str, base_tag: str | None, verdict=None, tag: str | None = None) -> None:
+def _report(
+    context: Context, headline: str, base_tag: str | None, verdict=None, tag: str | None = None, released: bool = False
+) -> None:
     with _step(context.progress, Step.REPORT):
+        metric = context.config.primary_metric
         made = report.Report(
             title=f"Retrain report{f': {tag}' if tag else ''}",
             base_label=base_tag or "no earlier release",
             headline=headline,
             gate=verdict,
+            stages=report.stages_now(context.root, metric),
+            metric=metric,
+            candidate=tag if released else None,  # a dry run's tag is only what would be made
         )
         report.compare(context.root, made, base_tag)
         report.write(made, context.root, layout.REPORT, base_tag)

@@ -30,16 +30,23 @@ def venv_path_env() -> dict[str, str]:
     return env
 
 
-def call(args: Sequence[str], cwd: Path, input_text: str | None = None) -> subprocess.CompletedProcess:
+def call(
+    args: Sequence[str], cwd: Path, input_text: str | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run a command with this environment's bin first on PATH; return what it did, whatever its exit code."""
-    return subprocess.run(
-        list(args), cwd=cwd, capture_output=True, text=True, input=input_text, env=venv_path_env(), check=False
-    )
+    env = venv_path_env() | (extra_env or {})
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, input=input_text, env=env, check=False)
 
 
-def run(args: Sequence[str], cwd: Path, check: bool = True, input_text: str | None = None) -> str:
+def run(
+    args: Sequence[str],
+    cwd: Path,
+    check: bool = True,
+    input_text: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run a command, return its stdout; raise CommandError with its stderr when `check` and it fails."""
-    result = call(args, cwd, input_text)
+    result = call(args, cwd, input_text, extra_env)
     if check and result.returncode != 0:
         raise CommandError(args, result.returncode, result.stderr or result.stdout)
     return result.stdout

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from retrain import dvcops, gitops, layout, rawdata, versioning
+from retrain import dvcops, gitops, layout, rawdata, registry, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
 from retrain.layout import DATA_STATS, LOCK, METRICS, RAW_DIR
+
+
+@dataclass(frozen=True)
+class StageHeld:
+    stage: str
+    since: str  # ISO 8601, UTC
+    tag: str  # the stage tag in effect
 
 
 @dataclass(frozen=True)
@@ -22,11 +29,24 @@ class ReleaseInfo:
     rows: int | None
     accuracy: float | None
     f1_macro: float | None
+    stages: list[StageHeld] = field(default_factory=list)  # the stages this version holds now
+
+
+def held_stages(root: Path, artifact: str) -> dict[str, list[StageHeld]]:
+    """version -> the stages it holds now, as GTO answers per stage (the latest assignment in effect)."""
+    found: dict[str, list[StageHeld]] = {}
+    seen: set[str] = set()
+    for held in registry.holdings(root, artifact):  # newest first: the first one of each stage is its holder
+        if held.stage not in seen:
+            seen.add(held.stage)
+            found.setdefault(held.version, []).append(StageHeld(held.stage, registry.iso(held.since), held.tag))
+    return found
 
 
 def list_releases(root: Path) -> list[ReleaseInfo]:
-    """Every release tag of the model artifact, newest version first."""
+    """Every release tag of the model artifact, newest version first, with the stages each holds."""
     artifact, _ = layout.artifact(root)
+    stages = held_stages(root, artifact)
     found = []
     for tag, commit in gitops.tags(root, layout.release_glob(artifact)).items():
         version = versioning.parse_tag(tag, artifact)
@@ -44,6 +64,7 @@ def list_releases(root: Path) -> list[ReleaseInfo]:
                     rows=stats.get("rows"),
                     accuracy=metrics.get("accuracy"),
                     f1_macro=metrics.get("f1_macro"),
+                    stages=stages.get(str(version), []),
                 ),
             )
         )
@@ -51,13 +72,15 @@ def list_releases(root: Path) -> list[ReleaseInfo]:
 
 
 def releases_table(releases: list[ReleaseInfo]) -> str:
-    header = f"{'tag':<16} {'date':<25} {'rows':>10} {'accuracy':>9} {'macro F1':>9}  commit"
+    header = f"{'tag':<16} {'date':<25} {'rows':>10} {'accuracy':>9} {'macro F1':>9}  {'commit':<8}  stages"
     lines = [header]
     for info in releases:
         rows = f"{info.rows:,}" if info.rows is not None else "?"
         accuracy = f"{info.accuracy:.4f}" if info.accuracy is not None else "?"
         f1 = f"{info.f1_macro:.4f}" if info.f1_macro is not None else "?"
-        lines.append(f"{info.tag:<16} {info.date:<25} {rows:>10} {accuracy:>9} {f1:>9}  {info.commit[:8]}")
+        stages = ", ".join(f"{held.stage} since {held.since}" for held in info.stages)
+        line = f"{info.tag:<16} {info.date:<25} {rows:>10} {accuracy:>9} {f1:>9}  {info.commit[:8]}  {stages}"
+        lines.append(line.rstrip())
     return "\n".join(lines)
 
 
@@ -65,7 +88,7 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
     return json.dumps([asdict(info) for info in releases], indent=2)
 
 
-def _outputs_at(root: Path, tag: str) -> dict[str, str]:
+def outputs_at(root: Path, tag: str) -> dict[str, str]:
     """path -> oid of every cached output that the tag's dvc.lock and batch .dvc files name (metrics live in git)."""
     found = rawdata.at(root, tag)
     outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
@@ -81,7 +104,7 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     if dirty:
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
     pipeline = Pipeline(root, remote)
-    outputs = _outputs_at(root, tag)
+    outputs = outputs_at(root, tag)
     _, model_path = layout.artifact(root)
     wanted = {
         None: outputs,

@@ -148,3 +148,56 @@ def changed_params(old: dict, new: dict) -> dict[str, tuple]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
+
+
+# --- stage tags (promotion and rollback) ---------------------------------------------------------------------
+PROMOTE, ROLLBACK = "promote", "rollback"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What an annotated stage tag records: who assigned which release to which stage, why, and what it replaced."""
+
+    action: str  # PROMOTE or ROLLBACK
+    stage: str
+    release: str  # e.g. model@v1.2.0
+    previous: str | None  # the release that held the stage until now
+    by: str
+    note: str | None
+    run_url: str | None
+
+
+def assignment_message(assignment: Assignment) -> str:
+    """The assign tag's message: a subject, then `action:` (how `retrain rollback` tells rollbacks apart), the
+    release replaced, who, and the note."""
+    if assignment.action == ROLLBACK:
+        subject = f"Roll back {assignment.stage} from {assignment.previous} to {assignment.release}"
+    else:
+        subject = f"Promote {assignment.release} to {assignment.stage}"
+    return _stage_message(subject, assignment)
+
+
+def unassignment_message(assignment: Assignment, release: str) -> str:
+    """The message of the tag that takes `release` out of the stage as `assignment` replaces it."""
+    subject = f"Unassign {assignment.stage} from {release}: replaced by {assignment.release}"
+    return _stage_message(subject, assignment)
+
+
+def _stage_message(subject: str, assignment: Assignment) -> str:
+    lines = [subject, "", f"action: {assignment.action}", f"previous: {assignment.previous or 'none'}"]
+    lines.append(f"by: {assignment.by}")
+    if assignment.run_url:
+        lines.append(f"ci run: {assignment.run_url}")
+    if assignment.note:
+        lines += ["note:", assignment.note]
+    return "\n".join(lines) + "\n"
+
+
+def is_rollback(message: str) -> bool:
+    """A stage tag made by `retrain rollback` (its `action:` line, which precedes any free-text note)."""
+    for line in message.splitlines():
+        if line.startswith("action: "):
+            return line == f"action: {ROLLBACK}"
+        if line == "note:":
+            break
+    return False

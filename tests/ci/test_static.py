@@ -81,8 +81,8 @@ def names(text: str) -> set[str]:
     return {item.strip() for item in text.split(",") if item.strip()}
 
 
-def test_both_workflows_exist():
-    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml"}
+def test_the_workflows_exist():
+    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml", "promote.yml", "deploy.yml"}
     assert TRAVIS.exists()
 
 
@@ -123,7 +123,7 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         text = yaml.safe_dump(job_steps)
         assumes_role = any("role-to-assume" in (s.get("with") or {}) for s in job_steps)
         comments = "cml comment" in text
-        pushes = "--push" in text
+        pushes = "--push" in text or re.search(r"retrain (promote|rollback) ", text) is not None
         expected = {"contents": "write" if pushes else "read"}
         if assumes_role:
             expected["id-token"] = "write"
@@ -163,7 +163,7 @@ def test_only_the_pushing_checkout_keeps_its_credentials():
                 if persist != "false":
                     kept.append((path.name, job_id))
                     assert job["permissions"].get("contents") == "write"
-    assert kept == [("retrain.yml", "retrain")]
+    assert kept == [("promote.yml", "promote"), ("retrain.yml", "retrain")]
 
 
 def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallback():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from retrain.report import Report, compare
-from retrain.report.data import MetricChange
+from retrain.report.data import MetricChange, StageNow
 from retrain.report.markdown import render_markdown
 from retrain.versioning import gate
 from tests.helpers import sh
@@ -31,6 +31,23 @@ def test_markdown_has_metrics_table_gate_and_plots() -> None:
     assert "✅ gate passed" in text
     assert "![Confusion matrix](./confusion.png)" in text
     assert "> remote not reachable" in text
+
+
+def test_markdown_says_what_each_stage_serves_next_to_the_new_release() -> None:
+    report = Report(
+        title="Retrain report: model@v1.2.0",
+        base_label="model@v1.1.0",
+        headline="released model@v1.2.0",
+        stages=[StageNow("dev", None, None, None), StageNow("prod", "model@v1.0.0", "2026-01-02T03:04:05+00:00", 0.95)],
+        candidate="model@v1.2.0",
+    )
+    text = render_markdown(report)
+    assert "| dev | – |  | – |" in text
+    assert "| prod | model@v1.0.0 | 2026-01-02T03:04:05+00:00 | 0.9500 |" in text
+    assert "This run: **model@v1.2.0**; prod serves model@v1.0.0" in text
+    assert "`retrain promote v1.2.0 --stage prod`" in text
+    assert text.index("### Serving now") < text.index("**released model@v1.2.0**") + 200
+    assert "### Serving now" not in render_markdown(Report(title="t", base_label="b", headline="h"))
 
 
 class TestCompare:

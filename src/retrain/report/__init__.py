@@ -13,8 +13,9 @@ from retrain.report.compare import compare, per_class
 from retrain.report.data import Report
 from retrain.report.markdown import render_markdown
 from retrain.report.plots import write_plots
+from retrain.report.stages import stages_now
 
-__all__ = ["Report", "compare", "write"]
+__all__ = ["Report", "compare", "stages_now", "write"]
 
 
 def write(report: Report, root: Path, output: Path, base_rev: str | None) -> Path:

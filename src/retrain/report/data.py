@@ -23,6 +23,16 @@ class MetricChange:
         return None
 
 
+@dataclass(frozen=True)
+class StageNow:
+    """What a stage serves as the report is written, for a reviewer deciding whether to promote this run."""
+
+    stage: str
+    release: str | None  # None: nothing promoted to it yet
+    since: str | None
+    metric: float | None  # the release's primary metric
+
+
 @dataclass
 class Report:
     title: str
@@ -35,3 +45,6 @@ class Report:
     gate: GateVerdict | None = None
     plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)
     notes: list[str] = field(default_factory=list)
+    stages: list[StageNow] = field(default_factory=list)  # every stage .gto allows, in its order
+    metric: str = "accuracy"  # the primary metric, shown beside each stage's release
+    candidate: str | None = None  # the release this run made, to compare with what serves

@@ -28,12 +28,32 @@ def _table(rows: list[MetricChange], base_label: str) -> list[str]:
     return lines
 
 
+def _stages(report: Report) -> list[str]:
+    """What each stage serves now, and the command that would serve this run's release in the last stage."""
+    if not report.stages:
+        return []
+    lines = ["### Serving now", "", f"| stage | release | since | {report.metric} |", "|---|---|---|---:|"]
+    for now in report.stages:
+        lines.append(f"| {now.stage} | {now.release or '–'} | {now.since or ''} | {_number(now.metric)} |")
+    lines.append("")
+    if report.candidate:
+        last = report.stages[-1]
+        version = report.candidate.split("@", 1)[-1]
+        lines += [
+            f"This run: **{report.candidate}**; {last.stage} serves {last.release or 'nothing yet'}. To serve it: "
+            f"`retrain promote {version} --stage {last.stage}` (or the *promote* workflow).",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     """GitHub-flavoured markdown; reads well as a PR comment and a job summary."""
     lines = [f"## {report.title}", "", f"**{report.headline}**", ""]
     lines += [f"> {note}" for note in report.notes]
     if report.notes:
         lines.append("")
+    lines += _stages(report)
     if report.metrics:
         lines += ["### Metrics", "", *_table(report.metrics, report.base_label), ""]
     if report.gate is not None:

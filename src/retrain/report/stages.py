@@ -1,0 +1,34 @@
+"""What each stage serves now (the registry's stage tags, read with GTO), for the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrain import gitops, layout, registry
+from retrain.errors import RetrainError
+from retrain.report.data import StageNow
+
+
+def stages_now(root: Path, metric: str) -> list[StageNow]:
+    """Every stage `.gto` allows, with the release it holds and that release's primary metric; none at all when
+    the project configures no stages or its registry cannot be read (the report never fails a run for that)."""
+    artifact, _ = layout.artifact(root)
+    try:
+        allowed = registry.allowed_stages(root)
+        # GTO's state is read only when something was ever promoted: a project without promotions pays nothing
+        held = registry.holdings(root, artifact) if gitops.tags(root, layout.stage_glob(artifact)) else []
+    except RetrainError:
+        return []
+    holders = {}
+    for holding in held:  # newest first: the first of each stage is its holder, as GTO shows it
+        holders.setdefault(holding.stage, holding)
+    found = []
+    for stage in allowed:
+        holding = holders.get(stage)
+        if holding is None:
+            found.append(StageNow(stage, None, None, None))
+            continue
+        release = f"{artifact}@{holding.version}"
+        value = gitops.json_at(root, release, layout.METRICS).get(metric)
+        found.append(StageNow(stage, release, registry.iso(holding.since), value))
+    return found

@@ -1,0 +1,65 @@
+"""Fixtures of the promotion tests: one project with three releases, built once per test session and copied for
+each test (a copy costs milliseconds, a release a training run).
+
+The template is a clone of the seed origin released three times with `--push` on the local DVC remote:
+model@v1.0.0 (the seed batch), model@v1.1.0 (a delivered batch) and model@v1.1.1 (train.C changed). Under xdist
+the workers share it (built by the first that needs it, under a file lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import THREAD_ENV, copy_clone, copy_project, retrain
+from tests.helpers import Project, clone_project
+
+RELEASES = ("model@v1.0.0", "model@v1.1.0", "model@v1.1.1")
+
+
+def _release(project: Project, expected: str) -> None:
+    result = retrain(project, "run", "--push")
+    assert result.returncode == 0 and result.last_stdout == f"released {expected}", result.describe()
+
+
+def _build(seed_origin: Path, where: Path) -> None:
+    project = clone_project(seed_origin, where)
+    project.env.update(THREAD_ENV)
+    _release(project, RELEASES[0])
+    project.add_batch(rows=300, seed=5)
+    _release(project, RELEASES[1])
+    project.set_param("train", "C", 0.5)
+    _release(project, RELEASES[2])
+    assert project.git("status", "--porcelain", "--untracked-files=no") == ""
+    saved = {"root": str(project.root), "origin": str(project.origin), "storage": str(project.storage)}
+    (where / "template.json").write_text(json.dumps({**saved, "env": project.env}))
+
+
+@pytest.fixture(scope="session")
+def three_releases(seed_origin: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Project:
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # this session's folder, common to its workers
+    where = shared / "promotion-template"
+    with (shared / "promotion-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (where / "template.json").is_file():
+            where.mkdir(exist_ok=True)
+            _build(seed_origin, where)
+    saved = json.loads((where / "template.json").read_text())
+    return Project(Path(saved["root"]), Path(saved["origin"]), Path(saved["storage"]), saved["env"])
+
+
+@pytest.fixture
+def released(three_releases: Project, tmp_path: Path) -> Project:
+    """A project of one's own with model@v1.0.0, v1.1.0 and v1.1.1 on its origin and local DVC remote."""
+    return copy_project(three_releases, tmp_path / "project")
+
+
+@pytest.fixture
+def colleague(three_releases: Project, released: Project, tmp_path: Path) -> Project:
+    """Another clone of `released`'s origin and DVC remote."""
+    return copy_clone(three_releases, released, tmp_path / "colleague")
