@@ -4,23 +4,51 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+# Which lock the venv holds: all of requirements-dev.lock, or only requirements.lock (install-runtime).
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+UV_STAMP := $(VENV)/.uv-installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Exactly what a lock names, each file checked against the lock's hashes; nothing else stays. A package
+# published only as source (antlr4-python3-runtime) is built with the locked setuptools, hash-checked too
+# (a preview feature of the pinned uv).
+SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --require-build-hashes \
+	--preview-features build-dependency-hashes --python $(BIN)/python
+# The project itself, built by the locked setuptools already in the venv (no unpinned download).
+EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
-.PHONY: help install retrain test test-fast lint bench bench-quick demo clean
+.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install demo clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv, install pinned requirements and `retrain`, register git merge driver and hooks
+install: $(STAMP) ## Create .venv from requirements-dev.lock (hash-checked, with uv), install `retrain`, register git merge driver and hooks
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`, no test or lint tools: what the CI jobs install
+
+# uv comes from PyPI through pip, itself pinned and hash-checked (requirements-uv.lock).
+$(UV_STAMP): requirements-uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-uv.lock
+	@touch $@
+
+$(STAMP): requirements-dev.lock pyproject.toml $(UV_STAMP)
+	$(SYNC) requirements-dev.lock
+	$(EDITABLE)
 	$(BIN)/retrain setup
-	@touch $(STAMP)
+	@rm -f $(RUNTIME_STAMP)
+	@touch $@
+
+$(RUNTIME_STAMP): requirements.lock pyproject.toml $(UV_STAMP)
+	$(SYNC) requirements.lock
+	$(EDITABLE)
+	$(BIN)/retrain setup
+	@rm -f $(STAMP)
+	@touch $@
+
+lock: $(UV_STAMP) ## Resolve requirements*.txt into requirements*.lock (versions + hashes); LOCK_ARGS=--upgrade moves pins
+	UV=$(UV) scripts/lock.sh
 
 retrain: $(STAMP) ## Pull, reproduce, push, verify, commit, gate and tag on the default (local) remote
 	$(BIN)/retrain run
@@ -31,7 +59,8 @@ test: $(STAMP) lint ## Run the whole test suite (lint included)
 test-fast: $(STAMP) ## Only the quick tests (no end-to-end pipeline runs)
 	$(BIN)/python -m pytest -m "not slow and not ci and not faults"
 
-lint: $(STAMP) ## ruff, zizmor on the workflows, JSON-schema checks of CI files, shellcheck
+lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor on the workflows, JSON-schema checks of CI files, shellcheck
+	UV=$(UV) scripts/lock.sh --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/zizmor --offline --quiet .github/workflows
@@ -39,14 +68,17 @@ lint: $(STAMP) ## ruff, zizmor on the workflows, JSON-schema checks of CI files,
 	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
 	$(BIN)/shellcheck .ci/run $$(git ls-files '*.sh')
 
-bench: $(STAMP) ## Benchmarks (full): writes benchmarks/results.md and results.json
+bench: $(STAMP) bench-install ## Benchmarks (full): install times (bench-install), then benchmarks/results.md and results.json
 	$(BIN)/python benchmarks/run.py
 
 bench-quick: $(STAMP) ## Benchmarks on small data, under five minutes
 	$(BIN)/python benchmarks/run.py --quick
 
+bench-install: $(STAMP) ## pip vs uv on the same lock, cold and warm, and a no-op make: benchmarks/install-results.md
+	$(BIN)/python benchmarks/install.py
+
 demo: $(STAMP) ## The seed's story end to end in a throwaway sandbox
 	$(BIN)/python scripts/demo.py
 
-clean: ## Remove the venv, caches and reports (not data, not the DVC cache)
+clean: ## Remove the venv, caches and reports (not data, not the DVC cache, not uv's download cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports

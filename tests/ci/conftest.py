@@ -22,6 +22,7 @@ every third-party ``uses:`` replaced by its stand-in with ``--local-repository``
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -63,7 +64,11 @@ STANDINS = {
     "actions/setup-python": ACTIONS_DIR / "setup-python",
     "aws-actions/configure-aws-credentials": ACTIONS_DIR / "configure-aws-credentials",
     "iterative/setup-cml": ACTIONS_DIR / "setup-cml",
+    "actions/cache": ACTIONS_DIR / "cache",
 }
+# The lock the CI jobs install (`make install-runtime`), and the workflows' cache key for it.
+RUNTIME_LOCK = "requirements.lock"
+UV_CACHE_PREFIX = "uv-Linux-"
 DEV_IDENTITY = {
     "GIT_AUTHOR_NAME": "Dee Veloper",
     "GIT_AUTHOR_EMAIL": "dee@example.invalid",
@@ -164,6 +169,8 @@ class CISandbox:
     cml_log: Path
     commit_prs: Path
     pip_env: dict
+    cache_store: Path  # actions/cache entries, one folder per key
+    cache_log: Path
     s3: object
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     state: dict = field(default_factory=dict)  # what one scenario hands the next (branch names, PRs)
@@ -378,6 +385,10 @@ class CISandbox:
             "CI_STANDIN_CML_LOG": str(self.cml_log),
             "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
             **{f"CI_STANDIN_{k}": v for k, v in self.pip_env.items()},
+            "CI_STANDIN_CACHE_STORE": str(self.cache_store),
+            "CI_STANDIN_CACHE_LOG": str(self.cache_log),
+            # The runner has no network: uv installs only what the restored cache holds.
+            "UV_OFFLINE": "1",
             # The machine is no EC2 instance: keep botocore off the metadata address.
             "AWS_EC2_METADATA_DISABLED": "true",
             **(extra_env or {}),
@@ -424,7 +435,8 @@ class CISandbox:
         assert len(jobs) == 1, f"{len(jobs)} .travis.yml jobs match {variables}"
         job = jobs[0]
 
-        python_dir = _python_shims(self.root / "travis-python" / "bin")
+        python_dir = _python_dir(self.root / "travis-python" / "bin")
+        self.restore_travis_cache(config)
         travis_env = {
             "PATH": f"{python_dir}:{CML_BIN}:{SYSTEM_PATH}",
             "HOME": str(self.home),
@@ -445,11 +457,12 @@ class CISandbox:
             "TRAVIS_BUILD_DIR": str(build),
             "TRAVIS_BUILD_WEB_URL": f"https://app.travis-ci.com/{OWNER_REPO}/builds/{next(self.counter)}",
             "TRAVIS_SECURE_ENV_VARS": "true" if secure else "false",
-            # Travis's pip cache stand-in: the test venv's packages, offline (as for setup-python).
+            # Travis's caches, offline (as for setup-python and actions/cache): pip finds the uv wheel
+            # in the wheelhouse, uv installs from the restored cache.
             "PIP_NO_INDEX": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "PIP_NO_BUILD_ISOLATION": "0",
             **self.pip_env,
+            "UV_OFFLINE": "1",
             # Repository settings (not secret): the S3-compatible endpoint (moto here).
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
@@ -474,6 +487,21 @@ class CISandbox:
             check=False,
         )
         return TravisResult(result.returncode, result.stdout, job.get("name", ""))
+
+    def restore_travis_cache(self, config: dict) -> None:
+        """Travis restores the `cache: directories:` of the branch's last build: here the seeded uv cache
+        (the only directory the tests have an entry for) wherever .travis.yml asks for $HOME/.cache/uv."""
+        cache = config.get("cache") or {}
+        for directory in cache.get("directories", []) if isinstance(cache, dict) else []:
+            target = Path(directory.replace("$HOME", str(self.home)))
+            if target == self.home / ".cache" / "uv":
+                restore_tree(self.cache_store / self.state["uv_cache_key"], target)
+
+    def cache_restores(self) -> list[dict]:
+        """What the actions/cache stand-in restored, in order."""
+        if not self.cache_log.exists():
+            return []
+        return [json.loads(line) for line in self.cache_log.read_text().splitlines() if line]
 
 
 def travis_condition(condition: str, variables: dict[str, str]) -> bool:
@@ -578,53 +606,63 @@ def _seed_files(dest: Path) -> None:
             shutil.copy2(source, target)
 
 
-def _pip_env() -> dict:
-    """The build backend `pip install -e .` needs offline (setuptools >= 70.1: pyproject.toml asks for
-    >= 68, and bdist_wheel is built in from 70.1): the test venv's own if recent enough, else a
-    wheel fetched from PyPI once per machine into ~/.cache (the tests' only network use)."""
-    from importlib import metadata
+def hash_files(*paths: Path) -> str:
+    """GitHub's hashFiles(): the SHA-256 of the files' SHA-256 digests, in order."""
+    outer = hashlib.sha256()
+    for path in paths:
+        outer.update(hashlib.sha256(path.read_bytes()).digest())
+    return outer.hexdigest()
 
+
+def restore_tree(source: Path, target: Path) -> None:
+    """A cache entry into place, as hard links (entries are large and never edited in place)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        if tuple(int(part) for part in metadata.version("setuptools").split(".")[:2]) >= (70, 1):
-            return {}
-    except (metadata.PackageNotFoundError, ValueError):
-        pass
+        shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+    except OSError:  # another device: copy
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
+
+
+def _pip_env() -> dict:
+    """The wheelhouse of the setup-python stand-in's warm pip cache: the uv wheel that `make` bootstraps,
+    fetched once per machine from PyPI, hash-checked against requirements-uv.lock, into ~/.cache (the
+    tests' only network use)."""
+    lock = REPO_ROOT / "requirements-uv.lock"
+    version = re.search(r"^uv==(\S+)", lock.read_text(), re.M).group(1)
     wheelhouse = Path.home() / ".cache" / "retrain-ci" / "wheelhouse"
-    if not list(wheelhouse.glob("setuptools-*.whl")):
+    if not list(wheelhouse.glob(f"uv-{version}-*.whl")):
         wheelhouse.mkdir(parents=True, exist_ok=True)
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--only-binary=:all:",
-                "--dest",
-                wheelhouse,
-                "setuptools>=70.1",
-            ],
-            timeout=300,
-        )
-    return {"PIP_FIND_LINKS": str(wheelhouse)}  # warm_venv.py unpacks it into new venvs
+        download = [sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes", "--no-deps"]
+        run([*download, "--only-binary=:all:", "--dest", wheelhouse, "-r", lock], timeout=300)
+    return {"PIP_FIND_LINKS": str(wheelhouse)}
 
 
-def _python_shims(bindir: Path) -> Path:
-    """python/python3 as the setup-python stand-in provides them (see actions/setup-python/warm_venv.py)."""
-    import sysconfig
+def _seed_uv_cache(entry: Path, scratch: Path) -> None:
+    """The cache entry a previous run on develop would have saved: the uv cache after installing
+    requirements.lock. Starts from this machine's uv cache (filled by `make install`) and installs the
+    lock into a scratch venv with it, offline when it can, reaching PyPI only for what it lacks."""
+    uv = VENV / "bin" / "uv"
+    host_cache = Path(run([uv, "cache", "dir"]).stdout.strip())
+    if host_cache.is_dir():
+        restore_tree(host_cache, entry)
+    env = {**os.environ, "UV_CACHE_DIR": str(entry)}
+    run([uv, "venv", "--quiet", "--python", sys.executable, scratch], env=env)
+    sync = [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", scratch / "bin" / "python"]
+    sync.append(REPO_ROOT / RUNTIME_LOCK)
+    if run([*sync, "--offline"], env=env, check=False).returncode != 0:
+        run(sync, env=env, timeout=600)
+    shutil.rmtree(scratch)
 
+
+def _python_dir(bindir: Path) -> Path:
+    """python, python3 and python3.X: the interpreter behind the test venv, as setup-python puts it on PATH."""
     if not (bindir / "python3").exists():
-        real = str(Path(sys._base_executable).resolve())
-        run(
-            [
-                real,
-                ACTIONS_DIR / "setup-python" / "warm_venv.py",
-                "shims",
-                bindir,
-                real,
-                sysconfig.get_paths()["purelib"],
-            ]
-        )
+        bindir.mkdir(parents=True, exist_ok=True)
+        real = Path(sys._base_executable).resolve()
+        for name in ("python", "python3", "python{}.{}".format(*sys.version_info[:2])):
+            (bindir / name).symlink_to(real)
     return bindir
 
 
@@ -688,9 +726,15 @@ def ci(tmp_path_factory) -> CISandbox:
         cml_log=root / "cml-comments.jsonl",
         commit_prs=root / "commit-prs.json",
         pip_env=_pip_env(),
+        cache_store=root / "cache-store",
+        cache_log=root / "cache-restores.jsonl",
         s3=s3,
     )
     sandbox.commit_prs.write_text("{}")
+    # actions/cache's entry for this lock, as if a run on develop had saved it (Travis restores it too).
+    key = UV_CACHE_PREFIX + hash_files(dev / RUNTIME_LOCK)
+    _seed_uv_cache(sandbox.cache_store / key, root / "uv-seed-venv")
+    sandbox.state["uv_cache_key"] = key
 
     # A first release, so develop starts released and its objects are in the bucket.
     started = time.monotonic()

@@ -29,6 +29,7 @@ PINS = {
     "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
 }
 REAL_INPUTS = {
     "checkout": "repository, ref, token, ssh-key, ssh-known-hosts, ssh-strict, ssh-user, persist-credentials, "
@@ -44,6 +45,8 @@ REAL_INPUTS = {
     "disable-retry, retry-max-attempts, special-characters-workaround, use-existing-credentials, "
     "allowed-account-ids, force-skip-oidc, action-timeout-s, custom-tags, sts-endpoint",
     "setup-cml": "version, vega",
+    "cache": "path, key, restore-keys, upload-chunk-size, enableCrossOsArchive, fail-on-cache-miss, lookup-only, "
+    "save-always",
 }
 REAL_OUTPUTS = {
     "checkout": "ref, commit",
@@ -51,6 +54,7 @@ REAL_OUTPUTS = {
     "configure-aws-credentials": "aws-account-id, aws-access-key-id, aws-secret-access-key, aws-session-token, "
     "aws-expiration",
     "setup-cml": "",
+    "cache": "cache-hit",
 }
 
 
@@ -188,7 +192,7 @@ def test_travis_runs_the_same_commands_on_the_right_builds():
     jobs = {job["if"]: job for job in spec["jobs"]["include"]}
     assert set(jobs) == {"type = pull_request AND branch = develop", "type IN (push, api) AND branch = develop"}
     text = TRAVIS.read_text()
-    assert "make install" in yaml.safe_dump(spec["install"])
+    assert "make install-runtime" in spec["install"][1]
     pr_script = "\n".join(jobs["type = pull_request AND branch = develop"]["script"])
     push_script = "\n".join(jobs["type IN (push, api) AND branch = develop"]["script"])
     assert "retrain report --base origin/develop --reproduce" in pr_script
@@ -235,3 +239,26 @@ def test_every_action_the_workflows_use_has_a_stand_in():
     assert used == set(PINS)
     for name in used:
         assert (CI_DIR / "actions" / name.split("/")[1] / "action.yml").exists()
+
+
+def test_ci_installs_only_the_runtime_lock_through_make_with_uv_cache_keyed_by_it():
+    """Every job that installs runs `make install-runtime` (requirements.lock, not the test tools), after
+    restoring uv's cache under a key that changes with that lock; Travis caches the same folder."""
+    installs = 0
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            job_steps = job.get("steps", [])
+            runs = [i for i, s in enumerate(job_steps) if "make install" in s.get("run", "")]
+            if not runs:
+                continue
+            installs += 1
+            assert all("make install-runtime\n" in job_steps[i]["run"] for i in runs), f"{path.name}:{job_id}"
+            caches = [i for i, s in enumerate(job_steps) if s.get("uses", "").startswith("actions/cache@")]
+            assert len(caches) == 1 and caches[0] < runs[0], f"{path.name}:{job_id}: restore uv's cache first"
+            cache = job_steps[caches[0]]["with"]
+            assert cache["path"] == "~/.cache/uv"
+            assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
+            assert cache["restore-keys"] == "uv-${{ runner.os }}-"
+    assert installs == 2, "the pull-request job and the retrain job"
+    spec = yaml.safe_load(TRAVIS.read_text())
+    assert "$HOME/.cache/uv" in spec["cache"]["directories"]

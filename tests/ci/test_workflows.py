@@ -49,6 +49,13 @@ def test_pr_opened_posts_one_comment_with_a_metrics_table(ci):
     result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(1, head, "tune-c", "opened"), variables=OIDC)
 
     assert result.returncode == 0, result.explain()
+    # The install came from uv's cache, restored under the key of this lock (offline: nothing else would do).
+    assert ci.cache_restores()[-1] == {
+        "key": ci.state["uv_cache_key"],
+        "matched": ci.state["uv_cache_key"],
+        "cache_hit": "true",
+        "path": str(ci.home / ".cache" / "uv"),
+    }
     comments = ci.comments_on("pr", 1)
     assert len(comments) == 1, comments
     comment = comments[0]

@@ -8,9 +8,9 @@ venv=${CI_STANDIN_VENV:?CI_STANDIN_VENV (the venv of the tests) is not set}
 [ -x "$venv/bin/python" ] || die "no python in $venv"
 
 # The interpreter the venv was made from (what a real setup-python would install).
-read -r base version site < <("$venv/bin/python" -c '
-import sys, sysconfig
-print(sys._base_executable, "%d.%d.%d" % sys.version_info[:3], sysconfig.get_paths()["purelib"])')
+read -r base version < <("$venv/bin/python" -c '
+import sys
+print(sys._base_executable, "%d.%d.%d" % sys.version_info[:3])')
 
 wanted=${INPUT_PYTHON_VERSION:-}
 if [ -z "$wanted" ] && [ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]; then
@@ -45,8 +45,10 @@ case "${INPUT_CACHE:-}" in
 esac
 
 tool=$RUNNER_TEMP/setup-python-standin/bin
-# python, python3, python3.X: the real interpreter; `python -m venv` also warms the new venv.
-"$base" "$GITHUB_ACTION_PATH/warm_venv.py" shims "$tool" "$base" "$site"
+mkdir -p "$tool"
+for name in python python3 "python${version%.*}"; do
+  ln -sfn "$base" "$tool/$name"
+done
 echo "$tool" >> "$GITHUB_PATH"
 
 if [ "${INPUT_UPDATE_ENVIRONMENT:-true}" = true ]; then
@@ -56,19 +58,17 @@ if [ "${INPUT_UPDATE_ENVIRONMENT:-true}" = true ]; then
     echo "Python3_ROOT_DIR=${tool%/bin}"
   } >> "$GITHUB_ENV"
 fi
-# The rest of the warm "pip cache": no index, and `pip install -e .` built without isolation by
-# the test venv's setuptools, or by one from the wheelhouse the tests prepared
-# (CI_STANDIN_PIP_FIND_LINKS) and warm_venv.py unpacked into the new venv.
+# The warm pip cache, offline: pip gets no index, only the wheelhouse the tests prepared
+# (CI_STANDIN_PIP_FIND_LINKS: the uv wheel that requirements-uv.lock pins, hash and all).
 {
   echo "PIP_NO_INDEX=1"
   echo "PIP_DISABLE_PIP_VERSION_CHECK=1"
-  echo "PIP_NO_BUILD_ISOLATION=0" # pip's inverted spelling: build with the venv's setuptools
   if [ -n "${CI_STANDIN_PIP_FIND_LINKS:-}" ]; then
     echo "PIP_FIND_LINKS=$CI_STANDIN_PIP_FIND_LINKS"
   fi
 } >> "$GITHUB_ENV"
 
-echo "setup-python stand-in: Python $version ($base), packages from $site"
+echo "setup-python stand-in: Python $version ($base)"
 {
   echo "python-version=$version"
   echo "python-path=$tool/python"
