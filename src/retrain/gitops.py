@@ -95,8 +95,9 @@ def parent(root: Path, rev: str = "HEAD") -> str | None:
     return resolve(root, f"{rev}~1")
 
 
-def subject(root: Path, rev: str = "HEAD") -> str:
-    return git(root, "log", "-1", "--format=%s", rev)
+def message(root: Path, rev: str = "HEAD") -> str:
+    """A commit's whole message (subject, body and trailers)."""
+    return git(root, "log", "-1", "--format=%B", rev)
 
 
 def merge_base(root: Path, one: str, other: str) -> str | None:
@@ -152,6 +153,25 @@ def commit_folder(root: Path, folder: str, message: str) -> str:
 
 def changed_files(root: Path, base: str, rev: str = "HEAD") -> list[str]:
     return git(root, "diff", "--name-only", f"{base}..{rev}").splitlines()
+
+
+def changed_since(root: Path, base: str) -> list[str]:
+    """Tracked files whose work-tree content differs from `base` (commits since, and uncommitted changes)."""
+    return git(root, "diff", "--name-only", base).splitlines()
+
+
+HISTORY_LIMIT = 1000  # commits read when there is no earlier release to stop at
+
+
+def commits_between(root: Path, since: str | None, until: str) -> list[str]:
+    """Commits reachable from `until` and not from `since` (all of `until`'s history, bounded, when None)."""
+    span = [f"{since}..{until}"] if since else [f"--max-count={HISTORY_LIMIT}", until]
+    return git(root, "rev-list", *span).splitlines()
+
+
+def subjects_between(root: Path, since: str | None, until: str, first_parent: bool = False) -> list[str]:
+    span = [f"{since}..{until}"] if since else [f"--max-count={HISTORY_LIMIT}", until]
+    return git(root, "log", "--format=%s", *(["--first-parent"] if first_parent else []), *span).splitlines()
 
 
 def tags(root: Path, pattern: str) -> dict[str, str]:
