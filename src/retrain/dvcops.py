@@ -216,7 +216,15 @@ class Pipeline:
         return [path for path, _ in self.uncached_outputs() if not (self.root / path).exists()]
 
     def pull(self, targets: list[str]) -> None:
-        self.repo.pull(targets=targets, remote=self.remote)
+        from dvc.exceptions import DvcException
+
+        try:
+            self.repo.pull(targets=targets, remote=self.remote)
+        except DvcException as error:
+            raise RetrainError(
+                f"could not pull {', '.join(targets[:3])} from remote `{self.remote}` ({str(error).splitlines()[0]}); "
+                "re-run when the remote is reachable, or push the data there from a machine that has it."
+            ) from None
 
     def commit(self, target: str) -> None:
         """Record a workspace output (already matching its .dvc file) into the local cache."""

@@ -3,7 +3,7 @@ catch up when origin moved so that the run can be retried on top of it."""
 
 from __future__ import annotations
 
-from retrain import decisions, gitops, layout, rawdata
+from retrain import decisions, gitops, layout
 from retrain.errors import RetrainError
 from retrain.steps import Context
 
@@ -47,8 +47,7 @@ def catch_up(context: Context, tag: str | None) -> None:
             f"{upstream} moved and your local commits conflict with it: run `git pull --rebase origin "
             f"{context.branch}`, resolve, then re-run."
         )
-    # the rebase may have brought other batches (the post-checkout hook skips rebases)
-    context.pipeline.checkout(rawdata.dvc_files(root))
+    # batches the rebase brought are pulled by the retry's reproduce step
 
 
 def _drop_engine_commits(context: Context, upstream: str) -> None:

@@ -192,9 +192,14 @@ def check_append_only(context: Context) -> None:
 
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
-    batches = rawdata.in_tree(context.root)
-    if options.force and not all((context.root / path).is_file() for path in batches):
-        pipeline.pull(rawdata.dvc_files(context.root))  # a forced repro re-hashes data/raw: it needs the data here
+    # data/raw is a stage dependency: DVC hashes the folder, so every batch must be here, even when the stages
+    # are then restored from the run-cache (ensure_raw_data made sure each is in this cache or the remote).
+    absent = [
+        f"{path}{rawdata.DVC_SUFFIX}" for path in rawdata.in_tree(context.root) if not (context.root / path).is_file()
+    ]
+    if absent:
+        pipeline.pull(absent)
+        context.progress.say(f"pulled {len(absent)} raw batch(es) into {layout.RAW_DIR}")
     outcome = pipeline.reproduce(force=options.force, allow_missing=not pipeline.missing_in_remote())
     if missing := pipeline.missing_uncached_outputs():
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")

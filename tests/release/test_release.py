@@ -223,6 +223,7 @@ class TestAppendOnly:
         project.add_batch(rows=100)
         released(project)
         project.git("rm", "--quiet", "data/raw/batch-0000-digits.csv.dvc")
+        (project.root / "data/raw/batch-0000-digits.csv").unlink()
         project.git("commit", "--quiet", "-m", "data: drop the first batch")
         head = project.git("rev-parse", "HEAD")
         result = project.retrain("run")
@@ -239,6 +240,7 @@ class TestAppendOnly:
         name = str(path.relative_to(project.root))
         not_committed = project.retrain("run")
         assert not_committed.returncode == 2 and f"{name}.dvc" in not_committed.stderr.splitlines()[-1]
+        project.git("rm", "--quiet", "--cached", "--ignore-unmatch", f"{name}.dvc")
         (project.root / f"{name}.dvc").unlink()
         not_added = project.retrain("run")
         assert not_added.returncode == 2, not_added.stderr
