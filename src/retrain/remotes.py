@@ -109,9 +109,13 @@ def set_bucket(root: Path, name: str, url: str) -> str:
     url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
     if DVC_CONFIG in gitops.dirty_tracked_files(root):
         raise BadInputError(f"{DVC_CONFIG} has uncommitted changes: commit or revert them first.")
+    from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
-    repo = Repo(str(root))
+    try:
+        repo = Repo(str(root))
+    except NotDvcRepoError:
+        raise BadInputError(f"{root}: not a DVC repository (no .dvc folder); run this in the project.") from None
     try:
         remotes = repo.config.read("repo").get("remote", {})
         if name not in remotes:
