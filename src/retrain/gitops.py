@@ -20,6 +20,14 @@ class OriginUnreachableError(RetrainError):
     """origin could not be reached."""
 
 
+class PushForbiddenError(RetrainError):
+    """origin's rules refuse this identity's push (a protected branch): retrying cannot help."""
+
+
+# What GitHub says when a ruleset or branch protection refuses a push ("Troubleshooting rules"; classic protection).
+RULE_VIOLATIONS = ("GH013", "GH006", "protected branch hook declined", "Repository rule violations")
+
+
 def git(root: Path, *args: str, check: bool = True) -> str:
     return run(["git", *args], cwd=root, check=check).strip()
 
@@ -218,6 +226,13 @@ def _raise_for_push(output: str, errors: str, remote: str) -> None:
     stdout; whatever origin's hooks said is on stderr as `remote: ...` lines."""
     verdicts = [line.split("\t")[-1].strip() for line in output.splitlines() if line.startswith("!")]
     said = [line.strip() for line in errors.splitlines() if line.startswith("remote:") and line[7:].strip()]
+    if any(mark in errors for mark in RULE_VIOLATIONS):
+        quoted = " ".join(line[7:].strip() for line in said)[-300:] or _reason(errors)
+        raise PushForbiddenError(
+            f"{remote}'s rules refused the push ({quoted}). The branch is protected: push with an identity on its "
+            'bypass list (in CI, the GitHub App: docs/ci.md, "Day one"). Nothing reached origin; the release '
+            "commit and tag stay in this clone, and a re-run with that identity pushes them."
+        ) from None
     if verdicts or any(word in errors for word in ("rejected", "non-fast-forward", "fetch first", "stale info")):
         reason = "; ".join(dict.fromkeys(verdicts)) or _reason(errors)
         if said:

@@ -163,3 +163,25 @@ def test_set_bucket_rewrites_the_ci_remote_with_dvcs_config_api_and_commits_it(t
             remotes.set_bucket(root, "s3remote", bad)
     with pytest.raises(BadInputError, match="no remote `nope`"):
         remotes.set_bucket(root, "nope", "s3://acme-ml-data")
+
+
+# --- a push that origin's rules refuse -------------------------------------------------------------------------
+def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure():
+    """GitHub refuses a push to a protected branch from an identity off the bypass list with GH013: catching up
+    and retrying cannot help (the old behaviour: three full attempts, then a generic message)."""
+    from retrain import gitops
+
+    porcelain = (
+        "To https://github.com/acme/ml-repo.git\n"
+        "!\tHEAD:refs/heads/develop\t[remote rejected] (push declined due to repository rule violations)\nDone\n"
+    )
+    stderr = (
+        "remote: error: GH013: Repository rule violations found for refs/heads/develop.\n"
+        "remote: - Changes must be made through a pull request.\n"
+        "error: failed to push some refs to 'https://github.com/acme/ml-repo.git'\n"
+    )
+    with pytest.raises(gitops.PushForbiddenError, match=r"GH013.*bypass list.*docs/ci\.md"):
+        gitops._raise_for_push(porcelain, stderr, "origin")
+    moved = "!\tHEAD:refs/heads/develop\t[rejected] (fetch first)\n"
+    with pytest.raises(gitops.PushRejectedError):  # origin moved: catch up and retry, as before
+        gitops._raise_for_push(moved, "error: failed to push some refs\n", "origin")
