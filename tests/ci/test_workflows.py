@@ -371,9 +371,18 @@ def test_two_merges_one_release_on_protected_develop_comment_on_both_prs(ci):
         group.queue(push.new)
     assert group.replaced == [runs[0][1].new] and group.finish() == merge, "the first merge's run never runs"
 
+    # Without the App (its variable unset) the push is GITHUB_TOKEN's, which the ruleset refuses: the run stops at
+    # once (no catch-up and retry), saying what to configure; nothing reaches origin.
+    refused = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=OIDC)
+    assert refused.returncode != 0 and ci.origin_refs() == {**refs, "refs/heads/develop": merge}, refused.explain()
+    assert "GH013" in refused.log and "docs/ci.md" in refused.log and "catching up" not in refused.log
+    assert ci.origin_tags() == tags and ci.new_pushes() == []
+
+    # Re-run with the App configured (its stages come back from the run-cache the first attempt pushed).
     result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=APP_VARS, secrets=APP_SECRETS)
 
     assert result.returncode == 0, result.explain()
+    assert "restored from run-cache" in result.log
     assert "create-github-app-token stand-in: token for acme/ml-repo" in result.log
     head = ci.origin_head()
     added = new_tags(tags, ci.origin_tags())
