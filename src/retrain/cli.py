@@ -13,6 +13,7 @@ from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError
 from retrain.layout import ERROR_LOG, REPORT
 
 REMOTE_ENV = "RETRAIN_REMOTE"
+CI_REMOTE = "s3remote"  # the remote the CI files use (RETRAIN_REMOTE in .github/workflows and .travis.yml)
 
 
 def _remote_arg(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--stage", required=True)
     publish.add_argument("--to", required=True, help="serving root, e.g. s3://BUCKET/serving (STAGE/ is added)")
 
+    announce = commands.add_parser(
+        "announce",
+        help="after `retrain run` in CI: print where its report goes (pr/N for each pull request merged since the "
+        "previous release, else commit/SHA), and add the list to the report",
+    )
+    announce.add_argument("--into", default="develop", help="the branch the pull requests were merged into")
+    announce.add_argument("--report", type=Path, default=REPORT, help="the report to add the list to")
+    announce.add_argument("--repo", help="OWNER/NAME on GitHub (default: $GITHUB_REPOSITORY, else $TRAVIS_REPO_SLUG)")
+
+    remote = commands.add_parser("remote", help="the DVC remote CI uses")
+    remote_commands = remote.add_subparsers(dest="remote_command", required=True)
+    bucket = remote_commands.add_parser(
+        "set-bucket", help="point the CI remote at s3://BUCKET/PREFIX in .dvc/config and commit it (day one)"
+    )
+    bucket.add_argument("url", help="s3://BUCKET/PREFIX")
+    bucket.add_argument("--name", default=CI_REMOTE, help=f"the DVC remote to change (default: {CI_REMOTE})")
+
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
 
     migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
@@ -110,6 +128,16 @@ def dispatch(args: argparse.Namespace) -> int:
         from retrain.migrate import migrate
 
         print(migrate(root, args.remote))
+    elif args.command == "announce":
+        from retrain.forge import announce
+
+        made = announce(root, args.into, args.report, os.environ, args.repo)
+        for target in made.targets if made else []:
+            print(target)
+    elif args.command == "remote":
+        from retrain.remotes import set_bucket
+
+        print(set_bucket(root, args.name, args.url))
     elif args.command == "setup":
         gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
         print("setup: DVC merge driver and post-checkout hook registered")

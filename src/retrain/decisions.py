@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from retrain import versioning
 
-COMMIT_MARK = "[skip ci]"  # ends the engine's own commits: CI systems do not build them, the engine recognises them
+# The git trailer that ends the engine's own commits (the dvc.lock commit of a release): the engine recognises its
+# commits by it, and so do the CI files (a job-level `if:` on GitHub, a build condition on Travis), so that the push
+# of a release commit releases nothing again. Deliberately NOT a skip instruction: GitHub starts no `push` or
+# `pull_request` workflow for a head commit saying `[skip ci]` (or `skip-checks: true`), and a required check then
+# stays "Pending" and blocks the merge, e.g. of a develop -> main pull request whose head is the release commit
+# (GitHub docs, "Skipping workflow runs").
+COMMIT_TRAILER = "Retrain-Commit"
+COMMIT_MARK = f"{COMMIT_TRAILER}: release"
+LEGACY_MARK = "[skip ci]"  # what the engine's commits said before: still recognised, so older local commits are too
 
 
 @dataclass(frozen=True)
@@ -53,20 +61,40 @@ def lost_batches(released: Mapping[str, str], now: Mapping[str, str]) -> list[st
     return sorted(path for path, oid in released.items() if now.get(path) != oid)
 
 
-def is_engine_commit(subject: str, changed: Collection[str], engine_owned: Collection[str]) -> bool:
+def has_commit_mark(message: str) -> bool:
+    """The message ends with the engine's trailer (in its last paragraph), or its subject with the legacy mark."""
+    paragraphs = [part.strip() for part in message.strip().split("\n\n") if part.strip()]
+    if not paragraphs:
+        return False
+    trailers = paragraphs[-1].splitlines() if len(paragraphs) > 1 else []
+    return COMMIT_MARK in (line.strip() for line in trailers) or paragraphs[0].splitlines()[0].endswith(LEGACY_MARK)
+
+
+def is_engine_commit(message: str, changed: Collection[str], engine_owned: Collection[str]) -> bool:
     """A commit the engine made: marked, and touching only the files a run rewrites."""
-    return COMMIT_MARK in subject and set(changed) <= set(engine_owned)
+    return has_commit_mark(message) and set(changed) <= set(engine_owned)
+
+
+def changed_inputs(changed: Collection[str], inputs: Collection[str], dvc_files: Collection[str]) -> list[str]:
+    """The changed files that a reproduction depends on: a stage's input (a file, or anything in an input folder),
+    or a DVC file (`dvc_files`: dvc.yaml, dvc.lock; any `*.dvc` counts too)."""
+    found = []
+    for name in changed:
+        is_input = any(name == path or name.startswith(f"{path}/") for path in inputs)
+        if is_input or name in dvc_files or name.endswith(".dvc"):
+            found.append(name)
+    return sorted(found)
 
 
 def commit_message(
     added_rows: int, changed_params: Mapping[str, tuple], metric: str, value: float, extra: Mapping[str, float]
 ) -> str:
-    """`retrain: +N rows; key old->new; metric value, ... [skip ci]`: what changed, in one subject line."""
+    """`retrain: +N rows; key old->new; metric value, ...`: what changed, in one subject line; then the trailer."""
     parts = [f"{added_rows:+,} rows"] if added_rows else []
     parts += [f"{key} {old}->{new}" for key, (old, new) in changed_params.items()]
     shown = {metric: value, **{key: number for key, number in extra.items() if key != metric}}
     parts.append(", ".join(f"{key} {number:.4f}" for key, number in shown.items()))
-    return f"retrain: {'; '.join(parts)} {COMMIT_MARK}"
+    return f"retrain: {'; '.join(parts)}\n\n{COMMIT_MARK}\n"
 
 
 # --- promotion and rollback ----------------------------------------------------------------------------------

@@ -324,6 +324,20 @@ def lock_dep_hash(lock: str | None, path: str) -> str | None:
     return lock_deps(lock).get(path)
 
 
+def stage_inputs(dvc_yaml: str | None) -> list[str]:
+    """What a dvc.yaml text says its stages read from the repository: every stage's deps and params files."""
+    stages = (yaml.safe_load(dvc_yaml or "") or {}).get("stages") or {}
+    found: set[str] = set()
+    for stage in stages.values():
+        if not isinstance(stage, dict):
+            continue
+        found.update(dep for dep in stage.get("deps") or [] if isinstance(dep, str))
+        for param in stage.get("params") or []:
+            # a key of the default params.yaml, or {file: [keys]}
+            found.update(param) if isinstance(param, dict) else found.add("params.yaml")
+    return sorted(path.rstrip("/") for path in found)
+
+
 def check_parses(root: Path, names: list[str]) -> None:
     """Each DVC file in `names` that exists is a YAML mapping, or a one-line error says how to restore it."""
     for name in names:

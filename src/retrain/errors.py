@@ -24,6 +24,15 @@ class ParamsError(BadInputError):
     """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
+class MissingDataError(RetrainError):
+    """Raw batches named by git that neither the remote, this machine's cache nor the work tree holds (exit 1)."""
+
+    def __init__(self, message: str, batches: list[str], remote: str) -> None:
+        super().__init__(message)
+        self.batches = batches  # the batch files, e.g. data/raw/batch-0002.csv
+        self.remote = remote
+
+
 class GatedError(RetrainError):
     """The new model regressed beyond the allowed margin (exit 3)."""
 

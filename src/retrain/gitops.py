@@ -20,6 +20,14 @@ class OriginUnreachableError(RetrainError):
     """origin could not be reached."""
 
 
+class PushForbiddenError(RetrainError):
+    """origin's rules refuse this identity's push (a protected branch): retrying cannot help."""
+
+
+# What GitHub says when a ruleset or branch protection refuses a push ("Troubleshooting rules"; classic protection).
+RULE_VIOLATIONS = ("GH013", "GH006", "protected branch hook declined", "Repository rule violations")
+
+
 def git(root: Path, *args: str, check: bool = True) -> str:
     return run(["git", *args], cwd=root, check=check).strip()
 
@@ -95,8 +103,9 @@ def parent(root: Path, rev: str = "HEAD") -> str | None:
     return resolve(root, f"{rev}~1")
 
 
-def subject(root: Path, rev: str = "HEAD") -> str:
-    return git(root, "log", "-1", "--format=%s", rev)
+def message(root: Path, rev: str = "HEAD") -> str:
+    """A commit's whole message (subject, body and trailers)."""
+    return git(root, "log", "-1", "--format=%B", rev)
 
 
 def checkout_paths(root: Path, rev: str, paths: list[str]) -> None:
@@ -148,6 +157,25 @@ def commit_folder(root: Path, folder: str, message: str) -> str:
 
 def changed_files(root: Path, base: str, rev: str = "HEAD") -> list[str]:
     return git(root, "diff", "--name-only", f"{base}..{rev}").splitlines()
+
+
+def changed_since(root: Path, base: str) -> list[str]:
+    """Tracked files whose work-tree content differs from `base` (commits since, and uncommitted changes)."""
+    return git(root, "diff", "--name-only", base).splitlines()
+
+
+HISTORY_LIMIT = 1000  # commits read when there is no earlier release to stop at
+
+
+def commits_between(root: Path, since: str | None, until: str) -> list[str]:
+    """Commits reachable from `until` and not from `since` (all of `until`'s history, bounded, when None)."""
+    span = [f"{since}..{until}"] if since else [f"--max-count={HISTORY_LIMIT}", until]
+    return git(root, "rev-list", *span).splitlines()
+
+
+def subjects_between(root: Path, since: str | None, until: str, first_parent: bool = False) -> list[str]:
+    span = [f"{since}..{until}"] if since else [f"--max-count={HISTORY_LIMIT}", until]
+    return git(root, "log", "--format=%s", *(["--first-parent"] if first_parent else []), *span).splitlines()
 
 
 def tags(root: Path, pattern: str) -> dict[str, str]:
@@ -212,6 +240,13 @@ def _raise_for_push(output: str, errors: str, remote: str) -> None:
     stdout; whatever origin's hooks said is on stderr as `remote: ...` lines."""
     verdicts = [line.split("\t")[-1].strip() for line in output.splitlines() if line.startswith("!")]
     said = [line.strip() for line in errors.splitlines() if line.startswith("remote:") and line[7:].strip()]
+    if any(mark in errors for mark in RULE_VIOLATIONS):
+        quoted = " ".join(line[7:].strip() for line in said)[-300:] or _reason(errors)
+        raise PushForbiddenError(
+            f"{remote}'s rules refused the push ({quoted}). The branch is protected: push with an identity on its "
+            'bypass list (in CI, the GitHub App: docs/ci.md, "Day one"). Nothing reached origin; the release '
+            "commit and tag stay in this clone, and a re-run with that identity pushes them."
+        ) from None
     if verdicts or any(word in errors for word in ("rejected", "non-fast-forward", "fetch first", "stale info")):
         reason = "; ".join(dict.fromkeys(verdicts)) or _reason(errors)
         if said:

@@ -1,23 +1,34 @@
-"""`retrain report`: the pull-request report against a base branch, optionally after reproducing."""
+"""`retrain report`: the pull-request report against a base branch, optionally after reproducing.
+
+With `--reproduce` the report first decides whether there is anything to reproduce: a pull request that changes no
+pipeline input (docs, CI files, the engine) is reported at once and green, with no remote and no DVC run (this
+replaces the workflows' path filters, which would leave a required check Pending). A batch that the remote lacks is
+named in the report with the command that uploads it, and the command still fails (exit 1) once the report is written.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import layout, report, steps, versioning
-from retrain.errors import BadInputError
+from retrain import decisions, dvcops, gitops, layout, report, steps, versioning
+from retrain.errors import BadInputError, MissingDataError, RetrainError
 from retrain.progress import Progress
 from retrain.remotes import RemoteUnreachableError, check_reachable
 from retrain.steps import RunOptions
 
 
 def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str | None) -> Path:
-    progress = Progress(5 if reproduce else 2)
+    inputs = changed_inputs(root, base)
+    progress = Progress(5 if reproduce and inputs else 2)
     context = steps.open_context(root, RunOptions(remote=remote), progress)
     pipeline = context.pipeline
     notes: list[str] = []
     reproduced = False
-    if reproduce:
+    missing: MissingDataError | None = None
+    if reproduce and not inputs:
+        progress.say(f"no pipeline input changed since {base}: nothing to reproduce, the remote is not needed")
+        reproduce = False
+    elif reproduce:
         with progress.step(f"check remote `{pipeline.remote}`"):
             try:
                 check_reachable(pipeline.remote, pipeline.remote_config, root)
@@ -30,31 +41,70 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
                 progress.say(notes[-1])
         if not notes:
             with progress.step("pull what is needed, reproduce"):
-                steps.ensure_raw_data(context)
-                steps.reproduce(context)
-            with progress.step("push data and run-cache, for the merge build to reuse"):
-                steps.push_data(context)
-            reproduced = True
+                try:
+                    steps.ensure_raw_data(context)
+                except MissingDataError as error:
+                    missing = error
+                    notes.append(missing_note(error))
+                else:
+                    steps.reproduce(context)
+            if missing is None:
+                with progress.step("push data and run-cache, for the merge build to reuse"):
+                    steps.push_data(context)
+                reproduced = True
     latest = versioning.latest(list(context.release_tags()), context.artifact)
+    on_head = versioning.latest(
+        [tag for tag, sha in context.release_tags().items() if sha == gitops.head(root)], context.artifact
+    )
     verdict = None
     with progress.step(f"compare with {base}"):
-        if (root / layout.METRICS).exists() and (reproduced or not reproduce):
+        if (root / layout.METRICS).exists() and (reproduced or not reproduce) and missing is None:
             verdict = steps.gate(context, latest[0] if latest else None)
         made = report.Report(
             title=f"Pull-request report against `{base}`",
             base_label=base,
-            headline=_headline(verdict, latest, reproduced),
-            gate=verdict,
+            headline=_headline(verdict, latest, reproduced, on_head, inputs, base, missing),
+            gate=None if on_head else verdict,
             notes=notes,
             stages=report.stages_now(root, context.config.primary_metric),
             metric=context.config.primary_metric,
         )
         report.compare(root, made, base)
     with progress.step("write report"):
-        return report.write(made, root, output, base)
+        written = report.write(made, root, output, base)
+    if missing is not None:
+        raise RetrainError(f"{missing} (the report, {output}, says so too)")
+    return written
 
 
-def _headline(verdict: versioning.GateVerdict | None, latest, reproduced: bool) -> str:
+def changed_inputs(root: Path, base: str) -> list[str]:
+    """Files this branch changed since it left `base` (committed or not) that a reproduction depends on."""
+    if gitops.resolve(root, base) is None:
+        raise BadInputError(f"--base {base}: no such revision here; fetch it first (`git fetch origin`).")
+    fork_point = gitops.merge_base(root, base, "HEAD") or base
+    inputs = dvcops.stage_inputs(gitops.show_file(root, "HEAD", layout.DVC_YAML))
+    return decisions.changed_inputs(gitops.changed_since(root, fork_point), inputs, (layout.DVC_YAML, layout.LOCK))
+
+
+def missing_note(error: MissingDataError) -> str:
+    batches = ", ".join(f"`{batch}`" for batch in error.batches)
+    return (
+        f"❌ {batches}: not in the DVC remote `{error.remote}` that CI reads (a plain `dvc push` sends a batch to "
+        f"the default remote, `local`, on your machine). Fix: `{steps.push_command(error.remote, error.batches)}` "
+        "from the clone that added it, then re-run this check."
+    )
+
+
+def _headline(verdict, latest, reproduced: bool, on_head, inputs: list[str], base: str, missing) -> str:
+    if missing is not None:
+        return "Not reproduced: raw data of this branch is missing from the remote (see below); the merge would fail."
+    if on_head is not None:
+        return f"This head is the release {on_head[0]}: merging it into `{base}` brings exactly that model."
+    if not inputs:
+        return (
+            f"Nothing to reproduce: this branch changes no pipeline input since `{base}` (stage deps, params, "
+            "dvc.yaml, dvc.lock, .dvc files), so its merge retrains nothing."
+        )
     source = "reproduced on this branch" if reproduced else "as committed on this branch"
     if verdict is None:
         return f"Not reproduced: the numbers are those committed on this branch; the merge build decides ({source})."

@@ -22,6 +22,12 @@ GITIGNORE_TEXT = """\
 """
 
 
+def is_batch(path: str) -> bool:
+    """A batch file directly in data/raw (as a label or a path relative to the root)."""
+    parent, _, name = path.rpartition("/")
+    return parent == RAW_DIR and bool(name) and not name.endswith(DVC_SUFFIX)
+
+
 def dvc_files(root: Path) -> list[str]:
     """The batches' .dvc files in the work tree, relative to the root, sorted."""
     folder = root / RAW_DIR

@@ -44,6 +44,14 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ou
     progress = progress or Progress(len(Step))
     with _step(progress, Step.PREFLIGHT):
         context = steps.preflight(root, options, progress)
+    if options.push and (later := steps.released_after_head(context)):
+        # Another run (GitHub Actions and Travis both on, or a retry that GitHub's concurrency queued) already
+        # released a commit that contains this one: building this older commit again could only go backwards.
+        tag, sha = later
+        progress.say(f"{tag} was released on {sha[:8]}, which already contains this commit: nothing to do here")
+        headline = f"up to date: {tag}"
+        _report(context, headline, tag)
+        return _save(root, Outcome(Status.UP_TO_DATE, tag, gitops.head(root), headline))
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
         try:
             return _save(root, _cycle(context))

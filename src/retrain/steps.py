@@ -14,7 +14,7 @@ from pathlib import Path
 from retrain import config, decisions, dvcops, gitops, layout, rawdata, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, MissingDataError, RetrainError
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
 from retrain.shell import run_configured
@@ -143,7 +143,8 @@ def ensure_raw_data(context: Context) -> None:
         _run_seed_command(context, command)
         absent = [item for item in absent if not _cache_from_work_tree(context, item, drop_mismatch=True)]
     if absent:
-        raise RetrainError(missing_message(absent, pipeline.remote))
+        batches = sorted({item.label for item in absent})
+        raise MissingDataError(missing_message(absent, pipeline.remote), batches, pipeline.remote)
     # what remains missing from the remote is in this cache now: the push (or the verify step) uploads it
 
 
@@ -228,11 +229,23 @@ def verify(context: Context) -> None:
 def missing_message(missing: list[StoredObject], remote: str) -> str:
     shown = ", ".join(f"{item.label} ({item.oid})" for item in missing[:3])
     more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    batches = sorted({item.label for item in missing if rawdata.is_batch(item.label)})
+    if batches and len(batches) == len({item.label for item in missing}):
+        # a plain `dvc push` goes to the default remote (`local`): name the one this run reads, and the batches
+        fix = (
+            f"Push them to `{remote}` from the machine that added them: `{push_command(remote, batches)}`, then re-run."
+        )
+    else:
+        fix = f"Push them from a machine that has them (`dvc push -r {remote}`), then re-run."
     return (
         f"{len(missing)} object(s) missing from remote `{remote}` and from this machine's cache: {shown}{more}. "
-        f"Nothing was committed or tagged. Push them from a machine that has them (`dvc push -r {remote}`), "
-        "then re-run."
+        f"Nothing was committed or tagged. {fix}"
     )
+
+
+def push_command(remote: str, batches: list[str]) -> str:
+    """The exact command that uploads raw batches to `remote`: their .dvc files as targets."""
+    return f"dvc push -r {remote} " + " ".join(f"{batch}{rawdata.DVC_SUFFIX}" for batch in batches)
 
 
 # --- 5-7. state, commit, gate, tag --------------------------------------------------------------------------
@@ -243,6 +256,17 @@ def state(context: Context) -> decisions.ReleaseState:
     base_lock = gitops.show_file(root, base[0], layout.LOCK) if base else None
     lock = (root / layout.LOCK).read_text()
     return decisions.release_state(tags, gitops.head(root), context.artifact, lock, base_lock)
+
+
+def released_after_head(context: Context) -> tuple[str, str] | None:
+    """The latest release made on a later commit that contains HEAD (tag, commit), if any: HEAD's changes are
+    released already. (After preflight with --push, local release tags are origin's.)"""
+    root, head = context.root, gitops.head(context.root)
+    later = {
+        tag: sha for tag, sha in context.release_tags().items() if sha != head and gitops.is_ancestor(root, head, sha)
+    }
+    found = versioning.latest(list(later), context.artifact)
+    return (found[0], later[found[0]]) if found else None
 
 
 def read_output(root: Path, name: str) -> dict:

@@ -30,12 +30,13 @@ What it does, like CML:
   ``https://asset.cml.dev/...`` URLs (nothing is uploaded; missing files are left alone).
 
 What is faked: GitHub. Comments are recorded, one JSON object per line, in the file named
-by ``CI_STANDIN_CML_LOG``; the "list pull requests associated with a commit" API is the JSON
-object ``{"<sha>": <pr number>}`` in the file named by ``CI_STANDIN_CML_COMMIT_PRS`` (absent:
-no commit has a PR). ``runner launch`` checks its options and the credentials it needs and
-records the request without starting anything. ``repo prepare`` sets the git identity and
-fetches as asked, without rewriting the remote URL. ``pr create``, ``--watch`` and the other
-commands are recognised but not emulated (non-zero exit).
+by ``CI_STANDIN_CML_LOG``; the "list pull requests associated with a commit" API answers from the
+forge model's pull requests (``CI_STANDIN_FORGE_STATE``, tests/ci/forge.py; open pull requests that
+contain the commit first), else from the JSON object ``{"<sha>": <pr number>}`` in the file named by
+``CI_STANDIN_CML_COMMIT_PRS`` (absent: no commit has a PR). ``runner launch`` checks its options
+and the credentials it needs and records the request without starting anything. ``repo prepare``
+sets the git identity and fetches as asked, without rewriting the remote URL. ``pr create``,
+``--watch`` and the other commands are recognised but not emulated (non-zero exit).
 """
 
 from __future__ import annotations
@@ -368,7 +369,15 @@ def event_pr() -> str | None:
 
 
 def commit_prs(sha: str) -> list[str]:
-    """Stand-in for GitHub's 'list pull requests associated with a commit'."""
+    """Stand-in for GitHub's 'list pull requests associated with a commit': from the forge model's pull requests
+    (CI_STANDIN_FORGE_STATE: open ones containing the commit first, then the merged one that brought it), else
+    from a table."""
+    forge = os.environ.get("CI_STANDIN_FORGE_STATE")
+    if forge and Path(forge).is_file():
+        pulls = json.loads(Path(forge).read_text()).get("pulls", [])
+        opened = [p for p in pulls if p["state"] == "open" and sha in p.get("commits", [])]
+        merged = [p for p in pulls if p.get("merged_at") and sha in (p.get("merge_commit_sha"), *p.get("commits", []))]
+        return [str(p["number"]) for p in opened + [p for p in merged if p not in opened]]
     path = os.environ.get("CI_STANDIN_CML_COMMIT_PRS")
     if not path or not Path(path).is_file():
         return []

@@ -11,7 +11,10 @@ one worker, in file order, against the same sandbox):
 * a moto S3 server on 127.0.0.1 with the bucket of the ``s3remote`` DVC remote, and a first
   release made by ``retrain run --remote s3remote --push`` so develop starts released;
 * the stand-in actions (tests/ci/actions) and the CML stand-in (tests/ci/cml_standin.py),
-  which records comments in a JSON-lines file.
+  which records comments in a JSON-lines file;
+* the forge model (tests/ci/forge.py): the origin's hooks enforce the repository's rules (who may push to a
+  protected develop) and log each push with its pusher, from which the tests decide which workflows GitHub
+  would start; its pull requests, tokens and Apps are served by a small fake REST API (tests/ci/fake_github.py).
 
 ``CISandbox.act`` runs a workflow with act on the host (``-P ubuntu-latest=-self-hosted``),
 every third-party ``uses:`` replaced by its stand-in with ``--local-repository``;
@@ -40,6 +43,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.ci.fake_github import FakeGitHub
+from tests.ci.forge import MERGE_BUTTON, Forge, Push
 from tests.helpers import set_param, sh, tags
 
 CI_DIR = Path(__file__).resolve().parent
@@ -56,7 +61,18 @@ BUCKET = "dvc-exemplar"
 PREFIX = "artifact-versioning"
 REMOTE = "s3remote"
 ROLE_ARN = "arn:aws:iam::123456789012:role/retrain-ci"
-TOKEN = "ghs_standintoken000000000000000000000000"  # noqa: S105 (a fake, for the stand-ins)
+TOKEN = "ghs_standintoken000000000000000000000000"  # noqa: S105 (a fake GITHUB_TOKEN, for the stand-ins)
+# Travis's REPO_TOKEN: a machine user's personal access token (a fake).
+TRAVIS_TOKEN = "ghp_machineusertoken00000000000000000000"  # noqa: S105
+TRAVIS_USER = "acme-ci-bot"
+DEVELOPER = "dee-veloper"
+# The GitHub App the release pushes with on a protected develop (docs/ci.md): its client id, slug and key.
+APP_CLIENT_ID = "Iv23liRetrainStandin"
+APP_SLUG = "acme-retrain"
+APP_IDENTITY = f"{APP_SLUG}[bot]"
+APP_PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEstandinkeyforthetestsonlynotarealkey0000000000\n-----END RSA PRIVATE KEY-----"
+)
 TAG_GLOB = "model@v*"
 # Third-party action (owner/repo) -> its stand-in folder.
 STANDINS = {
@@ -65,6 +81,7 @@ STANDINS = {
     "aws-actions/configure-aws-credentials": ACTIONS_DIR / "configure-aws-credentials",
     "iterative/setup-cml": ACTIONS_DIR / "setup-cml",
     "actions/cache": ACTIONS_DIR / "cache",
+    "actions/create-github-app-token": ACTIONS_DIR / "create-github-app-token",
 }
 # The lock the CI jobs install (`make install-runtime`), and the workflows' cache key for it.
 RUNTIME_LOCK = "requirements.lock"
@@ -89,12 +106,14 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def git_environment(home: Path, github: Path) -> dict:
-    """git for the developer: HOME, identity, and https://github.com/ rewritten to the stand-in folder."""
+    """git for the developer: HOME, identity (also the one the forge sees pushing), and https://github.com/
+    rewritten to the stand-in folder."""
     return {
         "PATH": SYSTEM_PATH,
         "HOME": str(home),
         "LANG": "C.UTF-8",
         **DEV_IDENTITY,
+        "FORGE_ACTOR": DEVELOPER,
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": f"url.{github}/.insteadOf",
         "GIT_CONFIG_VALUE_0": f"{SERVER}/",
@@ -167,11 +186,12 @@ class CISandbox:
     home: Path
     endpoint: str
     cml_log: Path
-    commit_prs: Path
     pip_env: dict
     cache_store: Path  # actions/cache entries, one folder per key
     cache_log: Path
     s3: object
+    forge: Forge
+    api: FakeGitHub
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     state: dict = field(default_factory=dict)  # what one scenario hands the next (branch names, PRs)
 
@@ -179,8 +199,8 @@ class CISandbox:
     def git_env(self) -> dict:
         return git_environment(self.home, self.github)
 
-    def git(self, *args: str, cwd: Path | None = None) -> str:
-        return run(["git", *args], cwd=cwd or self.dev, env=self.git_env()).stdout.strip()
+    def git(self, *args: str, cwd: Path | None = None, check: bool = True) -> str:
+        return run(["git", *args], cwd=cwd or self.dev, env=self.git_env(), check=check).stdout.strip()
 
     def origin_git(self, *args: str) -> str:
         return run(["git", f"--git-dir={self.origin}", *args], env=self.git_env()).stdout.strip()
@@ -216,25 +236,51 @@ class CISandbox:
         self.git("commit", "--quiet", "-m", message)
         return self.git("rev-parse", "HEAD")
 
-    def push(self, *refspecs: str) -> None:
-        self.git("push", "--quiet", "origin", *refspecs)
+    def push(self, *refspecs: str, actor: str | None = None, token: str | None = None, check: bool = True):
+        """git push from the developer's clone, as `actor` (default: the developer), or with `token`, for the
+        forge's rules."""
+        env = {
+            **self.git_env(),
+            **({"FORGE_ACTOR": actor} if actor else {}),
+            **({"FORGE_TOKEN": token} if token else {}),
+        }
+        return run(["git", "push", "--quiet", "origin", *refspecs], cwd=self.dev, env=env, check=check)
 
     def merge_pr(self, number: int, branch: str) -> tuple[str, str]:
-        """Merge `branch` into develop as GitHub's merge button does; push; return (before, after)."""
+        """Merge `branch` into develop as GitHub's merge button does (a merge commit written by GitHub, which runs
+        no merge driver: none is configured here); push; return (before, after)."""
         self.git("fetch", "--quiet", "--prune", "--tags", "--force", "origin")
         self.git("checkout", "--quiet", "-B", "develop", "origin/develop")
+        assert not self.git("config", "--get-regexp", r"^merge\..*\.driver$", check=False), "a merge driver is set"
+        if not any(p["number"] == number for p in self.forge.state()["pulls"]):
+            self.forge.open_pull(number, branch, self.git("rev-parse", branch))
         before = self.git("rev-parse", "HEAD")
         self.git("merge", "--quiet", "--no-ff", "-m", f"Merge pull request #{number} from acme/{branch}", branch)
         after = self.git("rev-parse", "HEAD")
-        self.push("develop")
-        self.declare_pr(after, number)
+        self.push("develop", actor=MERGE_BUTTON)
+        self.forge.mark_merged(number, after)
+        for pull in self.forge.state()["pulls"]:  # an open pull request from develop (to main) moves with it
+            if pull["state"] == "open" and pull["head"]["ref"] == "develop":
+                self.forge.synchronize(pull["number"], after)
         return before, after
 
-    def declare_pr(self, sha: str, number: int) -> None:
-        """GitHub's 'pull requests associated with a commit', as the CML stand-in reads it."""
-        table = json.loads(self.commit_prs.read_text()) if self.commit_prs.exists() else {}
-        table[sha] = number
-        self.commit_prs.write_text(json.dumps(table))
+    # --- the forge: pushes and the runs GitHub would start ------------------------------------------------
+    def new_pushes(self) -> list[Push]:
+        """The pushes origin took since the last call (each ref of a push separately, as GitHub's events)."""
+        pushes = self.forge.pushes()
+        seen = self.state.get("pushes_seen", 0)
+        self.state["pushes_seen"] = len(pushes)
+        return pushes[seen:]
+
+    def runs_for(self, pushes: list[Push]) -> list[tuple[str, Push]]:
+        """(workflow, push) for each run GitHub would start for these pushes."""
+        return [(workflow, push) for push in pushes for workflow in self.forge.runs_for_push(push)]
+
+    def travis_config(self) -> dict:
+        return yaml.safe_load((self.dev / ".travis.yml").read_text())
+
+    def commit_message(self, sha: str) -> str:
+        return self.origin_git("log", "-1", "--format=%B", sha)
 
     # --- S3 -----------------------------------------------------------------------------------------------
     def bucket_keys(self) -> set[str]:
@@ -308,7 +354,14 @@ class CISandbox:
         owner, name = full_name.split("/")
         return {"full_name": full_name, "name": name, "owner": {"login": owner}, "fork": full_name != OWNER_REPO}
 
-    def pull_request_payload(self, number: int, head_sha: str, head_ref: str, action: str, fork: bool = False):
+    def pull_request_payload(
+        self, number: int, head_sha: str, head_ref: str, action: str, fork: bool = False, base: str = "develop"
+    ):
+        """The event of pull request `number` (opened or synchronize); the forge records the pull request."""
+        if action == "opened" or not any(p["number"] == number for p in self.forge.state()["pulls"]):
+            self.forge.open_pull(number, head_ref, head_sha, base)
+        else:
+            self.forge.synchronize(number, head_sha)
         head_repo = FORK_REPO if fork else OWNER_REPO
         return {
             "action": action,
@@ -318,17 +371,18 @@ class CISandbox:
                 "state": "open",
                 "merged": False,
                 "head": {"sha": head_sha, "ref": head_ref, "repo": self.repository_payload(head_repo)},
-                "base": {"sha": self.origin_head(), "ref": "develop", "repo": self.repository_payload()},
+                "base": {"sha": self.origin_head(base), "ref": base, "repo": self.repository_payload()},
             },
             "repository": self.repository_payload(),
         }
 
-    def push_payload(self, before: str, after: str, message: str) -> dict:
+    def push_payload(self, before: str, after: str, message: str | None = None, ref: str = "refs/heads/develop"):
+        """A push event; the head commit's message is the pushed commit's own unless given."""
         return {
-            "ref": "refs/heads/develop",
+            "ref": ref,
             "before": before,
             "after": after,
-            "head_commit": {"id": after, "message": message},
+            "head_commit": {"id": after, "message": message if message is not None else self.commit_message(after)},
             "repository": self.repository_payload(),
         }
 
@@ -383,10 +437,13 @@ class CISandbox:
             "CI_STANDIN_AWS_SECRET_ACCESS_KEY": "testing",
             "CI_STANDIN_CML_BIN": str(CML_BIN),
             "CI_STANDIN_CML_LOG": str(self.cml_log),
-            "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
             **{f"CI_STANDIN_{k}": v for k, v in self.pip_env.items()},
             "CI_STANDIN_CACHE_STORE": str(self.cache_store),
             "CI_STANDIN_CACHE_LOG": str(self.cache_log),
+            # The forge: its state (tokens, Apps, pull requests), the server side of a push, its REST API.
+            "CI_STANDIN_FORGE_STATE": str(self.forge.state_file),
+            "CI_STANDIN_FORGE_RECEIVE_PACK": str(self.forge.receive_pack),
+            "GITHUB_API_URL": self.api.url,
             # The runner has no network: uv installs only what the restored cache holds.
             "UV_OFFLINE": "1",
             # The machine is no EC2 instance: keep botocore off the metadata address.
@@ -422,17 +479,19 @@ class CISandbox:
         build.parent.mkdir(parents=True)
         env = self.git_env()
         run(["git", "clone", "--quiet", f"--branch={branch}", f"{SERVER}/{OWNER_REPO}.git", build], env=env)
-        # This clone is the whole "VM": keep the rewrite to the stand-in GitHub in its own config.
+        # This clone is the whole "VM": keep the rewrite to the stand-in GitHub in its own config, and GitHub's
+        # server side of a push (the forge reads the token from the header the script sets).
         run(["git", "config", f"url.{self.github}/.insteadOf", f"{SERVER}/"], cwd=build, env=env)
+        run(["git", "config", "remote.origin.receivepack", str(self.forge.receive_pack)], cwd=build, env=env)
         if pull_request is None:
             run(["git", "checkout", "-qf", commit], cwd=build, env=env)
         else:
             run(["git", "fetch", "--quiet", "origin", f"+refs/pull/{pull_request}/merge:"], cwd=build, env=env)
             run(["git", "checkout", "-qf", "FETCH_HEAD"], cwd=build, env=env)
         config = yaml.safe_load((build / ".travis.yml").read_text())
-        variables = {"type": event_type, "branch": branch}
-        jobs = [job for job in config["jobs"]["include"] if travis_condition(job.get("if", "true"), variables)]
-        assert len(jobs) == 1, f"{len(jobs)} .travis.yml jobs match {variables}"
+        message = run(["git", "log", "-1", "--format=%B", "HEAD"], cwd=build, env=env).stdout
+        jobs = travis_jobs(config, {"type": event_type, "branch": branch, "commit_message": message})
+        assert len(jobs) == 1, f"{len(jobs)} .travis.yml jobs match {event_type} on {branch}"
         job = jobs[0]
 
         python_dir = _python_dir(self.root / "travis-python" / "bin")
@@ -469,10 +528,16 @@ class CISandbox:
             "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
             "AWS_EC2_METADATA_DISABLED": "true",
             "CI_STANDIN_CML_LOG": str(self.cml_log),
-            "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
+            "CI_STANDIN_FORGE_STATE": str(self.forge.state_file),
+            # GitHub's API for `retrain announce` (here the fake one; api.github.com by default).
+            "GITHUB_API_URL": self.api.url,
         }
         if secure:  # encrypted variables: only on builds of the repository itself
-            travis_env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "REPO_TOKEN": TOKEN}
+            travis_env |= {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "REPO_TOKEN": TRAVIS_TOKEN,
+            }
         script = travis_script(config, job)
         script_path = build.parent / "travis-build.sh"
         script_path.write_text(script)
@@ -504,24 +569,87 @@ class CISandbox:
         return [json.loads(line) for line in self.cache_log.read_text().splitlines() if line]
 
 
+def travis_jobs(config: dict, variables: dict[str, str]) -> list[dict]:
+    """The jobs Travis creates for an event: none when the build's own `if:` is false (Travis then creates no
+    build at all: "Conditional Builds, Stages, and Jobs", https://docs.travis-ci.com/user/conditional-builds-stages-
+    jobs), else those whose `if:` holds."""
+    if not travis_condition(config.get("if", "true"), variables):
+        return []
+    return [job for job in config["jobs"]["include"] if travis_condition(job.get("if", "true"), variables)]
+
+
 def travis_condition(condition: str, variables: dict[str, str]) -> bool:
-    """The subset of Travis's condition language .travis.yml uses: `=`, `!=`, `IN (...)`, AND, OR, NOT."""
+    """The subset of Travis's condition language (conditions v1, https://docs.travis-ci.com/user/conditions-v1)
+    .travis.yml uses: `=`, `!=`, `IN (...)`, `=~ /regex/` (Ruby's, whose `^` and `$` match at each line),
+    AND, OR, NOT and parentheses."""
+    tokens = re.findall(r"\(|\)|/(?:[^/\\]|\\.)*/|[^\s()]+(?:\s*,\s*[^\s()]+)*", condition)
+    position = 0
 
-    def term(text: str) -> bool:
-        text = text.strip()
-        if text.upper().startswith("NOT "):
-            return not term(text[4:])
-        if m := re.fullmatch(r"(\w+)\s+(NOT\s+)?IN\s*\(([^)]*)\)", text, re.I):
-            values = [v.strip() for v in m.group(3).split(",")]
-            return (variables[m.group(1)] in values) != bool(m.group(2))
-        if m := re.fullmatch(r"(\w+)\s*(!?=)\s*(\S+)", text):
-            equal = variables[m.group(1)] == m.group(3)
-            return equal if m.group(2) == "=" else not equal
-        if text.lower() == "true":
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def disjunction() -> bool:
+        value = conjunction()
+        while (peek() or "").upper() == "OR":
+            take()
+            value = conjunction() or value
+        return value
+
+    def conjunction() -> bool:
+        value = negation()
+        while (peek() or "").upper() == "AND":
+            take()
+            value = negation() and value
+        return value
+
+    def negation() -> bool:
+        if (peek() or "").upper() == "NOT":
+            take()
+            return not negation()
+        if peek() == "(":
+            take()
+            value = disjunction()
+            assert take() == ")", condition
+            return value
+        return term()
+
+    def term() -> bool:
+        left = take()
+        if left.lower() == "true":
             return True
-        raise AssertionError(f"condition not understood by the test: {text!r}")
+        value = variables[left]
+        operator = take()
+        if operator.upper() == "NOT" and (peek() or "").upper() == "IN":
+            take()
+            return not in_list(value)
+        if operator.upper() == "IN":
+            return in_list(value)
+        right = take()
+        if operator in ("=~", "!~"):
+            found = re.search(right.strip("/"), value, re.M) is not None
+            return found if operator == "=~" else not found
+        if operator in ("=", "=="):
+            return value == right
+        if operator == "!=":
+            return value != right
+        raise AssertionError(f"condition not understood by the test: {condition!r}")
 
-    return any(all(term(part) for part in re.split(r"\s+AND\s+", alt)) for alt in re.split(r"\s+OR\s+", condition))
+    def in_list(value: str) -> bool:
+        assert take() == "(", condition
+        items = []
+        while peek() != ")":
+            items += [item.strip() for item in take().split(",") if item.strip()]
+        take()
+        return value in items
+
+    result = disjunction()
+    assert position == len(tokens), f"condition not understood by the test: {condition!r}"
+    return result
 
 
 def travis_script(config: dict, job: dict) -> str:
@@ -704,6 +832,12 @@ def ci(tmp_path_factory) -> CISandbox:
     run(["git", "init", "--quiet", "--bare", "--initial-branch=develop", origin], env=git_env)
     run(["git", "config", "uploadpack.allowReachableSHA1InWant", "true"], cwd=origin, env=git_env)
     run(["git", "push", "--quiet", origin, "develop"], cwd=seed, env=git_env)
+    # The forge around it: the rules and push log (origin's hooks), the tokens it knows, its REST API.
+    forge = Forge(root / "forge", origin, OWNER_REPO, SERVER)
+    forge.install()
+    forge.register_token(TOKEN, "github-actions[bot]", "github_token", {"contents": "write", "pull_requests": "write"})
+    forge.register_token(TRAVIS_TOKEN, TRAVIS_USER, "user")
+    api = FakeGitHub(forge.state_file).start()
 
     # The developer's clone, through the "GitHub" URL (rewritten by git_environment: act reads the
     # clone's .git/config to name the repository, so the rewrite must not live there).
@@ -724,13 +858,13 @@ def ci(tmp_path_factory) -> CISandbox:
         home=home,
         endpoint=endpoint,
         cml_log=root / "cml-comments.jsonl",
-        commit_prs=root / "commit-prs.json",
         pip_env=_pip_env(),
         cache_store=root / "cache-store",
         cache_log=root / "cache-restores.jsonl",
         s3=s3,
+        forge=forge,
+        api=api,
     )
-    sandbox.commit_prs.write_text("{}")
     # actions/cache's entry for this lock, as if a run on develop had saved it (Travis restores it too).
     key = UV_CACHE_PREFIX + hash_files(dev / RUNTIME_LOCK)
     _seed_uv_cache(sandbox.cache_store / key, root / "uv-seed-venv")
@@ -751,7 +885,9 @@ def ci(tmp_path_factory) -> CISandbox:
     assert result.returncode == 0, f"first release failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert sandbox.origin_tags(), "the first release made no tag"
     print(f"ci sandbox ready in {time.monotonic() - started:.1f}s: {sandbox.origin_tags()}")
+    sandbox.new_pushes()  # the first release's pushes are history
     try:
         yield sandbox
     finally:
         server.stop()
+        api.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from retrain import decisions
 from tests.helpers import sh
 
 pytestmark = pytest.mark.ci
@@ -30,7 +31,33 @@ PINS = {
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
     "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
 }
+# actions/create-github-app-token v3.1.1: its action.yml at that commit (one permission-* input per GitHub App
+# permission, generated there).
+GITHUB_APP_ACTION_INPUTS = (
+    "client-id, app-id, private-key, owner, repositories, skip-token-revoke, github-api-url, "
+    "permission-actions, permission-administration, permission-artifact-metadata, "
+    "permission-attestations, permission-checks, permission-codespaces, permission-contents, "
+    "permission-custom-properties-for-organizations, permission-dependabot-secrets, "
+    "permission-deployments, permission-discussions, permission-email-addresses, "
+    "permission-enterprise-custom-properties-for-organizations, permission-environments, "
+    "permission-followers, permission-git-ssh-keys, permission-gpg-keys, permission-interaction-limits, "
+    "permission-issues, permission-members, permission-merge-queues, permission-metadata, "
+    "permission-organization-administration, permission-organization-announcement-banners, "
+    "permission-organization-copilot-seat-management, permission-organization-custom-org-roles, "
+    "permission-organization-custom-properties, permission-organization-custom-roles, "
+    "permission-organization-events, permission-organization-hooks, permission-organization-packages, "
+    "permission-organization-personal-access-token-requests, "
+    "permission-organization-personal-access-tokens, permission-organization-plan, "
+    "permission-organization-projects, permission-organization-secrets, "
+    "permission-organization-self-hosted-runners, permission-organization-user-blocking, "
+    "permission-packages, permission-pages, permission-profile, permission-pull-requests, "
+    "permission-repository-custom-properties, permission-repository-hooks, "
+    "permission-repository-projects, permission-secret-scanning-alerts, permission-secrets, "
+    "permission-security-events, permission-single-file, permission-starring, permission-statuses, "
+    "permission-team-discussions, permission-vulnerability-alerts, permission-workflows"
+)
 REAL_INPUTS = {
     "checkout": "repository, ref, token, ssh-key, ssh-known-hosts, ssh-strict, ssh-user, persist-credentials, "
     "path, clean, filter, sparse-checkout, sparse-checkout-cone-mode, fetch-depth, fetch-tags, show-progress, "
@@ -47,6 +74,7 @@ REAL_INPUTS = {
     "setup-cml": "version, vega",
     "cache": "path, key, restore-keys, upload-chunk-size, enableCrossOsArchive, fail-on-cache-miss, lookup-only, "
     "save-always",
+    "create-github-app-token": GITHUB_APP_ACTION_INPUTS,
 }
 REAL_OUTPUTS = {
     "checkout": "ref, commit",
@@ -55,6 +83,7 @@ REAL_OUTPUTS = {
     "aws-expiration",
     "setup-cml": "",
     "cache": "cache-hit",
+    "create-github-app-token": "token, installation-id, app-slug",
 }
 
 
@@ -123,8 +152,12 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         job_steps = job.get("steps", [])
         text = yaml.safe_dump(job_steps)
         assumes_role = any("role-to-assume" in (s.get("with") or {}) for s in job_steps)
-        comments = "cml comment" in text
-        pushes = "--push" in text or re.search(r"retrain (promote|rollback) ", text) is not None
+        scripts = "\n".join(str(step.get("run", "")) for step in job_steps)
+        comments = "cml comment" in scripts
+        pushes = "--push" in scripts or re.search(r"retrain (promote|rollback) ", scripts) is not None
+        if not any("uses" in step for step in job_steps) and "retrain" not in text:  # a guard: no token at all
+            assert permissions == {}, f"{job_id}: {permissions}"
+            continue
         expected = {"contents": "write" if pushes else "read"}
         if assumes_role:
             expected["id-token"] = "write"
@@ -144,15 +177,80 @@ def test_triggers_and_concurrency():
     pr, retrain = load(ROOT / ".github/workflows/pr.yml"), load(ROOT / ".github/workflows/retrain.yml")
     for spec in (pr, retrain):
         assert "pull_request_target" not in spec["on"]
-    assert pr["on"]["pull_request"]["branches"] == ["develop"]
-    assert retrain["on"]["push"]["branches"] == ["develop"]
-    for spec in (pr, retrain):  # docs-only changes do not retrain
-        trigger = spec["on"].get("pull_request") or spec["on"]["push"]
-        assert {"docs/**", "**.md"} <= set(trigger["paths-ignore"])
+    # develop -> main pull requests get the checks too (right after a release their head is the release commit)
+    assert pr["on"]["pull_request"]["branches"] == ["develop", "main"]
+    assert retrain["on"]["push"] == {"branches": ["develop"]}, "branches only: a tag push starts nothing"
     assert set(retrain["on"]["workflow_dispatch"]["inputs"]) >= {"force", "dry_run", "note"}
     assert retrain["on"]["workflow_dispatch"]["inputs"]["force"]["type"] == "boolean"
     assert retrain["on"]["workflow_dispatch"]["inputs"]["dry_run"]["type"] == "boolean"
-    assert retrain["concurrency"] == {"group": "retrain-develop", "cancel-in-progress": False}
+    group = "retrain-develop"
+    release_commit = "format('retrain-release-commit-{0}', github.sha)"
+    assert retrain["concurrency"] == {
+        "group": f"${{{{ contains(github.event.head_commit.message, '{decisions.COMMIT_MARK}') && {release_commit} "
+        f"|| '{group}' }}}}",
+        "cancel-in-progress": False,
+    }, "one group for retrains; a release commit's run, which releases nothing, in its own"
+
+
+def test_no_path_filter_and_no_skip_instruction_can_leave_a_required_check_pending():
+    """A workflow skipped by a path filter, or by a skip instruction in the head commit, leaves its required check
+    Pending (GitHub docs, "Skipping workflow runs", "Required status checks"): none of the triggers filters on paths,
+    and the engine's commit mark is no skip instruction; "nothing to reproduce" is decided inside the job."""
+    from tests.ci.forge import skip_instruction
+
+    for path in WORKFLOWS:
+        for event, trigger in load(path)["on"].items():
+            assert not {"paths", "paths-ignore"} & set(trigger or {}), f"{path.name}: {event} filters paths"
+    assert skip_instruction(decisions.commit_message(5, {}, "accuracy", 0.9, {})) is None
+    assert "--reproduce" in (ROOT / ".github/workflows/pr.yml").read_text()
+
+
+def test_the_release_commit_is_recognised_by_its_trailer_on_github_and_on_travis():
+    """The push of the engine's release commit starts no release: a job-level condition on GitHub (the guard job
+    every other job needs), a build condition on Travis, both on retrain.decisions.COMMIT_MARK."""
+    from tests.ci.conftest import travis_jobs
+
+    retrain = load(ROOT / ".github/workflows/retrain.yml")
+    guard = retrain["jobs"]["release-branch"]
+    assert guard["if"] == f"${{{{ !contains(github.event.head_commit.message, '{decisions.COMMIT_MARK}') }}}}"
+    for job_id, job in retrain["jobs"].items():
+        if job_id != "release-branch":
+            needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+            assert "release-branch" in needs, f"{job_id} runs without the guard"
+    travis = yaml.safe_load(TRAVIS.read_text())
+    release_commit = decisions.commit_message(5, {}, "accuracy", 0.9, {})
+    assert travis_jobs(travis, {"type": "push", "branch": "develop", "commit_message": release_commit}) == []
+    merge = "Merge pull request #7 from acme/feature"
+    assert len(travis_jobs(travis, {"type": "push", "branch": "develop", "commit_message": merge})) == 1
+    for base in ("develop", "main"):  # a pull request whose head is the release commit still builds
+        event = {"type": "pull_request", "branch": base, "commit_message": release_commit}
+        assert len(travis_jobs(travis, event)) == 1
+
+
+def test_dispatch_inputs_say_what_happens_and_a_note_is_one_argument():
+    retrain = load(ROOT / ".github/workflows/retrain.yml")
+    inputs = retrain["on"]["workflow_dispatch"]["inputs"]
+    assert "no commit, no tag, no git push, no comment" in inputs["dry_run"]["description"]
+    assert "uploads" in inputs["dry_run"]["description"], "what a dry run does send"
+    assert "--note=VALUE" in inputs["note"]["description"]
+    run = next(s["run"] for s in retrain["jobs"]["retrain"]["steps"] if s.get("id") == "run")
+    assert 'args+=("--note=$NOTE")' in run, "--note VALUE would read a note starting with - as an option"
+    guard = "\n".join(s["run"] for s in retrain["jobs"]["release-branch"]["steps"])
+    assert "refs/heads/develop" in guard and "exit 1" in guard
+
+
+def test_the_release_pushes_with_the_app_token_when_configured_else_github_token():
+    retrain = load(ROOT / ".github/workflows/retrain.yml")
+    job_steps = retrain["jobs"]["retrain"]["steps"]
+    app = next(s for s in job_steps if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    assert app["if"] == "vars.RETRAIN_APP_CLIENT_ID != ''"
+    assert app["with"]["client-id"] == "${{ vars.RETRAIN_APP_CLIENT_ID }}"
+    assert app["with"]["private-key"] == "${{ secrets.RETRAIN_APP_PRIVATE_KEY }}"
+    permissions = {key: value for key, value in app["with"].items() if key.startswith("permission-")}
+    assert permissions == {"permission-contents": "write", "permission-pull-requests": "write"}, "only what it needs"
+    checkout = next(s for s in job_steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert job_steps.index(app) < job_steps.index(checkout), "the checkout stores the token the push uses"
+    assert checkout["with"]["token"] == "${{ steps.app-token.outputs.token || github.token }}"  # noqa: S105
 
 
 def test_only_the_pushing_checkout_keeps_its_credentials():
@@ -182,8 +280,10 @@ def test_cml_comments_update_one_pr_comment_and_create_on_merge():
     pr = (ROOT / ".github/workflows/pr.yml").read_text()
     retrain = (ROOT / ".github/workflows/retrain.yml").read_text()
     assert re.search(r"cml comment update reports/report\.md .*--watermark-title=", pr)
-    assert re.search(r"cml comment create reports/report\.md", retrain)
-    assert "--target" not in retrain.split("cml comment create", 1)[1].split("\n")[0], "automatic target"
+    # not CML's automatic target (the first pull request "associated with" the commit, maybe another open one):
+    # each pull request `retrain announce` names
+    assert "targets=$(retrain announce --into develop --report reports/report.md)" in retrain
+    assert re.search(r'cml comment create reports/report\.md --target="\$target"', retrain)
     assert "GITHUB_STEP_SUMMARY" in retrain
     assert "cml runner launch" in retrain and "--cloud=aws" in retrain and "vars.CML_CLOUD_TYPE" in retrain
 
@@ -191,14 +291,20 @@ def test_cml_comments_update_one_pr_comment_and_create_on_merge():
 def test_travis_runs_the_same_commands_on_the_right_builds():
     spec = yaml.safe_load(TRAVIS.read_text())
     jobs = {job["if"]: job for job in spec["jobs"]["include"]}
-    assert set(jobs) == {"type = pull_request AND branch = develop", "type IN (push, api) AND branch = develop"}
+    pr_if, push_if = "type = pull_request AND branch IN (develop, main)", "type IN (push, api) AND branch = develop"
+    assert set(jobs) == {pr_if, push_if}
     text = TRAVIS.read_text()
     assert "make install-runtime" in spec["install"][1]
-    pr_script = "\n".join(jobs["type = pull_request AND branch = develop"]["script"])
-    push_script = "\n".join(jobs["type IN (push, api) AND branch = develop"]["script"])
-    assert "retrain report --base origin/develop --reproduce" in pr_script
+    pr_script = "\n".join(jobs[pr_if]["script"])
+    push_script = "\n".join(jobs[push_if]["script"])
+    assert 'retrain report --base "origin/$TRAVIS_BRANCH" --reproduce' in pr_script
     assert "retrain run --remote" in push_script and "--push" in push_script
+    assert "retrain announce --into develop" in push_script
     assert text.count("--driver=github") == 2
+    # GitHub Actions and Travis both on: their comments never update each other's (distinct watermark titles)
+    github_titles = set(re.findall(r'--watermark-title="([^"]+)"', "\n".join(p.read_text() for p in WORKFLOWS)))
+    travis_titles = set(re.findall(r'--watermark-title="([^"]+)"', text))
+    assert len(github_titles) == 2 and len(travis_titles) == 2 and not github_titles & travis_titles
     assert "REPO_TOKEN" in text and "secure:" not in text, "credentials are encrypted settings, not in the file"
 
 

@@ -3,6 +3,11 @@
 One story against one origin and one bucket (see conftest.py): the scenarios run in this order and
 each starts from where the previous one left develop. Each asserts on the bare origin (commits,
 tags, tag messages), the moto bucket and the comments the CML stand-in recorded.
+
+The forge model (tests/ci/forge.py) decides which workflows GitHub would start after each push (no run for a
+GITHUB_TOKEN push, runs for an App's, none for a skip instruction, the branch and path filters) and which pushes a
+protected develop takes. The first scenarios run on an unprotected develop with GITHUB_TOKEN (the fallback); from
+"protected develop" on, develop has a ruleset with the GitHub App on its bypass list and the release uses the App.
 """
 
 from __future__ import annotations
@@ -11,13 +16,30 @@ import re
 
 import pytest
 
+from tests.ci.conftest import (
+    APP_CLIENT_ID,
+    APP_IDENTITY,
+    APP_PRIVATE_KEY,
+    APP_SLUG,
+    MOTO_ENV,
+    TOKEN,
+    TRAVIS_USER,
+    VENV,
+    run,
+    travis_jobs,
+)
+from tests.ci.forge import MERGE_BUTTON, ConcurrencyGroup, skip_instruction
+
 pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci")]
 
 REMOTE = "s3remote"
 OIDC = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/retrain-ci"}
+APP_VARS = {**OIDC, "RETRAIN_APP_CLIENT_ID": APP_CLIENT_ID}
+APP_SECRETS = {"RETRAIN_APP_PRIVATE_KEY": APP_PRIVATE_KEY}
 PR_TITLE = "CML watermark retrain pull-request report"
 RELEASE_TITLE = "CML watermark retrain release"
-TRAVIS_TITLE = "CML watermark retrain travis"
+TRAVIS_PR_TITLE = "CML watermark retrain travis pull-request report"
+TRAVIS_TITLE = "CML watermark retrain travis release"
 METRICS_ROW = re.compile(r"^\| accuracy \|\s*[0-9.]+\s*\|\s*[0-9.]+\s*\|", re.M)
 
 
@@ -39,14 +61,46 @@ def new_tags(before: dict, after: dict) -> list[str]:
     return sorted(set(after) - set(before))
 
 
+def has_release_trailer(ci, sha: str) -> bool:
+    return ci.origin_git("log", "-1", "--format=%(trailers:key=Retrain-Commit,valueonly,separator=%x2C)", sha) == (
+        "release"
+    )
+
+
+def dev_env(ci) -> dict:
+    """The developer's shell: git as them, the venv's tools, moto's credentials and endpoint (their AWS)."""
+    return {
+        **ci.git_env(),
+        **MOTO_ENV,
+        "PATH": f"{VENV / 'bin'}:{ci.git_env()['PATH']}",
+        "AWS_ENDPOINT_URL": ci.endpoint,
+    }
+
+
+def add_batch(ci, rows: int, seed: int) -> str:
+    """A new delivery in the developer's clone, the README's way: simulate, `dvc add`, commit its .dvc file."""
+    out = run(
+        [VENV / "bin" / "python", "scripts/simulate_new_data.py", "--rows", str(rows), "--seed", str(seed)],
+        cwd=ci.dev,
+        env=dev_env(ci),
+    ).stdout
+    batch = out.split("wrote ", 1)[1].split(" (", 1)[0]
+    run([VENV / "bin" / "dvc", "add", "--quiet", batch], cwd=ci.dev, env=dev_env(ci))
+    ci.git("add", f"{batch}.dvc")
+    ci.git("commit", "--quiet", "-m", f"data: add {batch}")
+    return batch
+
+
 def test_pr_opened_posts_one_comment_with_a_metrics_table(ci):
     ci.start_branch("tune-c")
     ci.set_param("train", "C", "0.5")
     head = ci.commit_all("Tune C: stronger regularisation")
     ci.push("tune-c")
     refs, keys = ci.origin_refs(), ci.bucket_keys()
+    payload = ci.pull_request_payload(1, head, "tune-c", "opened")
+    assert ci.forge.runs_for_pull_request(1) == ["pr.yml"]
 
-    result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(1, head, "tune-c", "opened"), variables=OIDC)
+    result = ci.act("pull_request", "pr.yml", payload, variables=OIDC)
 
     assert result.returncode == 0, result.explain()
     # The install came from uv's cache, restored under the key of this lock (offline: nothing else would do).
@@ -91,18 +145,29 @@ def test_pr_pushed_again_updates_the_same_comment(ci):
 
 
 def test_merge_to_develop_commits_the_lock_tags_pushes_and_comments_on_the_pr(ci):
+    """Unprotected develop, no App configured: the release is pushed with GITHUB_TOKEN (the fallback), and that
+    push starts no workflow run."""
     tags = ci.origin_tags()
+    ci.new_pushes()
     before, merge = ci.merge_pr(1, "tune-c")
+    assert [workflow for workflow, _ in ci.runs_for(ci.new_pushes())] == ["retrain.yml"]
 
-    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge, "Merge pull request #1"), variables=OIDC)
+    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=OIDC)
 
     assert result.returncode == 0, result.explain()
-    assert result.job_results() == {"launch-runner": "skipped", "retrain": "success"} or result.job_results() == {
-        "retrain": "success"
-    }, result.job_results()
+    assert result.job_results() in (
+        {"release-branch": "success", "launch-runner": "skipped", "retrain": "success"},
+        {"release-branch": "success", "retrain": "success"},
+    ), result.job_results()
+    assert "create-github-app-token stand-in" not in result.log, "no App configured"
     head = ci.origin_head()
     assert ci.origin_git("rev-parse", f"{head}^") == merge, "one commit on top of the merge"
-    assert "[skip ci]" in ci.origin_git("log", "-1", "--format=%B", head)
+    assert has_release_trailer(ci, head) and skip_instruction(ci.commit_message(head)) is None
+    pushes = ci.new_pushes()
+    assert {(p.ref, p.identity, p.kind) for p in pushes} >= {
+        ("refs/heads/develop", "github-actions[bot]", "github_token")
+    }
+    assert ci.runs_for(pushes) == [], "GITHUB_TOKEN pushes start no workflow"
     assert "dvc.lock" in ci.origin_git("diff-tree", "--no-commit-id", "--name-only", "-r", head).split()
     added = new_tags(tags, ci.origin_tags())
     assert len(added) == 1 and added[0].startswith("model@v"), added
@@ -114,19 +179,36 @@ def test_merge_to_develop_commits_the_lock_tags_pushes_and_comments_on_the_pr(ci
     release_comments = [c for c in ci.comments_on("pr", 1) if c["watermark"] == RELEASE_TITLE]
     assert len(release_comments) == 1, ci.comments()
     assert tag in release_comments[0]["body"]
+    assert "Merged into `develop` since" in release_comments[0]["body"] and ": #1." in release_comments[0]["body"]
     assert tag in result.summary("retrain")
     ci.state["released"] = tag
 
 
-def test_merge_that_changes_nothing_in_the_pipeline_makes_no_commit_and_no_tag(ci):
+def test_pr_that_changes_no_pipeline_input_is_checked_green_without_reproducing(ci):
+    """No path filter on pr.yml (a required check must never stay Pending): the job itself decides, quickly."""
     ci.start_branch("ignore-swap-files")
     (ci.dev / ".gitignore").write_text((ci.dev / ".gitignore").read_text() + "# editors\n*.swp\n")
-    ci.commit_all("Ignore editor swap files")
+    head = ci.commit_all("Ignore editor swap files")
     ci.push("ignore-swap-files")
+    payload = ci.pull_request_payload(2, head, "ignore-swap-files", "opened")
+    assert ci.forge.runs_for_pull_request(2) == ["pr.yml"], "no path filter skips it"
+    keys = ci.bucket_keys()
+
+    result = ci.act("pull_request", "pr.yml", payload, variables=OIDC)
+
+    assert result.returncode == 0, result.explain()
+    assert result.job_results() == {"report": "success"}
+    assert "nothing to reproduce" in result.log and "pull what is needed" not in result.log
+    comments = ci.comments_on("pr", 2)
+    assert len(comments) == 1 and "Nothing to reproduce" in comments[0]["body"], comments
+    assert ci.bucket_keys() == keys, "nothing pushed to the remote"
+
+
+def test_merge_that_changes_nothing_in_the_pipeline_makes_no_commit_and_no_tag(ci):
     tags, comments = ci.origin_tags(), ci.comments()
     before, merge = ci.merge_pr(2, "ignore-swap-files")
 
-    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge, "Merge pull request #2"), variables=OIDC)
+    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=OIDC)
 
     assert result.returncode == 0, result.explain()
     assert ci.origin_head() == merge, "no commit"
@@ -149,7 +231,7 @@ def test_dispatch_force_recomputes_every_stage(ci):
         assert ci.origin_tags() == tags
         assert "up to date" in result.summary("retrain")
     else:
-        assert "[skip ci]" in ci.origin_git("log", "-1", "--format=%B", ci.origin_head())
+        assert has_release_trailer(ci, ci.origin_head())
         assert len(new_tags(tags, ci.origin_tags())) == 1
 
 
@@ -172,7 +254,7 @@ def test_dispatch_dry_run_on_the_opt_in_cloud_runner_pushes_nothing(ci):
     )
 
     assert result.returncode == 0, result.explain()
-    assert result.job_results() == {"launch-runner": "success", "retrain": "success"}
+    assert result.job_results() == {"release-branch": "success", "launch-runner": "success", "retrain": "success"}
     launches = [r for r in ci.cml_records() if r["kind"] == "runner"]
     assert len(launches) == 1, launches
     options = launches[0]["options"]
@@ -186,8 +268,8 @@ def test_dispatch_dry_run_on_the_opt_in_cloud_runner_pushes_nothing(ci):
 
 def test_dispatch_note_with_shell_metacharacters_lands_verbatim_and_runs_nothing(ci):
     canary = ci.root / "pwned"
-    note = (
-        f"nightly \"retrain\" $(touch {canary}) `touch {canary}`; touch {canary} && echo 'quoted' | cat "
+    note = (  # starts with "-": still the note (passed as --note=VALUE)
+        f"--force -x nightly \"retrain\" $(touch {canary}) `touch {canary}`; touch {canary} && echo 'quoted' | cat "
         f"> {canary} $HOME ${{GITHUB_TOKEN}} \\ 100% <done>"
     )
     on_develop(ci)
@@ -225,6 +307,160 @@ def test_fork_pull_request_without_credentials_succeeds_and_says_the_remote_was_
     assert ci.bucket_keys() == keys
 
 
+def test_protected_develop_refuses_github_token_and_developers(ci):
+    """From here on develop has a ruleset (pull requests only) with the release App on its bypass list, and the
+    repository has the App's client id (variable) and key (secret), as docs/ci.md sets them up."""
+    ci.forge.install_app(
+        APP_CLIENT_ID, APP_SLUG, APP_PRIVATE_KEY, {"contents": "write", "pull_requests": "write", "metadata": "read"}
+    )
+    ci.forge.protect("develop", bypass=[APP_IDENTITY, TRAVIS_USER])
+    head = on_develop(ci)
+    (ci.dev / "NOTES").write_text("a direct change\n")
+    ci.commit_all("A direct change")
+    for refused in (ci.push("develop", check=False), ci.push("develop", check=False, token=TOKEN)):
+        assert refused.returncode != 0 and "GH013" in refused.stderr, refused.stderr
+    ci.git("reset", "--quiet", "--hard", head)
+    assert ci.origin_head() == head
+
+
+def test_a_batch_pushed_to_the_wrong_remote_gets_a_comment_naming_it_and_the_fix(ci):
+    """A developer's plain `dvc push` goes to the default remote (`local`): CI cannot read the batch. The check
+    fails (the merge would), and its comment names the batch and the one command that fixes it."""
+    ci.start_branch("batch-a")
+    batch_a = add_batch(ci, rows=300, seed=31)
+    run([VENV / "bin" / "dvc", "push", "--quiet", "-r", REMOTE, f"{batch_a}.dvc"], cwd=ci.dev, env=dev_env(ci))
+    ci.push("batch-a")
+    ci.pull_request_payload(5, ci.git("rev-parse", "HEAD"), "batch-a", "opened")
+    ci.start_branch("batch-b")
+    batch_b = add_batch(ci, rows=300, seed=32)
+    run([VENV / "bin" / "dvc", "push", "--quiet"], cwd=ci.dev, env=dev_env(ci))  # the default remote: `local`
+    head = ci.git("rev-parse", "HEAD")
+    ci.push("batch-b")
+
+    result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(6, head, "batch-b", "opened"), variables=OIDC)
+
+    assert result.returncode != 0 and result.job_results() == {"report": "failure"}, result.explain()
+    comments = ci.comments_on("pr", 6)
+    assert len(comments) == 1, comments
+    fix = f"dvc push -r {REMOTE} {batch_b}.dvc"
+    assert batch_b in comments[0]["body"] and f"`{fix}`" in comments[0]["body"], comments[0]["body"]
+    assert "Traceback" not in result.log
+    # The command, as the comment gives it, run by the developer: the batch is where CI reads it.
+    run(fix.split(), cwd=ci.dev, env=dev_env(ci))
+    md5 = ci.git("show", f"HEAD:{batch_b}.dvc").split("md5: ", 1)[1].split()[0]
+    assert f"artifact-versioning/files/md5/{md5[:2]}/{md5[2:]}" in ci.bucket_keys()
+    ci.state["batches"] = [batch_a, batch_b]
+
+
+def test_two_merges_one_release_on_protected_develop_comment_on_both_prs(ci):
+    """Both data pull requests merged by GitHub's merge button (no merge driver): two pushes start two retrain runs;
+    GitHub's concurrency replaces the pending first one, and the second releases both batches, pushed with the App's
+    token. Its report lands on both merged pull requests, not on the open develop -> main pull request that also
+    contains the commits."""
+    on_develop(ci)
+    ci.push("develop:main", actor="admin")  # main: what is in production (unprotected in this model)
+    ci.pull_request_payload(7, ci.origin_head(), "develop", "opened", base="main")
+    tags, refs = ci.origin_tags(), ci.origin_refs()
+    ci.new_pushes()
+    ci.merge_pr(5, "batch-a")
+    before, merge = ci.merge_pr(6, "batch-b")
+    runs = ci.runs_for(ci.new_pushes())
+    assert [(workflow, push.identity) for workflow, push in runs] == [("retrain.yml", MERGE_BUTTON)] * 2
+    group = ConcurrencyGroup(running="retrain of an earlier push")
+    for _, push in runs:
+        group.queue(push.new)
+    assert group.replaced == [runs[0][1].new] and group.finish() == merge, "the first merge's run never runs"
+
+    # Without the App (its variable unset) the push is GITHUB_TOKEN's, which the ruleset refuses: the run stops at
+    # once (no catch-up and retry), saying what to configure; nothing reaches origin.
+    refused = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=OIDC)
+    assert refused.returncode != 0 and ci.origin_refs() == {**refs, "refs/heads/develop": merge}, refused.explain()
+    assert "GH013" in refused.log and "docs/ci.md" in refused.log and "catching up" not in refused.log
+    assert ci.origin_tags() == tags and ci.new_pushes() == []
+
+    # Re-run with the App configured (its stages come back from the run-cache the first attempt pushed).
+    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=APP_VARS, secrets=APP_SECRETS)
+
+    assert result.returncode == 0, result.explain()
+    assert "restored from run-cache" in result.log
+    assert "create-github-app-token stand-in: token for acme/ml-repo" in result.log
+    head = ci.origin_head()
+    added = new_tags(tags, ci.origin_tags())
+    assert len(added) == 1 and ci.origin_tags()[added[0]] == head and refs["refs/heads/develop"] != head
+    assert ci.origin_git("rev-parse", f"{head}^") == merge and has_release_trailer(ci, head)
+    tree = ci.origin_git("ls-tree", "--name-only", "-r", head, "data/raw").split()
+    assert all(f"{batch}.dvc" in tree for batch in ci.state["batches"]), "the release holds both batches"
+    assert ci.missing_objects(head) == []
+    pushes = ci.new_pushes()
+    assert {(p.ref, p.identity, p.kind) for p in pushes} == {
+        ("refs/heads/develop", APP_IDENTITY, "app"),
+        (f"refs/tags/{added[0]}", APP_IDENTITY, "app"),
+    }
+    # App pushes start workflows: the branch push starts retrain.yml (see the next test), the tag push nothing.
+    assert [(workflow, push.ref) for workflow, push in ci.runs_for(pushes)] == [("retrain.yml", "refs/heads/develop")]
+    for number in (5, 6):
+        comments = [c for c in ci.comments_on("pr", number) if c["watermark"] == RELEASE_TITLE]
+        assert len(comments) == 1, (number, ci.comments())
+        assert added[0] in comments[0]["body"] and ": #5, #6." in comments[0]["body"], comments[0]["body"]
+    assert not [c for c in ci.comments_on("pr", 7) if c["watermark"] == RELEASE_TITLE], "not the open PR"
+    listed = [r for r in ci.api.requests() if r["path"] == "/repos/acme/ml-repo/pulls"]
+    assert listed and all(r["query"]["state"] == "closed" and r["query"]["base"] == "develop" for r in listed)
+    ci.state["protected_release"] = {"merge": merge, "head": head, "tag": added[0]}
+
+
+def test_the_push_of_the_release_commit_starts_a_run_that_releases_nothing(ci):
+    release = ci.state["protected_release"]
+    assert on_develop(ci) == release["head"]
+    refs, comments = ci.origin_refs(), ci.comments()
+
+    result = ci.act(
+        "push",
+        "retrain.yml",
+        ci.push_payload(release["merge"], release["head"]),
+        variables=APP_VARS,
+        secrets=APP_SECRETS,
+    )
+
+    assert result.returncode == 0, result.explain()
+    assert result.job_results() == {}, "every job skipped by the job-level condition: no runner at all"
+    assert ci.origin_refs() == refs and ci.comments() == comments
+    assert ci.new_pushes() == []
+
+
+def test_a_develop_to_main_pull_request_whose_head_is_the_release_commit_runs_its_checks(ci):
+    """`[skip ci]` on the release commit would leave this pull request's required checks Pending."""
+    release = ci.state["protected_release"]
+    payload = ci.pull_request_payload(7, release["head"], "develop", "synchronize", base="main")
+    assert ci.forge.runs_for_pull_request(7) == ["pr.yml"]
+    refs = ci.origin_refs()
+
+    result = ci.act("pull_request", "pr.yml", payload, variables=OIDC)
+
+    assert result.returncode == 0 and result.job_results() == {"report": "success"}, result.explain()
+    comments = [c for c in ci.comments_on("pr", 7) if c["watermark"] == PR_TITLE]
+    assert len(comments) == 1, ci.comments_on("pr", 7)
+    assert f"This head is the release {release['tag']}" in comments[0]["body"], comments[0]["body"]
+    assert "origin/main" in comments[0]["body"]
+    assert ci.origin_refs() == refs
+
+
+def test_a_manual_run_from_a_feature_branch_is_refused(ci):
+    ci.start_branch("feature-dispatch")
+    ci.push("feature-dispatch")
+    refs, comments, launches = ci.origin_refs(), ci.comments(), len(ci.cml_records())
+    inputs = dispatch_inputs(cloud_runner="true")
+    payload = {**dispatch_payload(**inputs), "ref": "refs/heads/feature-dispatch"}
+
+    result = ci.act("workflow_dispatch", "retrain.yml", payload, inputs=inputs, variables=APP_VARS, secrets=APP_SECRETS)
+
+    assert result.returncode != 0
+    jobs = result.job_results()
+    assert jobs.pop("release-branch") == "failure" and set(jobs.values()) <= {"skipped"}, result.explain()
+    assert "Releases are made from develop only, and this run is on feature-dispatch" in result.log
+    assert len(ci.cml_records()) == launches, "no cloud runner started, nothing posted"
+    assert ci.origin_refs() == refs and ci.comments() == comments
+
+
 def test_travis_pull_request_build_reports_on_the_pr(ci):
     ci.start_branch("travis-tune")
     ci.set_param("train", "max_iter", "250")
@@ -243,25 +479,56 @@ def test_travis_pull_request_build_reports_on_the_pr(ci):
     assert result.returncode == 0, result.explain()
     comments = ci.comments_on("pr", 4)
     assert len(comments) == 1, comments
-    assert comments[0]["watermark"] == PR_TITLE
+    assert comments[0]["watermark"] == TRAVIS_PR_TITLE
     assert comments[0]["driver"] == "github" and comments[0]["repo"] == "https://github.com/acme/ml-repo"
     assert METRICS_ROW.search(comments[0]["body"]), comments[0]["body"]
     assert ci.origin_refs() == refs
 
+    # GitHub Actions on too: its report is a comment of its own; neither updates the other's.
+    result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(4, head, "travis-tune", "opened"), variables=OIDC)
+    assert result.returncode == 0, result.explain()
+    comments = ci.comments_on("pr", 4)
+    assert sorted(c["watermark"] for c in comments) == [PR_TITLE, TRAVIS_PR_TITLE], comments
+    assert all(c["history"] == ["create"] for c in comments)
 
-def test_travis_push_to_develop_retrains_tags_pushes_and_comments(ci):
+
+def test_travis_and_github_both_build_a_merge_and_release_it_once(ci):
+    """Both CI systems build the merge of PR 4. Travis (faster here) releases it, pushing as its machine user (on
+    the ruleset's bypass list); Travis creates no build for that release commit, GitHub starts retrain.yml for it
+    (a personal access token's push) and skips every job; GitHub's run for the merge itself finds the release on
+    origin and says "up to date": one tag, one release comment per CI system at most."""
     tags = ci.origin_tags()
-    _, merge = ci.merge_pr(4, "travis-tune")
+    ci.new_pushes()
+    before, merge = ci.merge_pr(4, "travis-tune")
+    assert [workflow for workflow, _ in ci.runs_for(ci.new_pushes())] == ["retrain.yml"]
 
     result = ci.travis("push", commit=merge)
 
     assert result.returncode == 0, result.explain()
     head = ci.origin_head()
-    assert ci.origin_git("rev-parse", f"{head}^") == merge
-    assert "[skip ci]" in ci.origin_git("log", "-1", "--format=%B", head)
+    assert ci.origin_git("rev-parse", f"{head}^") == merge and has_release_trailer(ci, head)
     added = new_tags(tags, ci.origin_tags())
     assert len(added) == 1 and ci.origin_tags()[added[0]] == head, added
     assert "app.travis-ci.com" in ci.tag_message(added[0]), "the Travis build URL is in the tag message"
     assert ci.missing_objects(head) == []
     travis_comments = [c for c in ci.comments_on("pr", 4) if c["watermark"] == TRAVIS_TITLE]
     assert len(travis_comments) == 1 and added[0] in travis_comments[0]["body"], ci.comments()
+    pushes = ci.new_pushes()
+    assert {(p.identity, p.kind) for p in pushes} == {(TRAVIS_USER, "user")}
+    # Travis: no build for its own release commit (the build condition); GitHub: a run whose jobs all skip.
+    event = {"type": "push", "branch": "develop", "commit_message": ci.commit_message(head)}
+    assert travis_jobs(ci.travis_config(), event) == []
+    assert [(workflow, push.ref) for workflow, push in ci.runs_for(pushes)] == [("retrain.yml", "refs/heads/develop")]
+    on_develop(ci)
+    skipped = ci.act("push", "retrain.yml", ci.push_payload(merge, head), variables=APP_VARS, secrets=APP_SECRETS)
+    assert skipped.returncode == 0 and skipped.job_results() == {}, skipped.explain()
+
+    # GitHub's run for the merge (queued behind nothing, it simply started later): up to date, nothing pushed.
+    ci.git("checkout", "--quiet", "-B", "develop", merge)
+    comments = ci.comments()
+    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=APP_VARS, secrets=APP_SECRETS)
+
+    assert result.returncode == 0, result.explain()
+    assert f"up to date: {added[0]}" in result.summary("retrain")
+    assert ci.origin_head() == head and new_tags(tags, ci.origin_tags()) == added, "released once"
+    assert ci.comments() == comments and ci.new_pushes() == []

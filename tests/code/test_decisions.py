@@ -45,15 +45,31 @@ class TestOriginMoved:
 
     def test_only_the_engines_own_commits_are_dropped(self) -> None:
         owned = ("dvc.lock", "metrics/metrics.json")
-        assert decisions.is_engine_commit("retrain: +5 rows [skip ci]", ["dvc.lock"], owned)
-        assert not decisions.is_engine_commit("retrain: +5 rows [skip ci]", ["dvc.lock", "src/x.py"], owned)
+        marked = "retrain: +5 rows\n\nRetrain-Commit: release\n"
+        assert decisions.is_engine_commit(marked, ["dvc.lock"], owned)
+        assert not decisions.is_engine_commit(marked, ["dvc.lock", "src/x.py"], owned)
         assert not decisions.is_engine_commit("update dvc.lock", ["dvc.lock"], owned)
+        # the trailer counts only as a trailer (the last paragraph), not quoted in a subject or a body
+        assert not decisions.is_engine_commit("Retrain-Commit: release", ["dvc.lock"], owned)
+        assert not decisions.is_engine_commit("x\n\nRetrain-Commit: release\n\nsigned", ["dvc.lock"], owned)
+        assert decisions.is_engine_commit("retrain: +5 rows [skip ci]", ["dvc.lock"], owned), "older engine commits"
+
+
+def test_the_commit_mark_is_no_skip_instruction_for_github() -> None:
+    """GitHub skips push and pull_request workflows for these in the head commit ("Skipping workflow runs"): the
+    engine's mark must be none of them, or a develop -> main pull request on the release commit stays Pending."""
+    message = decisions.commit_message(5, {}, "accuracy", 0.9, {})
+    skips = ("[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]")
+    assert not any(skip in message.lower() for skip in skips)
+    assert "skip-checks" not in message.lower()
+    assert decisions.has_commit_mark(message)
 
 
 def test_commit_message_says_what_changed_in_one_line() -> None:
     message = decisions.commit_message(200, {"train.C": (1.0, 0.5)}, "accuracy", 0.91234, {"f1_macro": 0.9})
-    assert message == "retrain: +200 rows; train.C 1.0->0.5; accuracy 0.9123, f1_macro 0.9000 [skip ci]"
-    assert "\n" not in message
+    subject, _, trailer = message.partition("\n\n")
+    assert subject == "retrain: +200 rows; train.C 1.0->0.5; accuracy 0.9123, f1_macro 0.9000"
+    assert trailer == "Retrain-Commit: release\n"
 
 
 def test_steps_are_numbered_in_cycle_order() -> None:

@@ -4,7 +4,7 @@
 * every object that a release tag's dvc.lock and the batches' .dvc files name is in the remote, each member of a
   directory included (a directory's .dir manifest is not trusted: its members are checked one by one);
 * every commit on origin's develop names only stage outputs that are in the remote, and each commit the
-  engine made (`[skip ci]`) has its raw data there too;
+  engine made (`Retrain-Commit: release` trailer) has its raw data there too;
 * no half-made tag: a local release tag that origin also has points at the same commit; one origin lacks
   (a release not pushed yet) has all its objects in the remote, so a re-run can finish it. With
   `settled=True` (after a successful `--push` run) local and origin release tags are the same set.
@@ -21,7 +21,7 @@ from tests.helpers import S3_BUCKET, Project, sh, tags
 
 TAGS = "model@v*"
 BRANCH = "develop"
-ENGINE_MARK = "[skip ci]"
+ENGINE_MARK = "Retrain-Commit: release"  # retrain.decisions.COMMIT_MARK, a git trailer
 
 
 class LocalStore:
@@ -134,13 +134,14 @@ def assert_consistent(project: Project, storage_or_s3, *, settled: bool = False)
         for item in missing_objects(store, {**stage_outputs(origin_git, tag), **raw_data(origin_git, tag)}):
             problems.append(f"origin tag {tag}: {item} missing from {store}")
 
-    commits = origin_git("log", "--format=%H%x09%P%x09%s", BRANCH).splitlines()
+    log_format = "%H%x09%P%x09%(trailers:key=Retrain-Commit,separator=%x20)%x09%s"
+    commits = origin_git("log", f"--format={log_format}", BRANCH).splitlines()
     for entry in commits:
-        sha, parents, subject = entry.split("\t", 2)
+        sha, parents, trailer, subject = entry.split("\t", 3)
         if not parents:
             continue  # the seed commit: its dvc.lock was made on the author's machine, before this remote
         objects = stage_outputs(origin_git, sha)
-        if ENGINE_MARK in subject:
+        if trailer.strip() == ENGINE_MARK:
             objects.update(raw_data(origin_git, sha))
         for item in missing_objects(store, objects):
             problems.append(f"origin/{BRANCH} commit {sha[:8]} ({subject[:50]}): {item} missing from {store}")

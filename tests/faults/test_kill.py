@@ -59,8 +59,10 @@ def test_sigkill_at_each_step_then_rerun_finishes(step: str, released: Project, 
     _clear_stale_index_lock(released)
     result = assert_finishes(released, released.storage, f"{'up to date:' if tagged else 'released'} model@v1.1.0")
     assert set(released.origin_tags()) == {"model@v1.0.0", "model@v1.1.0"}, "a release was made twice"
-    subjects = released.origin_git("log", "--format=%s", "develop").splitlines()
-    assert sum("[skip ci]" in subject for subject in subjects) == _engine_commits(released), subjects
+    marks = released.origin_git(
+        "log", "--format=%(trailers:key=Retrain-Commit,valueonly,separator=%x2C)%x09%s", "develop"
+    )
+    assert sum(line.startswith("release\t") for line in marks.splitlines()) == _engine_commits(released), marks
     assert "Traceback" not in result.stderr
 
 

@@ -59,13 +59,16 @@ class TestFirstRelease:
         assert (project.root / "dvc.lock").read_text() == lock
         assert forced.stdout.strip().splitlines()[-1] == "up to date: model@v1.0.0"
 
-    def test_release_commit_carries_skip_ci_and_what_changed(self, project: Project) -> None:
-        """The dvc.lock commit says what changed and carries [skip ci] so no CI system loops on it."""
+    def test_release_commit_says_what_changed_and_ends_with_the_engines_trailer(self, project: Project) -> None:
+        """The dvc.lock commit says what changed in its subject and ends with the `Retrain-Commit: release` trailer
+        (git's own parser reads it), which the CI files recognise; no skip instruction (GitHub would leave the
+        checks of a pull request on this commit Pending)."""
         released(project)
         project.add_batch(rows=200, seed=2)
         released(project)
         subject = project.git("log", "-1", "--format=%s")
-        assert subject.startswith("retrain: +200 rows") and "accuracy" in subject and subject.endswith("[skip ci]")
+        assert subject.startswith("retrain: +200 rows") and "accuracy" in subject and "[skip ci]" not in subject
+        assert project.git("log", "-1", "--format=%(trailers:key=Retrain-Commit,valueonly)") == "release"
         assert project.git("show", "--name-only", "--format=", "HEAD").split() == [
             "dvc.lock",
             "metrics/data.json",
@@ -243,3 +246,65 @@ class TestAppendOnly:
         assert not_added.returncode == 2, not_added.stderr
         assert f"dvc add {name}" in not_added.stderr.splitlines()[-1]
         assert "[2/9]" not in not_added.stderr and sorted(project.tags()) == ["model@v1.0.0"]
+
+
+class TestPullRequestReport:
+    """`retrain report --reproduce`, what the pull-request check runs (issue 11)."""
+
+    def test_a_change_to_no_pipeline_input_is_reported_at_once_without_the_remote(self, project: Project) -> None:
+        """Nothing to reproduce: no remote, no DVC run, green (the workflows have no path filter that could leave a
+        required check Pending)."""
+        released(project)
+        project.git("switch", "--quiet", "-c", "docs")
+        (project.root / "NOTES.md").write_text("How we work.\n")
+        project.git("add", "NOTES.md")
+        project.git("commit", "--quiet", "-m", "docs")
+        # s3remote without any AWS credentials: it must not be needed
+        result = project.retrain("report", "--base", "develop", "--reproduce", "--remote", "s3remote")
+        assert result.returncode == 0, result.stderr
+        assert "nothing to reproduce" in result.stderr and "pull what is needed" not in result.stderr
+        assert "Nothing to reproduce" in (project.root / "reports/report.md").read_text()
+
+    def test_a_batch_pushed_only_to_the_default_remote_is_named_with_its_fix(
+        self, s3_project: Project, s3, tmp_path
+    ) -> None:
+        """A plain `dvc push` sends a new batch to `local`; the check, on s3remote, fails once the report names the
+        batch and the exact command; after that command the same check passes."""
+        released(s3_project, "--push")
+        s3_project.git("switch", "--quiet", "-c", "batch")
+        batch = s3_project.add_batch(rows=200, seed=5).relative_to(s3_project.root)
+        s3_project.dvc("push", "--quiet")  # the default remote: local
+        s3_project.git("push", "--quiet", "origin", "batch")
+        ci = second_clone(s3_project, tmp_path)  # a fresh runner: no cache
+        ci.git("switch", "--quiet", "batch")
+        result = ci.retrain("report", "--base", "origin/develop", "--reproduce")
+        assert result.returncode == 1, result.stderr
+        fix = f"dvc push -r s3remote {batch}.dvc"
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and fix in last and "Traceback" not in result.stderr, last
+        report = (ci.root / "reports/report.md").read_text()
+        assert f"`{batch}`" in report and f"`{fix}`" in report
+        s3_project.sh(*fix.split())
+        again = ci.retrain("report", "--base", "origin/develop", "--reproduce")
+        assert again.returncode == 0, again.stderr
+        assert "would be released" in (ci.root / "reports/report.md").read_text()
+
+
+class TestAnotherRunReleasedIt:
+    def test_a_push_run_on_a_commit_that_a_later_release_contains_is_up_to_date_at_once(
+        self, project: Project, tmp_path
+    ) -> None:
+        """GitHub Actions and Travis both building one merge, or a run GitHub started late: the commit is already
+        inside a release on origin, so the run says so without computing anything, and pushes nothing."""
+        released(project, "--push")
+        project.add_batch(rows=200, seed=3)
+        project.dvc("push", "--quiet")
+        project.git("push", "--quiet", "origin", "develop")
+        late = second_clone(project, tmp_path)  # the other CI system's checkout of that merge
+        assert released(project, "--push") == "released model@v1.1.0"
+        result = late.retrain("run", "--push")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "up to date: model@v1.1.0"
+        assert "already contains this commit" in result.stderr and "[2/9]" not in result.stderr
+        assert sorted(project.origin_tags()) == ["model@v1.0.0", "model@v1.1.0"]
+        assert late.run_summary()["status"] == "up_to_date"

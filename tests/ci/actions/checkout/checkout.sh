@@ -37,13 +37,19 @@ fi
 git init -q
 git config "url.$root/.insteadOf" "$server/"
 if [ "${INPUT_PERSIST_CREDENTIALS:-true}" = true ]; then
-  # Where the real action stores the token (an http extraheader); pushes work.
-  git config "http.$server/.extraheader" "AUTHORIZATION: basic ***"
+  # Where the real action stores the token (an http extraheader); pushes are made with it.
+  [ -n "${INPUT_TOKEN:-}" ] || die "Input required and not supplied: token"
+  basic=$(printf 'x-access-token:%s' "$INPUT_TOKEN" | base64 | tr -d '\n')
+  git config "http.$server/.extraheader" "AUTHORIZATION: basic $basic"
 else
   # No credentials kept: like GitHub, pushing from this clone fails.
   git config "url.$root/persist-credentials-is-false/.pushInsteadOf" "$server/"
 fi
 git remote add origin "$server/$repository"
+if [ "${INPUT_PERSIST_CREDENTIALS:-true}" = true ] && [ -n "${CI_STANDIN_FORGE_RECEIVE_PACK:-}" ]; then
+  # The forge model's server side: it authenticates pushes by the header above (see tests/ci/forge.py).
+  git config remote.origin.receivepack "$CI_STANDIN_FORGE_RECEIVE_PACK"
+fi
 
 fetch=(git -c protocol.version=2 fetch --prune --no-recurse-submodules --quiet)
 if [ "$depth" = 0 ]; then

@@ -1,0 +1,221 @@
+"""The forge model itself (tests/ci/forge.py, fake_github.py): GitHub's rules, each checked against a real bare
+repository with the model's hooks, and against this repository's own workflow files. Fast: no act, no DVC."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from retrain import decisions
+from tests.ci.fake_github import FakeGitHub
+from tests.ci.forge import (
+    MERGE_BUTTON,
+    ConcurrencyGroup,
+    Forge,
+    matches,
+    paths_filter_allows,
+    ref_filter_allows,
+    skip_instruction,
+)
+from tests.helpers import REPO_ROOT, sh
+
+APP = "acme-retrain[bot]"
+GITHUB_TOKEN = "ghs_jobtoken"  # noqa: S105 (fakes)
+APP_TOKEN = "ghs_app_token"  # noqa: S105
+READ_ONLY = "ghs_readonly"
+UNKNOWN = "ghs_unknown"
+
+
+def test_skip_instructions_are_githubs_and_the_engines_mark_is_none():
+    # "Skipping workflow runs": the five bracketed forms anywhere, or a final `skip-checks: true` trailer
+    for message in ("x [skip ci]", "[ci skip] x", "[no ci]", "a [skip actions]", "[actions skip]"):
+        assert skip_instruction(message)
+    assert skip_instruction("subject\n\nskip-checks: true")
+    assert not skip_instruction("subject\n\nskip-checks: true\n\nmore text")
+    assert not skip_instruction(decisions.commit_message(5, {"train.C": (1, 2)}, "accuracy", 0.9, {}))
+
+
+def test_filter_patterns_and_ref_and_path_filters():
+    assert matches(["develop"], "develop") and not matches(["develop"], "develop2")
+    assert matches(["docs/**"], "docs/a/b.md") and matches(["**.md"], "README.md") and matches(["*.md"], "a.md")
+    assert not matches(["*.md"], "docs/a.md") and matches(["feature/*", "!feature/x"], "feature/y")
+    assert not matches(["feature/*", "!feature/x"], "feature/x")
+    branches_only = {"branches": ["develop"]}
+    assert ref_filter_allows(branches_only, "refs/heads/develop")
+    assert not ref_filter_allows(branches_only, "refs/tags/model@v1.0.0"), "only branch filters: no tag run"
+    assert not ref_filter_allows({"tags": ["v*"]}, "refs/heads/develop"), "only tag filters: no branch run"
+    assert ref_filter_allows({}, "refs/tags/model@v1.0.0")
+    ignore_docs = {"paths-ignore": ["docs/**", "**.md"]}
+    assert not paths_filter_allows(ignore_docs, ["docs/ci.md", "README.md"]), "skipped: its check stays Pending"
+    assert paths_filter_allows(ignore_docs, ["docs/ci.md", "params.yaml"])
+    assert paths_filter_allows({"paths": ["src/**"]}, ["src/a.py"]) and not paths_filter_allows(
+        {"paths": ["src/**"]}, []
+    )
+
+
+def test_a_pending_run_is_replaced_by_the_next_one():
+    group = ConcurrencyGroup()
+    group.queue("push of merge #4")  # runs
+    group.queue("push of merge #5")  # pending
+    group.queue("push of merge #6")  # replaces #5
+    assert group.replaced == ["push of merge #5"]
+    assert group.finish() == "push of merge #6"
+
+
+@pytest.fixture
+def forge(tmp_path: Path) -> tuple[Forge, Path]:
+    """A bare origin holding this repository's workflow files on develop, with the forge's hooks."""
+    origin, work = tmp_path / "origin.git", tmp_path / "work"
+    sh(["git", "init", "--quiet", "--bare", "--initial-branch=develop", origin])
+    sh(["git", "init", "--quiet", "--initial-branch=develop", work])
+    (work / ".github").mkdir()
+    sh(["cp", "-r", REPO_ROOT / ".github" / "workflows", work / ".github"])
+    (work / "params.yaml").write_text("train:\n  C: 1.0\n")
+    sh(["git", "add", "-A"], work)
+    sh(["git", "commit", "--quiet", "-m", "seed"], work)
+    sh(["git", "remote", "add", "origin", origin], work)
+    made = Forge(tmp_path / "forge", origin, "acme/ml-repo")
+    made.install()
+    made.register_token(GITHUB_TOKEN, "github-actions[bot]", "github_token", {"contents": "write"})
+    made.register_token(APP_TOKEN, APP, "app", {"contents": "write", "pull_requests": "write"})
+    made.register_token(READ_ONLY, APP, "app", {"contents": "read"})
+    push(work, "develop", actor="admin")
+    return made, work
+
+
+def push(work: Path, *refspecs: str, actor: str | None = None, token: str | None = None, check: bool = True):
+    env = {**_env(), **({"FORGE_ACTOR": actor} if actor else {}), **({"FORGE_TOKEN": token} if token else {})}
+    return sh(["git", "push", "--quiet", "origin", *refspecs], work, env, check)
+
+
+def _env() -> dict:
+    from tests.helpers import base_env
+
+    return {key: value for key, value in base_env().items() if not key.startswith("FORGE_")}
+
+
+def commit(work: Path, message: str, name: str = "params.yaml", text: str | None = None) -> str:
+    path = work / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text if text is not None else path.read_text() + "# change\n" if path.exists() else "x\n")
+    sh(["git", "add", "-A"], work)
+    sh(["git", "commit", "--quiet", "-m", message], work)
+    return sh(["git", "rev-parse", "HEAD"], work).stdout.strip()
+
+
+def test_protected_develop_takes_pushes_from_the_app_and_the_merge_button_only(forge):
+    made, work = forge
+    made.protect("develop", bypass=[APP])
+    commit(work, "direct change")
+    for who in ({"actor": "dee-veloper"}, {"token": GITHUB_TOKEN}):
+        refused = push(work, "develop", check=False, **who)
+        assert refused.returncode != 0 and "GH013" in refused.stderr, refused.stderr
+    refused = push(work, "develop", token=READ_ONLY, check=False)
+    assert "Permission to acme/ml-repo.git denied" in refused.stderr, "a token without contents: write"
+    push(work, "HEAD:refs/heads/feature", actor="dee-veloper")  # other branches are not protected
+    push(work, "develop", token=APP_TOKEN)
+    commit(work, "Merge pull request #3 from acme/feature")
+    push(work, "develop", actor=MERGE_BUTTON)
+    assert [(p.ref, p.identity, p.kind) for p in made.pushes()][-3:] == [
+        ("refs/heads/feature", "dee-veloper", "user"),
+        ("refs/heads/develop", APP, "app"),
+        ("refs/heads/develop", MERGE_BUTTON, "user"),
+    ]
+    with pytest.raises(AssertionError):
+        made.protect("develop", bypass=["github-actions[bot]"])  # GitHub offers no such thing
+
+
+def test_the_receive_pack_wrapper_pushes_as_the_token_of_the_clones_extraheader(forge):
+    """What actions/checkout's persisted credentials are: an Authorization header; the forge reads the token there."""
+    import base64
+
+    made, work = forge
+    made.protect("develop", bypass=[APP])
+    header = base64.b64encode(f"x-access-token:{APP_TOKEN}".encode()).decode()
+    sh(["git", "config", "http.https://github.com/.extraheader", f"AUTHORIZATION: basic {header}"], work)
+    sh(["git", "config", "remote.origin.receivepack", made.receive_pack], work)
+    commit(work, "by the app")
+    push(work, "develop")
+    assert made.pushes()[-1].identity == APP
+
+
+def test_which_runs_github_starts_after_a_push(forge):
+    made, work = forge
+    merge = commit(work, "Merge pull request #3 from acme/feature")
+    push(work, "develop", actor=MERGE_BUTTON)
+    assert made.runs_for_push(made.pushes()[-1]) == ["retrain.yml"]
+    # the release, pushed with GITHUB_TOKEN: no run at all ("Triggering a workflow from a workflow")
+    release = commit(work, decisions.commit_message(5, {}, "accuracy", 0.9, {}), "dvc.lock", "lock\n")
+    sh(["git", "tag", "-a", "model@v1.0.0", "-m", "Release"], work)
+    push(work, "develop", "model@v1.0.0", token=GITHUB_TOKEN)
+    assert [made.runs_for_push(p) for p in made.pushes()[-2:]] == [[], []]
+    # the same with the App's token: retrain.yml starts for the branch (its job-level `if:` then skips it); the tag
+    # starts nothing (branches-only filter)
+    sh(["git", "reset", "--quiet", "--hard", merge], work)
+    again = commit(work, decisions.commit_message(6, {}, "accuracy", 0.9, {}), "dvc.lock", "lock 2\n")
+    sh(["git", "tag", "-a", "model@v1.0.1", "-m", "Release"], work)
+    push(work, "+develop", "model@v1.0.1", token=APP_TOKEN)
+    branch, tag = made.pushes()[-2:]
+    assert (branch.ref, tag.ref) == ("refs/heads/develop", "refs/tags/model@v1.0.1")
+    assert made.runs_for_push(branch) == ["retrain.yml"] and made.runs_for_push(tag) == []
+    assert release != again
+    # a skip instruction in the head commit: nothing starts (and a required check would stay Pending)
+    commit(work, "Docs [skip ci]", "docs/a.md", "a\n")
+    push(work, "develop", actor="admin")
+    assert made.runs_for_push(made.pushes()[-1]) == []
+
+
+def test_which_runs_github_starts_for_a_pull_request(forge):
+    made, work = forge
+    push(work, "develop:main", actor="admin")
+    release = commit(work, decisions.commit_message(5, {}, "accuracy", 0.9, {}), "dvc.lock", "lock\n")
+    push(work, "develop", actor="admin")
+    made.open_pull(9, "develop", release, base="main")
+    assert made.runs_for_pull_request(9) == ["pr.yml"], "the release commit skips nothing"
+    assert made.runs_for_pull_request(9, opened_with="github_token") == []
+    docs = commit(work, "Docs only", "docs/a.md", "a\n")
+    push(work, "HEAD:refs/heads/docs", actor="admin")
+    made.open_pull(10, "docs", docs, base="develop")
+    assert made.runs_for_pull_request(10) == ["pr.yml"], "no path filter: a docs-only pull request is checked too"
+    skipped = commit(work, "WIP [ci skip]", "docs/b.md", "b\n")
+    push(work, "HEAD:refs/heads/docs", actor="admin")
+    made.open_pull(11, "docs", skipped, base="develop")
+    assert made.runs_for_pull_request(11) == []
+
+
+def test_the_fake_api_lists_pull_requests_like_github(forge):
+    made, work = forge
+    push(work, "develop:main", actor="admin")
+    first = commit(work, "one")
+    push(work, "HEAD:refs/heads/one", actor="admin")
+    made.open_pull(1, "one", first)
+    push(work, "develop", actor=MERGE_BUTTON)
+    made.mark_merged(1, first)
+    second = commit(work, "two")
+    push(work, "HEAD:refs/heads/two", actor="admin")
+    made.open_pull(2, "two", second)
+    made.open_pull(3, "develop", first, base="main")
+    api = FakeGitHub(made.state_file).start()
+    try:
+
+        def get(path: str, token: str | None = APP_TOKEN):
+            headers = {"Authorization": f"Bearer {token}"}
+            request = urllib.request.Request(api.url + path, headers=headers)  # noqa: S310 (the local fake)
+            try:
+                with urllib.request.urlopen(request) as response:  # noqa: S310 (the local fake)
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, None
+
+        status, closed = get("/repos/acme/ml-repo/pulls?state=closed&base=develop&sort=updated&direction=desc")
+        assert status == 200 and [p["number"] for p in closed] == [1] and closed[0]["merge_commit_sha"] == first
+        assert [p["number"] for p in get("/repos/acme/ml-repo/pulls")[1]] == [3, 2], "open, newest first"
+        assert [p["number"] for p in get("/repos/acme/ml-repo/pulls?state=all&per_page=1&page=2")[1]] == [2]
+        associated = get(f"/repos/acme/ml-repo/commits/{first}/pulls")[1]
+        assert [p["number"] for p in associated] == [3, 1], "an open pull request containing it comes first"
+        assert get("/repos/acme/ml-repo/pulls", UNKNOWN)[0] == 401
+    finally:
+        api.stop()
