@@ -257,6 +257,15 @@ class Pipeline:
         _, _, obj = build(cache, str(self.root / path), cache.fs, "md5", dry_run=True, ignore=self.repo.dvcignore)
         return obj.hash_info.value
 
+    def store(self, path: Path) -> tuple[str, int]:
+        """Put a file (anywhere on this machine) into the local cache as `dvc add` would; its md5 and size."""
+        from dvc_data.hashfile.build import build
+
+        cache = self.repo.cache.local
+        _, _, obj = build(cache, str(path), cache.fs, "md5", dry_run=True)
+        cache.add(str(path), cache.fs, obj.hash_info.value)
+        return obj.hash_info.value, path.stat().st_size
+
     def upload_from_cache(self, missing: list[StoredObject]) -> list[StoredObject]:
         """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""
         odb = self._odb()
@@ -294,6 +303,22 @@ def tracked_hash(dvc_file: str | None) -> str | None:
         return None
     outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
     return outs[0].get("md5")
+
+
+def batch_dvc_file(name: str, md5: str, size: int, meta: dict) -> str:
+    """The .dvc file `dvc add` writes for one file beside it (same keys, same order), with `meta:` (which DVC
+    keeps as it is)."""
+    entry = {"md5": md5, "size": size, "hash": "md5", "path": name}
+    return yaml.safe_dump({"outs": [entry], "meta": meta}, sort_keys=False, allow_unicode=True)
+
+
+def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict]:
+    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
+    document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
+    outs = document.get("outs") or [{}]
+    meta = document.get("meta")
+    return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
 
 
 def lock_outputs(lock: str | None) -> dict[str, str]:
