@@ -53,6 +53,8 @@ def choose(root: Path, branch_name: str, push: bool, release: bool, progress: Pr
     base_rev = (gitops.resolve(root, f"origin/{base}") if push else None) or gitops.head(root)
     local_tip = gitops.resolve(root, f"refs/heads/{branch_name}")
     remote_tip = gitops.fetch_branch(root, branch_name) if push else None
+    if push and local_tip and not remote_tip:
+        progress.say(f"{branch_name}: local commits not on origin yet (an earlier run stopped before its push)")
     tip = _newest(root, local_tip, remote_tip, branch_name, progress)
     is_open = bool(tip and pending(root, tip, base_rev))
     return Target(branch_name, base, base_rev, tip, local_tip, remote_tip, is_open, False)
