@@ -57,7 +57,7 @@ def _build(seed_origin: Path, where: Path) -> None:
         project.git("reset", "--quiet", "--hard", "HEAD")
         for name in files:
             (raw / name).unlink()
-            (raw / f"{name}.dvc").unlink()
+            (raw / f"{name}.dvc").unlink(missing_ok=True)  # core.autostage staged it: the reset removed it
     project.dvc("checkout", "--force")
     project.dvc("push", "--run-cache")
     assert project.git("status", "--porcelain", "--untracked-files=no") == ""

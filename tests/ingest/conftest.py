@@ -107,3 +107,7 @@ def folder_landing(project: Project) -> FolderLanding:
 @pytest.fixture
 def s3_landing(s3_project: Project, s3) -> S3Landing:
     return S3Landing(s3)
+
+
+# The fault suite's released project (model@v1.0.0 on its own origin and local remote), copied per test.
+from tests.faults.conftest import good_batch, released, template  # noqa: E402, F401
