@@ -29,7 +29,22 @@ PINS = {
     "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
+    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
 }
+# The App token action's permission-* inputs, one per GitHub App permission (its action.yml at v3.1.1).
+APP_PERMISSIONS = (
+    "actions, administration, artifact-metadata, attestations, checks, codespaces, contents, "
+    "custom-properties-for-organizations, dependabot-secrets, deployments, discussions, email-addresses, "
+    "enterprise-custom-properties-for-organizations, environments, followers, git-ssh-keys, gpg-keys, "
+    "interaction-limits, issues, members, merge-queues, metadata, organization-administration, "
+    "organization-announcement-banners, organization-copilot-seat-management, organization-custom-org-roles, "
+    "organization-custom-properties, organization-custom-roles, organization-events, organization-hooks, "
+    "organization-packages, organization-personal-access-token-requests, organization-personal-access-tokens, "
+    "organization-plan, organization-projects, organization-secrets, organization-self-hosted-runners, "
+    "organization-user-blocking, packages, pages, profile, pull-requests, repository-custom-properties, "
+    "repository-hooks, repository-projects, secret-scanning-alerts, secrets, security-events, single-file, "
+    "starring, statuses, team-discussions, vulnerability-alerts, workflows"
+)
 REAL_INPUTS = {
     "checkout": "repository, ref, token, ssh-key, ssh-known-hosts, ssh-strict, ssh-user, persist-credentials, "
     "path, clean, filter, sparse-checkout, sparse-checkout-cone-mode, fetch-depth, fetch-tags, show-progress, "
@@ -44,6 +59,8 @@ REAL_INPUTS = {
     "disable-retry, retry-max-attempts, special-characters-workaround, use-existing-credentials, "
     "allowed-account-ids, force-skip-oidc, action-timeout-s, custom-tags, sts-endpoint",
     "setup-cml": "version, vega",
+    "create-github-app-token": "client-id, app-id, private-key, owner, repositories, skip-token-revoke, "
+    "github-api-url, " + ", ".join(f"permission-{name.strip()}" for name in APP_PERMISSIONS.split(",")),
 }
 REAL_OUTPUTS = {
     "checkout": "ref, commit",
@@ -51,6 +68,7 @@ REAL_OUTPUTS = {
     "configure-aws-credentials": "aws-account-id, aws-access-key-id, aws-secret-access-key, aws-session-token, "
     "aws-expiration",
     "setup-cml": "",
+    "create-github-app-token": "token, installation-id, app-slug",
 }
 
 
@@ -78,7 +96,7 @@ def names(text: str) -> set[str]:
 
 
 def test_both_workflows_exist():
-    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml"}
+    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml", "ingest.yml"}
     assert TRAVIS.exists()
 
 
@@ -118,8 +136,10 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         job_steps = job.get("steps", [])
         text = yaml.safe_dump(job_steps)
         assumes_role = any("role-to-assume" in (s.get("with") or {}) for s in job_steps)
-        comments = "cml comment" in text
-        pushes = "--push" in text
+        # A job that mints a GitHub App token pushes and comments with it: GITHUB_TOKEN only reads.
+        app_token = any("create-github-app-token" in s.get("uses", "") for s in job_steps)
+        comments = "cml comment" in text and not app_token
+        pushes = "--push" in text and not app_token
         expected = {"contents": "write" if pushes else "read"}
         if assumes_role:
             expected["id-token"] = "write"
@@ -158,8 +178,10 @@ def test_only_the_pushing_checkout_keeps_its_credentials():
                 persist = str((step.get("with") or {}).get("persist-credentials", "true")).lower()
                 if persist != "false":
                     kept.append((path.name, job_id))
-                    assert job["permissions"].get("contents") == "write"
-    assert kept == [("retrain.yml", "retrain")]
+                    token = (step.get("with") or {}).get("token", "")
+                    # GITHUB_TOKEN needs contents: write to push; an App token carries its own permissions.
+                    assert job["permissions"].get("contents") == "write" or "steps.app.outputs.token" in token
+    assert sorted(kept) == [("ingest.yml", "ingest"), ("retrain.yml", "retrain")]
 
 
 def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallback():
@@ -168,9 +190,27 @@ def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallbac
         assert aws, path.name
         roles = [s for s in aws if "role-to-assume" in s["with"]]
         keys = [s for s in aws if "aws-access-key-id" in s["with"]]
-        assert all(s["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}" for s in roles)
+        # The ingest job has its own, narrower role (landing, rejected/, data remote).
+        variable = "INGEST_AWS_ROLE_ARN" if path.name == "ingest.yml" else "AWS_ROLE_ARN"
+        assert all(s["with"]["role-to-assume"] == f"${{{{ vars.{variable} }}}}" for s in roles)
         assert all("aws-access-key-id" not in s["with"] for s in roles), "OIDC gets no static keys"
-        assert all("vars.AWS_ROLE_ARN == ''" in s["if"] for s in keys), "keys only while no role is set"
+        assert all(f"vars.{variable} == ''" in s["if"] for s in keys), "keys only while no role is set"
+
+
+def test_ingest_is_scheduled_serialised_and_thin():
+    spec = load(ROOT / ".github/workflows/ingest.yml")
+    assert set(spec["on"]) == {"schedule", "workflow_dispatch"}
+    assert spec["on"]["schedule"][0]["cron"].count(" ") == 4
+    assert spec["concurrency"] == {"group": "ingest", "cancel-in-progress": False}
+    (job,) = spec["jobs"].values()
+    assert job["environment"] == "ingest", "the App key and the ingest role are scoped to one environment"
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert sum(len(re.findall(r"^\s*retrain ", text, re.M)) for text in runs) == 1, "one retrain call"
+    assert 'ingest "$LANDING"' in runs[1] and "--push" in runs[1]
+    app = next(step for step in job["steps"] if "create-github-app-token" in step.get("uses", ""))
+    asked = {key: value for key, value in app["with"].items() if key.startswith("permission-")}
+    assert asked == {"permission-contents": "write", "permission-pull-requests": "write"}
+    assert "cml pr create" in runs[-1] and "cml comment update" in runs[-1]
 
 
 def test_cml_comments_update_one_pr_comment_and_create_on_merge():
@@ -186,14 +226,22 @@ def test_cml_comments_update_one_pr_comment_and_create_on_merge():
 def test_travis_runs_the_same_commands_on_the_right_builds():
     spec = yaml.safe_load(TRAVIS.read_text())
     jobs = {job["if"]: job for job in spec["jobs"]["include"]}
-    assert set(jobs) == {"type = pull_request AND branch = develop", "type IN (push, api) AND branch = develop"}
+    assert set(jobs) == {
+        "type = pull_request AND branch = develop",
+        "type IN (push, api) AND branch = develop",
+        "type = cron AND branch = develop",
+    }
     text = TRAVIS.read_text()
     assert "make install" in yaml.safe_dump(spec["install"])
     pr_script = "\n".join(jobs["type = pull_request AND branch = develop"]["script"])
     push_script = "\n".join(jobs["type IN (push, api) AND branch = develop"]["script"])
     assert "retrain report --base origin/develop --reproduce" in pr_script
     assert "retrain run --remote" in push_script and "--push" in push_script
-    assert text.count("--driver=github") == 2
+    assert text.count("--driver=github") == 4
+    ingest_script = "\n".join(jobs["type = cron AND branch = develop"]["script"])
+    calls = re.findall(r"^\s*retrain ingest .*$", ingest_script, re.M)
+    assert len(calls) == 2 and all("--push" in call for call in calls)  # with or without --release
+    assert "cml pr create" in ingest_script
     assert "REPO_TOKEN" in text and "secure:" not in text, "credentials are encrypted settings, not in the file"
 
 
