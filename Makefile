@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install retrain test test-fast lint bench bench-quick demo clean
+.PHONY: help install retrain test test-fast lint bench bench-quick bench-ingest demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: $(STAMP) ## Benchmarks (full): writes benchmarks/results.md and results.j
 
 bench-quick: $(STAMP) ## Benchmarks on small data, under five minutes
 	$(BIN)/python benchmarks/run.py --quick
+
+bench-ingest: $(STAMP) ## retrain ingest with 1 new delivery among 10 and 10,000 old keys: benchmarks/ingest-results.md
+	$(BIN)/python benchmarks/ingest.py
 
 demo: $(STAMP) ## The seed's story end to end in a throwaway sandbox
 	$(BIN)/python scripts/demo.py

@@ -186,3 +186,28 @@ def test_s3_prefix_with_push_and_a_listing_that_grows_with_new_deliveries_only(s
     assert s3_project.origin_git("rev-parse", branch) == s3_project.git("rev-parse", branch)
     assert os.listdir(s3_project.root / "data/raw") == [".gitignore", "batch-0000-digits.csv.dvc"]
     assert S3_BUCKET in report(s3_project)["source"]
+
+
+@pytest.mark.s3
+def test_simulated_deliveries_dropped_with_the_script_are_ingested_or_quarantined(s3_project: Project, s3_landing):
+    landing: S3Landing = s3_landing
+    for extra in ([], ["--corrupt", "--seed", "3"]):
+        dropped = s3_project.python(
+            "scripts/simulate_new_data.py",
+            "--rows",
+            "40",
+            "--to",
+            landing.source,
+            "--endpoint-url",
+            landing.s3.endpoint,
+            *extra,
+        )
+        assert dropped.stdout.startswith(f"delivered {landing.source}"), dropped.stdout
+    keys = landing.s3.keys("landing/")
+    assert len(keys) == 2 and keys == sorted(keys), "named by the time they were dropped: they sort in that order"
+
+    run = ingest(s3_project, landing.source)
+
+    assert run.returncode == 0, run.describe()
+    assert run.lines[-1] == "ingest: 1 ingested, 1 rejected"
+    assert "-corrupt.csv: rejected: column 'label': unknown label" in run.stdout

@@ -1,7 +1,8 @@
 """What git says was ingested: every batch's .dvc file at one or more revisions, read in one `git cat-file` call.
 
-Reading every .dvc file costs one process and a few milliseconds per thousand batches (local, no network): the
-record is read whole, so that a delivery is recognised whatever the listing shows.
+The record is read whole, so that a delivery is recognised whatever the listing shows: one `git cat-file` process
+for every .dvc file, each read line by line (dvcops.batch_record), local and without a YAML parser, so that
+thousands of batches cost a fraction of a second (benchmarks/ingest-results.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from retrain.ingest.plan import Record
 from retrain.layout import RAW_DIR
 from retrain.rawdata import DVC_SUFFIX
 
-INGEST_META = "ingest"  # the key under a .dvc file's `meta:` that holds the record
+INGEST_META = dvcops.INGEST_META
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,10 @@ def read(root, revs: list[str]) -> Tree:
     records: list[Record] = []
     for path, blob in sorted(entries.items()):
         batch = path.removesuffix(DVC_SUFFIX)
-        md5, meta = dvcops.dvc_file_meta(texts[blob])
+        md5, ingest = dvcops.batch_record(texts[blob])
         if md5:
             by_md5.setdefault(md5, batch)
-        if (record := to_record(batch, md5, meta.get(INGEST_META))) is not None:
+        if (record := to_record(batch, md5, ingest)) is not None:
             records.append(record)
     return Tree(by_md5, records, sorted(path.removesuffix(DVC_SUFFIX) for path in entries))
 

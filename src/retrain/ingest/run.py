@@ -355,12 +355,13 @@ def ingest_command(root: Path, options: IngestOptions) -> int:
     """`retrain ingest`: the run, then (--release) the same release as `retrain run`; one line per delivery, the
     summary last; the exit code (a gated release raises GatedError, exit 3, after the report is written)."""
     from retrain.errors import GatedError
-    from retrain.release import RunOptions
-    from retrain.release import run as release
 
     summary = ingest(root, options)
     try:
         if options.release and summary.exit_code == 0:
+            from retrain.release import RunOptions  # imported here: GTO's import costs a run that does not release
+            from retrain.release import run as release
+
             try:
                 outcome = release(root, RunOptions(remote=options.remote, push=options.push))
                 summary.release = {"status": outcome.status.value, "tag": outcome.tag, "message": outcome.message}
