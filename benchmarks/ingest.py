@@ -5,10 +5,11 @@ python benchmarks/ingest.py [--old 10 10000] [--runs 5]        (make bench-inges
 For each size, a project of its own whose git records every old delivery (one batch .dvc file with its
 `meta: ingest:` record each, as earlier runs would have left them; their data is never read, so it is not
 uploaded), a landing prefix in moto's S3 (its own process) holding the old keys, and one new valid delivery
-after them. hyperfine times `retrain ingest s3://bucket/landing-N/` (no --push); before each run the ingest
-branch is deleted, so that every run ingests the new delivery again. The 10,000-key landing is also timed with
-`--rescan`, which lists the whole prefix: what the listing from the last recorded key saves. Writes
-benchmarks/ingest-results.md and benchmarks/ingest-results.json.
+after them. Each run is `retrain ingest s3://bucket/landing-N/` (no --push), timed by hyperfine (a plain timer
+without it); before each run the ingest branch is deleted, so that every run ingests the new delivery again.
+The 10,000-key landing is also timed with `--rescan`, which lists the whole prefix: what the listing from the
+last recorded key saves. The scenarios take turns, one run each per round after a warm-up round, so that a
+shared machine's changing load falls on all of them alike. Writes benchmarks/ingest-results.md and .json.
 """
 
 from __future__ import annotations
@@ -101,26 +102,26 @@ def run(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Compl
     return result
 
 
-def time_runs(root: Path, env: dict, command: list[str], branch: str, runs: int) -> dict:
-    """hyperfine when installed (one warm-up run), else a plain timer; seconds per run."""
+def time_once(root: Path, env: dict, command: list[str], branch: str) -> float:
+    """Seconds of one run: hyperfine's measurement when installed, else a plain timer."""
     prepare = f"git branch -D {branch} >/dev/null 2>&1 || true"
     hyperfine = shutil.which("hyperfine")
     if hyperfine:
         export = root.parent / "hyperfine.json"
-        options = ["--warmup", "1", "--runs", str(runs), "--prepare", prepare, "--export-json", str(export)]
+        options = ["--runs", "1", "--prepare", prepare, "--export-json", str(export), "--style", "none"]
         run([hyperfine, *options, " ".join(command)], root, env)
-        found = json.loads(export.read_text())["results"][0]
-        return {"tool": "hyperfine", "times": found["times"], "mean": found["mean"], "stddev": found["stddev"]}
-    times = []
-    for _ in range(runs + 1):
-        subprocess.run(prepare, shell=True, cwd=root, env=env, check=False)  # noqa: S602 (our own constant)
-        began = time.perf_counter()
-        run(command, root, env)
-        times.append(time.perf_counter() - began)
-    times = times[1:]
+        return json.loads(export.read_text())["results"][0]["times"][0]
+    subprocess.run(prepare, shell=True, cwd=root, env=env, check=False)  # noqa: S602 (our own constant)
+    began = time.perf_counter()
+    run(command, root, env)
+    return time.perf_counter() - began
+
+
+def stats(times: list[float]) -> dict:
     mean = sum(times) / len(times)
     spread = (sum((value - mean) ** 2 for value in times) / max(1, len(times) - 1)) ** 0.5
-    return {"tool": "timer", "times": times, "mean": mean, "stddev": spread}
+    ordered = sorted(times)
+    return {"times": times, "mean": mean, "stddev": spread, "median": ordered[len(ordered) // 2]}
 
 
 def one_run(root: Path, env: dict, command: list[str], branch: str) -> dict:
@@ -161,6 +162,7 @@ def main() -> None:
         new_file = where / "new.csv"
         write_batch(simulate_batch(500, 0.0, 7), new_file)
         seed = make_seed_origin(where)
+        scenarios = []
         for size in args.old:
             log(f"{size} old keys: filling the landing and the record")
             project = clone_project(seed, where / f"old-{size}")
@@ -173,11 +175,43 @@ def main() -> None:
             variants = [("incremental", [])] + ([("--rescan", ["--rescan"])] if size == max(args.old) else [])
             for label, extra in variants:
                 command = [str(VENV_BIN / "retrain"), "ingest", source, *extra]
-                log(f"{size} old keys, {label}: timing {args.runs} runs")
-                timing = time_runs(project.root, env, command, branch, args.runs)
-                detail = one_run(project.root, env, command, branch)
-                results.append({"old_keys": size, "listing": label, **timing, **detail})
-                log(f"  mean {timing['mean']:.2f}s, listed {detail['listed']} key(s): {detail['summary']}")
+                scenarios.append(
+                    {
+                        "old_keys": size,
+                        "listing": label,
+                        "root": project.root,
+                        "env": env,
+                        "command": command,
+                        "branch": branch,
+                        "times": [],
+                        "loads": [],
+                    }
+                )
+        for round_number in range(args.runs + 1):  # round 0 warms up
+            log(f"round {round_number} of {args.runs}" + (" (warm-up)" if round_number == 0 else ""))
+            for scenario in scenarios:
+                took = time_once(scenario["root"], scenario["env"], scenario["command"], scenario["branch"])
+                if round_number:
+                    scenario["times"].append(took)
+                    scenario["loads"].append(os.getloadavg()[0])
+        for scenario in scenarios:
+            detail = one_run(scenario["root"], scenario["env"], scenario["command"], scenario["branch"])
+            timing = stats(scenario["times"])
+            load = sum(scenario["loads"]) / len(scenario["loads"])
+            results.append(
+                {
+                    "old_keys": scenario["old_keys"],
+                    "listing": scenario["listing"],
+                    **timing,
+                    **detail,
+                    "tool": "hyperfine" if shutil.which("hyperfine") else "timer",
+                    "load": load,
+                }
+            )
+            log(
+                f"{scenario['old_keys']} {scenario['listing']}: median {timing['median']:.2f}s, "
+                f"listed {detail['listed']} key(s): {detail['summary']}"
+            )
     finally:
         if server.stdin:
             server.stdin.close()
@@ -190,15 +224,14 @@ def write_results(results: list[dict], runs: int) -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end"
     Path(f"{RESULTS}.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     rows = [
-        "| old keys in the landing | listing | keys listed | mean (s) | sd (s) | min-max (s) | list step (s) |",
+        "| old keys in the landing | listing | keys listed | median (s) | mean ± sd (s) | min-max (s) | load |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for item in results:
         spread = f"{min(item['times']):.2f}-{max(item['times']):.2f}"
-        listing = item["steps"].get("list the landing", float("nan"))
         rows.append(
-            f"| {item['old_keys']:,} | {item['listing']} | {item['listed']:,} | {item['mean']:.2f} | "
-            f"{item['stddev']:.2f} | {spread} | {listing:.2f} |"
+            f"| {item['old_keys']:,} | {item['listing']} | {item['listed']:,} | {item['median']:.2f} | "
+            f"{item['mean']:.2f} ± {item['stddev']:.2f} | {spread} | {item['load']:.1f} |"
         )
     steps = sorted({name for item in results for name in item["steps"]}, key=_step_order)
     detail = ["| step | " + " | ".join(f"{i['old_keys']:,} {i['listing']}" for i in results) + " |"]
@@ -210,10 +243,11 @@ def write_results(results: list[dict], runs: int) -> None:
         [
             "# `retrain ingest`: one new delivery among 10 old keys and among 10,000",
             "",
-            f"`make bench-ingest` ({results[0]['tool'] if results else '?'}, {runs} runs after one warm-up, "
-            f"moto's S3 in its own process; {machine}). Each run lists the landing, downloads, validates and",
-            "uploads the one new delivery and commits it on the ingest branch (no `--push`); the old deliveries are",
-            "all recorded in git (one batch .dvc file each).",
+            f"`make bench-ingest` ({results[0]['tool'] if results else '?'}; {runs} rounds after a warm-up round, the",
+            "scenarios taking turns in each; moto's S3 in its own process; " + f"{machine}; load: the 1-minute load",
+            "average during the runs). Each run lists the landing, downloads, validates and uploads the one new",
+            "delivery and commits it on the ingest branch (no `--push`); the old deliveries are all recorded in git",
+            "(one batch .dvc file each).",
             "",
             *rows,
             "",

@@ -63,6 +63,7 @@ STANDINS = {
     "actions/setup-python": ACTIONS_DIR / "setup-python",
     "aws-actions/configure-aws-credentials": ACTIONS_DIR / "configure-aws-credentials",
     "iterative/setup-cml": ACTIONS_DIR / "setup-cml",
+    "actions/create-github-app-token": ACTIONS_DIR / "create-github-app-token",
 }
 DEV_IDENTITY = {
     "GIT_AUTHOR_NAME": "Dee Veloper",
@@ -377,6 +378,7 @@ class CISandbox:
             "CI_STANDIN_CML_BIN": str(CML_BIN),
             "CI_STANDIN_CML_LOG": str(self.cml_log),
             "CI_STANDIN_CML_COMMIT_PRS": str(self.commit_prs),
+            "CI_STANDIN_APP_LOG": str(self.root / "app-tokens.jsonl"),
             **{f"CI_STANDIN_{k}": v for k, v in self.pip_env.items()},
             # The machine is no EC2 instance: keep botocore off the metadata address.
             "AWS_EC2_METADATA_DISABLED": "true",

@@ -64,6 +64,11 @@ class TestTriage:
         assert found["landing/bad.csv"].reason == "bad label"
         assert found["landing/copy.csv"].status is Status.DUPLICATE
 
+    def test_only_deliveries_git_does_not_record_are_looked_up_in_rejected(self) -> None:
+        listed = [delivery("landing/a.csv", "e1"), delivery("landing/a2.csv", "e1"), delivery("landing/b.csv", "e2")]
+        records = [recorded("landing/a.csv", "e1"), recorded("landing/b.csv", "e1")]
+        assert [d.key for d in plan.unrecorded(listed, records)] == ["landing/a2.csv", "landing/b.csv"]
+
     def test_a_rejected_key_that_changed_is_new_again(self) -> None:
         outcomes = plan.triage([delivery("landing/bad.csv", "e4")], [], {"landing/bad.csv": ("e3", "x")}, {})
         assert outcomes[0].status is None

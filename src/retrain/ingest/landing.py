@@ -101,10 +101,6 @@ class Landing(ABC):
     def quarantine(self, delivery: Delivery, local: Path, reason_document: str) -> None:
         """Copy a refused delivery to rejected/ with its reason file (written last: it records the refusal)."""
 
-    @abstractmethod
-    def delete(self, delivery: Delivery) -> None:
-        """Remove a delivery from the landing (only under the retention option, once it is recorded)."""
-
 
 def open_landing(source: str, remote_config: dict | None) -> Landing:
     """The landing `source` names; S3 uses the DVC remote's endpoint and credentials when that remote is on S3."""
@@ -180,9 +176,6 @@ class FolderLanding(Landing):
             raise BadInputError(
                 f"cannot write to {self.rejected_url} ({error.strerror}): quarantine needs write access there."
             ) from None
-
-    def delete(self, delivery: Delivery) -> None:
-        (self.path / delivery.key).unlink(missing_ok=True)
 
 
 def _folder_delivery(key: str, stat: os.stat_result) -> Delivery:
@@ -304,8 +297,3 @@ class S3Landing(Landing):
             except self.client.exceptions.NoSuchKey:  # deleted meanwhile: upload what was read
                 self.client.upload_file(str(local), self.bucket, target)
             self.client.put_object(Bucket=self.bucket, Key=target + REASON_SUFFIX, Body=reason_document.encode())
-
-    def delete(self, delivery: Delivery) -> None:
-        # No version id: on a versioned bucket this adds a delete marker and the delivery stays recoverable.
-        with self._errors("delete", self.shown(delivery.key)):
-            self.client.delete_object(Bucket=self.bucket, Key=delivery.key)

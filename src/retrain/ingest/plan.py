@@ -84,6 +84,12 @@ def listing_start(last: str | None) -> str | None:
     return last[:-1] if last else None
 
 
+def unrecorded(listed: Sequence[Delivery], records: Iterable[Record]) -> list[Delivery]:
+    """Listed deliveries git does not record (same key and ETag): the only ones whose reason file is worth reading."""
+    known = {(record.key, record.etag) for record in records}
+    return [delivery for delivery in listed if (delivery.key, delivery.etag) not in known]
+
+
 def triage(
     listed: Sequence[Delivery],
     records: Iterable[Record],

@@ -90,10 +90,11 @@ def _ingest(run: _Run) -> ingest_report.Summary:
         last = None if run.options.rescan else plan.marker(records, landing.url)
         start = plan.listing_start(last)
         listed = landing.list(start)
-        outcomes = plan.triage(listed, records, {}, tree.batches_by_md5)
-        for outcome in (item for item in outcomes if item.status is None):
-            if (found := landing.rejection(outcome.delivery.key)) and found.etag == outcome.delivery.etag:
-                outcome.status, outcome.reason = Status.ALREADY_REJECTED, found.reason
+        rejected = {}  # reason files are read only for what git does not record: a few keys, not the history
+        for delivery in plan.unrecorded(listed, records):
+            if found := landing.rejection(delivery.key):
+                rejected[delivery.key] = (found.etag, found.reason)
+        outcomes = plan.triage(listed, records, rejected, tree.batches_by_md5)
         new = [outcome for outcome in outcomes if outcome.status is None]
         run.progress.say(_listing_note(landing, last, len(listed), len(new), len(records)))
     summary = ingest_report.Summary(
@@ -166,14 +167,14 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
 
 
 def _remove_leftovers(root: Path, progress: Progress) -> None:
-    """An ingest killed between writing a batch into data/raw and committing it (release mode) left files no commit
-    records: remove them, the re-run ingests the delivery again (its data is in the cache already)."""
-    for name in rawdata.untracked(root):
+    """An ingest killed between writing a batch's .dvc file into data/raw and committing it (release mode; the .dvc
+    file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
+    for name in gitops.untracked_files(root, layout.RAW_DIR):  # one git call, however many batches
         if not name.endswith(rawdata.DVC_SUFFIX):
             continue
         path = root / name
-        _, meta = dvcops.dvc_file_meta(path.read_text())
-        if record.INGEST_META in meta:
+        _, ingest_record = dvcops.batch_record(path.read_text())
+        if ingest_record is not None:
             path.unlink()
             (root / name.removesuffix(rawdata.DVC_SUFFIX)).unlink(missing_ok=True)
             progress.say(f"removed {name}: left uncommitted by an interrupted ingest, which this run redoes")
@@ -324,10 +325,10 @@ def _message(run: _Run, good: list[Outcome]) -> str:
 def _commit(run: _Run, good: list[Outcome], files: dict[str, str], message: str) -> str:
     root, target = run.root, run.target
     if target.release:  # in the work tree, as a person adds a batch (the release reproduces from it)
+        for path, text in files.items():  # the .dvc files first: what a killed run leaves is then recognisable
+            (root / path).write_text(text)
         for outcome in good:
             shutil.copyfile(_scratch_path(run, outcome.delivery), root / (outcome.batch or ""))
-        for path, text in files.items():
-            (root / path).write_text(text)
         made = gitops.commit(root, sorted(files), message)
     else:
         made = branches.commit(root, target, files, message)
