@@ -217,7 +217,14 @@ class Pipeline:
         return [path for path, _ in self.uncached_outputs() if not (self.root / path).exists()]
 
     def pull(self, targets: list[str]) -> None:
-        self.repo.pull(targets=targets, remote=self.remote)
+        try:
+            self.repo.pull(targets=targets, remote=self.remote)
+        except Exception as error:  # DVC's own errors (unreachable, missing object) as one line
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise RetrainError(
+                f"dvc pull of {len(targets)} file(s) from remote `{self.remote}` failed ({first}); nothing was "
+                "committed or tagged. Re-run when the remote is reachable."
+            ) from None
 
     def commit(self, target: str) -> None:
         """Record a workspace output (already matching its .dvc file) into the local cache."""

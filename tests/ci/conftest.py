@@ -701,6 +701,8 @@ def ci(tmp_path_factory) -> CISandbox:
         **MOTO_ENV,
         "PATH": f"{VENV / 'bin'}:{SYSTEM_PATH}",
         "AWS_ENDPOINT_URL": endpoint,
+        # This working tree's engine, whichever checkout the test venv was installed from (a shared venv).
+        "PYTHONPATH": str(REPO_ROOT / "src"),
     }
     result = run([VENV / "bin" / "retrain", "run", "--remote", REMOTE, "--push"], cwd=dev, env=env, check=False)
     assert result.returncode == 0, f"first release failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
