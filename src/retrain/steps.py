@@ -191,7 +191,7 @@ def check_append_only(context: Context) -> None:
 
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
-    _pull_absent_batches(context)
+    pull_absent_batches(context)
     outcome = pipeline.reproduce(force=options.force, allow_missing=not pipeline.missing_in_remote())
     if missing := pipeline.missing_uncached_outputs():
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")
@@ -201,7 +201,7 @@ def reproduce(context: Context) -> None:
     context.progress.say("; ".join(parts) or "nothing changed: no stage ran")
 
 
-def _pull_absent_batches(context: Context) -> None:
+def pull_absent_batches(context: Context) -> None:
     """A batch its .dvc file tracks but the work tree lacks makes DVC see data/raw as modified: `dvc repro --pull
     --allow-missing` then runs preprocessing on the batches that happen to be here, without pulling the others (it
     pulls stage outputs, not what a .dvc file tracks). A fresh CI checkout would train on the new batches alone:
