@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     bucket.add_argument("url", help="s3://BUCKET/PREFIX")
     bucket.add_argument("--name", default=CI_REMOTE, help=f"the DVC remote to change (default: {CI_REMOTE})")
 
+    ingest = commands.add_parser("ingest", help="new deliveries from a landing prefix or folder become raw batches")
+    _remote_arg(ingest)
+    ingest.add_argument("source", help="the landing: s3://bucket/prefix/ (the DVC remote's S3 settings) or a folder")
+    ingest.add_argument(
+        "--release", action="store_true", help="commit on the current branch and release (else: an ingest/ branch)"
+    )
+    ingest.add_argument("--push", action="store_true", help="push the branch (and the release) to origin")
+    ingest.add_argument(
+        "--rescan", action="store_true", help="list the whole landing, not only the keys after the last recorded one"
+    )
+
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
 
     migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
@@ -138,6 +149,11 @@ def dispatch(args: argparse.Namespace) -> int:
         from retrain.remotes import set_bucket
 
         print(set_bucket(root, args.name, args.url))
+    elif args.command == "ingest":
+        from retrain.ingest.run import IngestOptions, ingest_command
+
+        options = IngestOptions(args.source, args.remote, args.push, args.release, args.rescan)
+        return ingest_command(root, options)
     elif args.command == "setup":
         gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
         print("setup: DVC merge driver and post-checkout hook registered")

@@ -25,6 +25,9 @@ class ReleaseConfig(BaseModel):
     # Run when the raw data named by git is nowhere (a fresh clone on an empty default remote): it must rebuild
     # exactly that data, or the run stops.
     seed_command: str | None = None
+    # Run by `retrain ingest` with the new delivery files as arguments: one JSON line per file on stdout,
+    # {"file": ..., "error": null or the one-line reason}, so that ingest applies the pipeline's own rules.
+    validate_command: str | None = None
 
 
 def read(root: Path) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from retrain.errors import STAGE_ERROR_FILE_ENV, BadInputError, RetrainError
 from retrain.shell import venv_path_env
 
 STAGE_EXIT = re.compile(r"exited with (\d+)")
+INGEST_META = "ingest"  # the key under a batch's .dvc file `meta:` that holds its ingest record
 
 
 @dataclass
@@ -265,6 +266,15 @@ class Pipeline:
         _, _, obj = build(cache, str(self.root / path), cache.fs, "md5", dry_run=True, ignore=self.repo.dvcignore)
         return obj.hash_info.value
 
+    def store(self, path: Path) -> tuple[str, int]:
+        """Put a file (anywhere on this machine) into the local cache as `dvc add` would; its md5 and size."""
+        from dvc_data.hashfile.build import build
+
+        cache = self.repo.cache.local
+        _, _, obj = build(cache, str(path), cache.fs, "md5", dry_run=True)
+        cache.add(str(path), cache.fs, obj.hash_info.value)
+        return obj.hash_info.value, path.stat().st_size
+
     def upload_from_cache(self, missing: list[StoredObject]) -> list[StoredObject]:
         """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""
         odb = self._odb()
@@ -302,6 +312,88 @@ def tracked_hash(dvc_file: str | None) -> str | None:
         return None
     outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
     return outs[0].get("md5")
+
+
+def batch_dvc_file(name: str, md5: str, size: int, meta: dict) -> str:
+    """The .dvc file `dvc add` writes for one file beside it (same keys, same order), with `meta:` (which DVC
+    keeps as it is)."""
+    entry = {"md5": md5, "size": size, "hash": "md5", "path": name}
+    # One line per value (no wrapping): what batch_record reads without a YAML parser.
+    return yaml.safe_dump({"outs": [entry], "meta": meta}, sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict]:
+    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
+    document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
+    outs = document.get("outs") or [{}]
+    meta = document.get("meta")
+    return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
+
+
+_PLAIN_UNSAFE = tuple('"|>&*!%@`{[')  # a value starting so needs a YAML parser (quoted, block, anchor, flow...)
+_INGEST_FIELD = re.compile(r"^    ([a-z_]+): (.*)$")
+_OUT_MD5 = re.compile(r"^(?:- |  )md5: ([0-9a-f]{32}(?:\.dir)?)\s*$")
+
+
+def batch_record(dvc_file: str) -> tuple[str | None, dict | None]:
+    """(md5 of the single output, the `meta: ingest:` mapping or None) of a .dvc file's text.
+
+    A run reads every batch's .dvc file, thousands of them: the layout this module writes (and DVC keeps) is read
+    line by line, and anything else (quoted or wrapped values, another layout) by the YAML parser."""
+    fast = _batch_record_by_lines(dvc_file)
+    if fast is not None:
+        return fast
+    md5, meta = dvc_file_meta(dvc_file)
+    ingest = meta.get(INGEST_META)
+    return md5, ingest if isinstance(ingest, dict) else None
+
+
+def _batch_record_by_lines(text: str) -> tuple[str | None, dict | None] | None:
+    md5: str | None = None
+    ingest: dict | None = None
+    section = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith((" ", "-")):  # a top-level key
+            section = line.rstrip()
+            if section not in ("outs:", "meta:"):
+                return None
+            continue
+        if section == "outs:":
+            if md5 is None and (found := _OUT_MD5.match(line)):
+                md5 = found.group(1)
+        elif section == "meta:":
+            if line.rstrip() == f"  {INGEST_META}:":
+                ingest, section = {}, "ingest"
+            else:
+                return None
+        elif section == "ingest":
+            found = _INGEST_FIELD.match(line)
+            if not found:
+                return None
+            value = _plain(found.group(2).rstrip())
+            if value is _UNSAFE:
+                return None
+            ingest[found.group(1)] = value  # type: ignore[index]
+    return md5, ingest
+
+
+_UNSAFE = object()
+
+
+def _plain(value: str):
+    """A YAML scalar as written by safe_dump on one line: plain, null, or single-quoted; else _UNSAFE."""
+    if value in ("null", "~", ""):
+        return None
+    if value.startswith("'"):
+        if len(value) < 2 or not value.endswith("'") or "'" in value[1:-1].replace("''", ""):
+            return _UNSAFE
+        return value[1:-1].replace("''", "'")
+    if value.startswith(_PLAIN_UNSAFE) or " #" in value:
+        return _UNSAFE
+    return value
 
 
 def lock_outputs(lock: str | None) -> dict[str, str]:

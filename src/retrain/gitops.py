@@ -9,7 +9,7 @@ import yaml
 
 from retrain import githooks
 from retrain.errors import BadInputError, RetrainError
-from retrain.shell import CommandError, call, run
+from retrain.shell import CommandError, call, run, run_binary
 
 
 class PushRejectedError(RetrainError):
@@ -199,7 +199,7 @@ def tag_date(root: Path, tag: str) -> str:
 def create_tag(root: Path, tag: str, message: str, target: str = "HEAD", date: int | None = None) -> None:
     """An annotated tag on `target`; `date` (seconds since the epoch, UTC) is the tagger date, else now."""
     dated = {"GIT_COMMITTER_DATE": f"{date} +0000"} if date is not None else None
-    run(["git", "tag", "--annotate", tag, target, "--file=-"], cwd=root, input_text=message, extra_env=dated)
+    run(["git", "tag", "--annotate", tag, target, "--file=-"], cwd=root, input_text=message, env=dated)
 
 
 def delete_tag(root: Path, tag: str) -> None:
@@ -337,3 +337,78 @@ def configure(root: Path, dvc_executable: str) -> None:
     hooks = Path(git(root, "rev-parse", "--git-path", "hooks"))
     hooks = hooks if hooks.is_absolute() else root / hooks
     githooks.install_post_checkout(hooks, dvc_executable)
+
+
+# --- commits built without the work tree (a branch that is not checked out) ------------------------------------
+ZERO_SHA = "0" * 40
+
+
+def tree_entries(root: Path, rev: str, folder: str) -> dict[str, str]:
+    """path -> blob id of the files directly in `folder` at a revision (none when it has no such folder)."""
+    out = git(root, "ls-tree", rev, f"{folder.rstrip('/')}/", check=False)
+    found = {}
+    for line in out.splitlines():
+        meta, _, path = line.partition("\t")
+        _, kind, blob = meta.split()
+        if kind == "blob":
+            found[path] = blob
+    return found
+
+
+def read_blobs(root: Path, blobs: list[str]) -> dict[str, str]:
+    """blob id -> text, read by one `git cat-file --batch` (one process however many blobs)."""
+    if not blobs:
+        return {}
+    out = run_binary(["git", "cat-file", "--batch"], root, ("\n".join(blobs) + "\n").encode())
+    found, position = {}, 0
+    for blob in blobs:
+        header_end = out.index(b"\n", position)
+        size = int(out[position:header_end].split()[2])
+        found[blob] = out[header_end + 1 : header_end + 1 + size].decode()
+        position = header_end + 1 + size + 1  # the content is followed by a newline
+    return found
+
+
+def commit_files(root: Path, base: str, parents: list[str], files: dict[str, str], message: str) -> str:
+    """A commit whose tree is `base`'s plus `files` (path -> text), with `parents`; no branch moves, the work tree
+    and the index are untouched (a temporary index is used)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="retrain-index-") as folder:
+        env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+        run(["git", "read-tree", base], cwd=root, env=env)
+        for path, text in sorted(files.items()):
+            blob = run(["git", "hash-object", "-w", "--stdin"], cwd=root, input_text=text).strip()
+            run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=root, env=env)
+        tree = run(["git", "write-tree"], cwd=root, env=env).strip()
+    args = ["git", "commit-tree", tree, *(item for sha in parents for item in ("-p", sha))]
+    return run(args, cwd=root, input_text=message).strip()
+
+
+def update_branch(root: Path, branch: str, new: str, old: str | None) -> None:
+    """Move `branch` to `new` only if it is still at `old` (None: only if it does not exist yet)."""
+    git(root, "update-ref", "-m", "retrain ingest", f"refs/heads/{branch}", new, old or ZERO_SHA)
+
+
+def push_branch(root: Path, rev: str, branch: str, remote: str = "origin") -> None:
+    """Push `rev` to the remote's `branch` (created if missing); never forced: a branch that moved is rejected."""
+    result = call(["git", "push", "--porcelain", remote, f"{rev}:refs/heads/{branch}"], root)
+    if result.returncode != 0:
+        _raise_for_push(result.stdout, result.stderr, remote)
+
+
+def fetch_branch(root: Path, branch: str, remote: str = "origin") -> str | None:
+    """origin's `branch` as origin/<branch> (removed when origin has none); its commit, or None."""
+    try:
+        out = git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    except CommandError as error:
+        raise OriginUnreachableError(
+            f"could not reach {remote} ({_reason(error.stderr)}); nothing was pushed. Check the network and your "
+            "git credentials, then re-run."
+        ) from None
+    tracking = f"refs/remotes/{remote}/{branch}"
+    if not out:
+        git(root, "update-ref", "-d", tracking, check=False)
+        return None
+    git(root, "fetch", "--quiet", remote, f"+refs/heads/{branch}:{tracking}")
+    return resolve(root, tracking)

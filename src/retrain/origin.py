@@ -7,7 +7,7 @@ from pathlib import Path
 
 from retrain import decisions, gitops, layout
 from retrain.errors import RetrainError
-from retrain.steps import Context
+from retrain.steps import Context, pull_absent_batches
 
 
 def reconcile_tags(context: Context) -> None:
@@ -49,7 +49,9 @@ def catch_up(context: Context, tag: str | None) -> None:
             f"{upstream} moved and your local commits conflict with it: run `git pull --rebase origin "
             f"{context.branch}`, resolve, then re-run."
         )
-    # batches the rebase brought are pulled by the retry's reproduce step
+    # The rebase may have brought other clones' batches (the post-checkout hook skips rebases): from the remote,
+    # since this cache never had them (a checkout alone failed with DVC's CheckoutError).
+    pull_absent_batches(context)
 
 
 def _drop_engine_commits(context: Context, upstream: str) -> None:

@@ -28,10 +28,27 @@ def check_local(name: str, url: str, repo_root: Path) -> None:
         raise BadInputError(f"DVC remote `{name}` at {path} is not writable; fix its permissions.")
 
 
-def check_s3(name: str, config: dict) -> None:
-    """HEAD the bucket with the same endpoint and credentials that DVC will use."""
+def s3_client(config: dict):
+    """A boto3 S3 client with the endpoint and credentials a DVC S3 remote's config names (else the environment's),
+    and short timeouts: a dead endpoint is reported in seconds."""
     import boto3
     from botocore.config import Config
+
+    session = boto3.session.Session(
+        profile_name=config.get("profile"),
+        aws_access_key_id=config.get("access_key_id"),
+        aws_secret_access_key=config.get("secret_access_key"),
+        region_name=config.get("region"),
+    )
+    return session.client(
+        "s3",
+        endpoint_url=config.get("endpointurl"),
+        config=Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=10, retries={"max_attempts": 2}),
+    )
+
+
+def check_s3(name: str, config: dict) -> None:
+    """HEAD the bucket with the same endpoint and credentials that DVC will use."""
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -41,17 +58,7 @@ def check_s3(name: str, config: dict) -> None:
     )
 
     bucket = urlparse(config["url"]).netloc
-    session = boto3.session.Session(
-        profile_name=config.get("profile"),
-        aws_access_key_id=config.get("access_key_id"),
-        aws_secret_access_key=config.get("secret_access_key"),
-        region_name=config.get("region"),
-    )
-    client = session.client(
-        "s3",
-        endpoint_url=config.get("endpointurl"),
-        config=Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=10, retries={"max_attempts": 2}),
-    )
+    client = s3_client(config)
     try:
         client.head_bucket(Bucket=bucket)
     except NoCredentialsError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from retrain.errors import RetrainError
@@ -31,11 +31,19 @@ def venv_path_env() -> dict[str, str]:
 
 
 def call(
-    args: Sequence[str], cwd: Path, input_text: str | None = None, extra_env: dict[str, str] | None = None
+    args: Sequence[str], cwd: Path, input_text: str | None = None, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run a command with this environment's bin first on PATH; return what it did, whatever its exit code."""
-    env = venv_path_env() | (extra_env or {})
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, input=input_text, env=env, check=False)
+    """Run a command with this environment's bin first on PATH (and `env` added); return what it did, whatever its
+    exit code."""
+    return subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        env={**venv_path_env(), **(env or {})},
+        check=False,
+    )
 
 
 def run(
@@ -43,12 +51,22 @@ def run(
     cwd: Path,
     check: bool = True,
     input_text: str | None = None,
-    extra_env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """Run a command, return its stdout; raise CommandError with its stderr when `check` and it fails."""
-    result = call(args, cwd, input_text, extra_env)
+    result = call(args, cwd, input_text, env)
     if check and result.returncode != 0:
         raise CommandError(args, result.returncode, result.stderr or result.stdout)
+    return result.stdout
+
+
+def run_binary(args: Sequence[str], cwd: Path, input_bytes: bytes) -> bytes:
+    """Run a command on bytes (output sized in bytes, such as `git cat-file --batch`); raise CommandError on failure."""
+    result = subprocess.run(
+        list(args), cwd=cwd, capture_output=True, input=input_bytes, env=venv_path_env(), check=False
+    )
+    if result.returncode != 0:
+        raise CommandError(args, result.returncode, result.stderr.decode(errors="replace"))
     return result.stdout
 
 

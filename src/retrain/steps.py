@@ -192,14 +192,7 @@ def check_append_only(context: Context) -> None:
 
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
-    # data/raw is a stage dependency: DVC hashes the folder, so every batch must be here, even when the stages
-    # are then restored from the run-cache (ensure_raw_data made sure each is in this cache or the remote).
-    absent = [
-        f"{path}{rawdata.DVC_SUFFIX}" for path in rawdata.in_tree(context.root) if not (context.root / path).is_file()
-    ]
-    if absent:
-        pipeline.pull(absent)
-        context.progress.say(f"pulled {len(absent)} raw batch(es) into {layout.RAW_DIR}")
+    pull_absent_batches(context)
     outcome = pipeline.reproduce(force=options.force, allow_missing=not pipeline.missing_in_remote())
     if missing := pipeline.missing_uncached_outputs():
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")
@@ -207,6 +200,18 @@ def reproduce(context: Context) -> None:
     parts = [f"ran {', '.join(outcome.ran)}"] if outcome.ran else []
     parts += [f"restored from run-cache {', '.join(outcome.restored)}"] if outcome.restored else []
     context.progress.say("; ".join(parts) or "nothing changed: no stage ran")
+
+
+def pull_absent_batches(context: Context) -> None:
+    """A batch its .dvc file tracks but the work tree lacks makes DVC see data/raw as modified: `dvc repro --pull
+    --allow-missing` then runs preprocessing on the batches that happen to be here, without pulling the others (it
+    pulls stage outputs, not what a .dvc file tracks). A fresh CI checkout would train on the new batches alone:
+    pull the absent ones first (with them back, an unchanged data/raw is again unchanged and nothing reruns)."""
+    root = context.root
+    absent = sorted(path for path in rawdata.in_tree(root) if not (root / path).is_file())
+    if absent:
+        context.pipeline.pull([f"{path}{rawdata.DVC_SUFFIX}" for path in absent])
+        context.progress.say(f"pulled {len(absent)} batch(es) this machine lacked")
 
 
 def push_data(context: Context) -> None:

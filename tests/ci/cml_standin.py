@@ -35,8 +35,14 @@ forge model's pull requests (``CI_STANDIN_FORGE_STATE``, tests/ci/forge.py; open
 contain the commit first), else from the JSON object ``{"<sha>": <pr number>}`` in the file named by
 ``CI_STANDIN_CML_COMMIT_PRS`` (absent: no commit has a PR). ``runner launch`` checks its options
 and the credentials it needs and records the request without starting anything. ``repo prepare``
-sets the git identity and fetches as asked, without rewriting the remote URL. ``pr create``,
-``--watch`` and the other commands are recognised but not emulated (non-zero exit).
+sets the git identity and fetches as asked, without rewriting the remote URL. ``pr create`` follows CML's ``prCreate``
+without paths: the target branch must exist on the remote; when the source branch exists
+there, the open pull request from it to the target is returned, else one is opened (without
+pushing); when it does not, it is pushed from the triggering commit first. Pull requests are
+recorded in the same log (``kind: pr``), numbered from ``FIRST_PR`` (the tests declare their own
+numbers below it); a test closes one by appending a ``{"kind": "pr", "action": "close"}`` record.
+Committing paths (globs) and auto-merge are not emulated, nor are ``--watch`` and the other
+commands (non-zero exit).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 VERSION = "0.20.6"
+FIRST_PR = 100
 WATERMARK_IMAGE = "https://cml.dev/watermark.png"
 
 # option name -> (type, aliases). Types: bool, str, num, array, or a tuple of choices.
@@ -614,6 +621,77 @@ def runner_launch(options: dict[str, object], argv: list[str]) -> str:
     return f"runner with labels {options.get('labels', 'cml')} requested on {cloud or 'this machine'}"
 
 
+def pull_requests(records: list[dict]) -> dict[int, dict]:
+    """number -> the pull request as it stands (opened, then maybe closed) in the log."""
+    found: dict[int, dict] = {}
+    for rec in records:
+        if rec.get("kind") != "pr":
+            continue
+        if rec.get("action") == "create":
+            found[rec["number"]] = dict(rec, state="open")
+        elif rec["number"] in found:
+            found[rec["number"]]["state"] = "closed"
+    return found
+
+
+def pr_create(options: dict[str, object], globs: list[str], argv: list[str]) -> str:
+    """CML's prCreate (src/cml.js), for the case without paths to commit."""
+    if globs:
+        raise CmlError("committing paths with `cml pr create GLOB...` is not emulated by the CML stand-in")
+    if options.get("merge") or options.get("rebase") or options.get("squash"):
+        raise CmlError("auto-merge is not emulated by the CML stand-in")
+    repo = infer_repo(options)
+    driver = infer_driver(options, repo)
+    token = infer_token(options)
+    if driver != "github":
+        raise CmlError(f"the CML stand-in emulates the github driver only, not {driver}")
+    repo_prepare(options)  # CML's ci(): identity (the real one also puts the token in the remote URL)
+    remote = str(options.get("remote") or "origin")
+    url = git("config", "--get", f"remote.{remote}.url")
+    sha = trigger_sha()
+    target = git("branch", "--show-current")
+    if options.get("target-branch"):
+        target = str(options["target-branch"])
+        if subprocess.run(["git", "ls-remote", "--exit-code", url, target], capture_output=True).returncode:
+            print("The target branch does not exist.", file=sys.stderr)
+            raise SystemExit(1)
+    source = str(options.get("branch") or f"{target}-cml-pr-{sha[:8]}")
+    exists = source in git("ls-remote", url, source)
+    with locked_log() as (records, handle):
+        prs = pull_requests(records)
+        if exists:
+            print(f"::warning::Branch {source} already exists", file=sys.stderr)
+            for pr in prs.values():
+                same = source.endswith(pr["source"]) and target.endswith(pr["target"])
+                if pr["repo"] == repo and pr["state"] == "open" and same:
+                    return _render_pr(pr["url"], options)
+        else:
+            git("fetch", remote, sha)
+            git("checkout", "-b", source)
+            git("push", "--set-upstream", remote, source)
+        number = max([FIRST_PR - 1, *prs]) + 1
+        record = {
+            "kind": "pr",
+            "action": "create",
+            "number": number,
+            "repo": repo,
+            "source": source,
+            "target": target,
+            "title": str(options.get("title") or f"CML PR for {target} {sha[:8]}"),
+            "body": str(options.get("body") or f"Automated commits for {repo}/commit/{sha} created by CML."),
+            "url": f"{repo}/pull/{number}",
+            "token_set": bool(token),
+            "event": os.environ.get("GITHUB_EVENT_NAME"),
+            "argv": [a for a in argv if token not in a],
+        }
+        append(handle, record)
+    return _render_pr(record["url"], options)
+
+
+def _render_pr(url: str, options: dict[str, object]) -> str:
+    return f"[CML's Pull Request]({url})" if options.get("md") else url
+
+
 def repo_prepare(options: dict[str, object]) -> str:
     git("config", "user.name", str(options.get("user-name") or "Olivaw[bot]"))
     git("config", "user.email", str(options.get("user-email") or "olivaw@iterative.ai"))
@@ -645,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
             out = runner_launch(options, argv)
         elif name == "repo prepare":
             out = repo_prepare(options)
+        elif name == "pr create":
+            out = pr_create(options, positionals, argv)
         else:
             raise CmlError(f"`cml {name}` is a CML command the stand-in does not emulate")
     except UsageError as exc:

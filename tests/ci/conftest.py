@@ -877,9 +877,8 @@ def ci(tmp_path_factory) -> CISandbox:
         **MOTO_ENV,
         "PATH": f"{VENV / 'bin'}:{SYSTEM_PATH}",
         "AWS_ENDPOINT_URL": endpoint,
-        # A work tree that borrows another checkout's venv puts its own src first this way: keep it, so the
-        # first release runs this tree's engine (the workflows install the checked-out code themselves).
-        **{key: os.environ[key] for key in ("PYTHONPATH",) if key in os.environ},
+        # This working tree's engine, whichever checkout the test venv was installed from (a shared venv).
+        "PYTHONPATH": str(REPO_ROOT / "src"),
     }
     result = run([VENV / "bin" / "retrain", "run", "--remote", REMOTE, "--push"], cwd=dev, env=env, check=False)
     assert result.returncode == 0, f"first release failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"

@@ -130,3 +130,39 @@ def test_the_module_documents_why_it_exists():
     finally:
         sys.path.pop(0)
     assert "@dvcorg/cml" in cml_standin.__doc__ and "cannot be installed" in cml_standin.__doc__
+
+
+@pytest.fixture
+def github_repo(repo):
+    """`repo`, its origin a bare repository standing in for https://github.com/acme/ml-repo.git."""
+    work, env, _ = repo
+    server = work.parent / "github"
+    sh(["git", "init", "-q", "--bare", server / "acme" / "ml-repo.git"], work, env)
+    sh(["git", "config", f"url.{server}/.insteadOf", "https://github.com/"], work, env)
+    sh(["git", "remote", "set-url", "origin", "https://github.com/acme/ml-repo.git"], work, env)
+    sh(["git", "push", "-q", "origin", "HEAD:refs/heads/develop", "HEAD:refs/heads/ingest/landing"], work, env)
+    return repo
+
+
+def test_pr_create_opens_one_pull_request_per_branch_and_finds_the_open_one(github_repo):
+    args = ["pr", "create", "--branch=ingest/landing", "--target-branch=develop", "--title=Data", "--body=b"]
+    opened = cml(github_repo, *args, REPO_TOKEN=FAKE)
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout.strip() == "https://github.com/acme/ml-repo/pull/100"
+    again = cml(github_repo, *args, REPO_TOKEN=FAKE)
+    assert again.stdout.strip() == opened.stdout.strip() and "already exists" in again.stderr
+    prs = [r for r in records(github_repo) if r["kind"] == "pr"]
+    assert [(p["number"], p["source"], p["target"], p["title"]) for p in prs] == [
+        (100, "ingest/landing", "develop", "Data")
+    ]
+
+    with Path(github_repo[1]["CI_STANDIN_CML_LOG"]).open("a") as log:  # the pull request is merged and closed
+        log.write(json.dumps({"kind": "pr", "action": "close", "number": 100}) + "\n")
+    assert cml(github_repo, *args, REPO_TOKEN=FAKE).stdout.strip().endswith("/pull/101")
+
+
+def test_pr_create_refuses_what_it_cannot_do_like_cml(github_repo):
+    missing = cml(github_repo, "pr", "create", "--branch=x", "--target-branch=nope", REPO_TOKEN=FAKE)
+    assert missing.returncode == 1 and "The target branch does not exist." in missing.stderr
+    assert cml(github_repo, "pr", "create", "--branch=x", "--target-branch=develop").returncode == 1, "no token"
+    assert cml(github_repo, "pr", "create", "dvc.lock", REPO_TOKEN=FAKE).returncode == 1, "paths: not emulated"

@@ -111,7 +111,7 @@ def names(text: str) -> set[str]:
 
 
 def test_the_workflows_exist():
-    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml", "promote.yml", "deploy.yml"}
+    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml", "promote.yml", "deploy.yml", "ingest.yml"}
     assert TRAVIS.exists()
 
 
@@ -153,8 +153,11 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         text = yaml.safe_dump(job_steps)
         assumes_role = any("role-to-assume" in (s.get("with") or {}) for s in job_steps)
         scripts = "\n".join(str(step.get("run", "")) for step in job_steps)
-        comments = "cml comment" in scripts
-        pushes = "--push" in scripts or re.search(r"retrain (promote|rollback) ", scripts) is not None
+        # A job that always mints a GitHub App token pushes and comments with it: GITHUB_TOKEN only reads. (The
+        # release job's App is optional, with GITHUB_TOKEN as the fallback, which then needs contents: write.)
+        app_only = any("create-github-app-token" in s.get("uses", "") and "if" not in s for s in job_steps)
+        comments = "cml comment" in scripts and not app_only
+        pushes = ("--push" in scripts or re.search(r"retrain (promote|rollback) ", scripts) is not None) and not app_only
         if not any("uses" in step for step in job_steps) and "retrain" not in text:  # a guard: no token at all
             assert permissions == {}, f"{job_id}: {permissions}"
             continue
@@ -261,8 +264,10 @@ def test_only_the_pushing_checkout_keeps_its_credentials():
                 persist = str((step.get("with") or {}).get("persist-credentials", "true")).lower()
                 if persist != "false":
                     kept.append((path.name, job_id))
-                    assert job["permissions"].get("contents") == "write"
-    assert kept == [("promote.yml", "promote"), ("retrain.yml", "retrain")]
+                    token = (step.get("with") or {}).get("token", "")
+                    # GITHUB_TOKEN needs contents: write to push; an App token carries its own permissions.
+                    assert job["permissions"].get("contents") == "write" or "steps.app.outputs.token" in token
+    assert sorted(kept) == [("ingest.yml", "ingest"), ("promote.yml", "promote"), ("retrain.yml", "retrain")]
 
 
 def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallback():
@@ -271,9 +276,27 @@ def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallbac
         assert aws, path.name
         roles = [s for s in aws if "role-to-assume" in s["with"]]
         keys = [s for s in aws if "aws-access-key-id" in s["with"]]
-        assert all(s["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}" for s in roles)
+        # The ingest job has its own, narrower role (landing, rejected/, data remote).
+        variable = "INGEST_AWS_ROLE_ARN" if path.name == "ingest.yml" else "AWS_ROLE_ARN"
+        assert all(s["with"]["role-to-assume"] == f"${{{{ vars.{variable} }}}}" for s in roles)
         assert all("aws-access-key-id" not in s["with"] for s in roles), "OIDC gets no static keys"
-        assert all("vars.AWS_ROLE_ARN == ''" in s["if"] for s in keys), "keys only while no role is set"
+        assert all(f"vars.{variable} == ''" in s["if"] for s in keys), "keys only while no role is set"
+
+
+def test_ingest_is_scheduled_serialised_and_thin():
+    spec = load(ROOT / ".github/workflows/ingest.yml")
+    assert set(spec["on"]) == {"schedule", "workflow_dispatch"}
+    assert spec["on"]["schedule"][0]["cron"].count(" ") == 4
+    assert spec["concurrency"] == {"group": "ingest", "cancel-in-progress": False}
+    (job,) = spec["jobs"].values()
+    assert job["environment"] == "ingest", "the App key and the ingest role are scoped to one environment"
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert sum(len(re.findall(r"^\s*retrain ", text, re.M)) for text in runs) == 1, "one retrain call"
+    assert 'ingest "$LANDING"' in runs[1] and "--push" in runs[1]
+    app = next(step for step in job["steps"] if "create-github-app-token" in step.get("uses", ""))
+    asked = {key: value for key, value in app["with"].items() if key.startswith("permission-")}
+    assert asked == {"permission-contents": "write", "permission-pull-requests": "write"}
+    assert "cml pr create" in runs[-1] and "cml comment update" in runs[-1]
 
 
 def test_cml_comments_update_one_pr_comment_and_create_on_merge():
@@ -292,7 +315,8 @@ def test_travis_runs_the_same_commands_on_the_right_builds():
     spec = yaml.safe_load(TRAVIS.read_text())
     jobs = {job["if"]: job for job in spec["jobs"]["include"]}
     pr_if, push_if = "type = pull_request AND branch IN (develop, main)", "type IN (push, api) AND branch = develop"
-    assert set(jobs) == {pr_if, push_if}
+    cron_if = "type = cron AND branch = develop"
+    assert set(jobs) == {pr_if, push_if, cron_if}
     text = TRAVIS.read_text()
     assert "make install-runtime" in spec["install"][1]
     pr_script = "\n".join(jobs[pr_if]["script"])
@@ -300,11 +324,15 @@ def test_travis_runs_the_same_commands_on_the_right_builds():
     assert 'retrain report --base "origin/$TRAVIS_BRANCH" --reproduce' in pr_script
     assert "retrain run --remote" in push_script and "--push" in push_script
     assert "retrain announce --into develop" in push_script
-    assert text.count("--driver=github") == 2
+    assert text.count("--driver=github") == 4
     # GitHub Actions and Travis both on: their comments never update each other's (distinct watermark titles)
     github_titles = set(re.findall(r'--watermark-title="([^"]+)"', "\n".join(p.read_text() for p in WORKFLOWS)))
     travis_titles = set(re.findall(r'--watermark-title="([^"]+)"', text))
-    assert len(github_titles) == 2 and len(travis_titles) == 2 and not github_titles & travis_titles
+    assert len(travis_titles) == 3 and github_titles and not github_titles & travis_titles
+    ingest_script = "\n".join(jobs[cron_if]["script"])
+    calls = re.findall(r"^\s*retrain ingest .*$", ingest_script, re.M)
+    assert len(calls) == 2 and all("--push" in call for call in calls)  # with or without --release
+    assert "cml pr create" in ingest_script
     assert "REPO_TOKEN" in text and "secure:" not in text, "credentials are encrypted settings, not in the file"
 
 
@@ -366,6 +394,6 @@ def test_ci_installs_only_the_runtime_lock_through_make_with_uv_cache_keyed_by_i
             assert cache["path"] == "~/.cache/uv"
             assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
             assert cache["restore-keys"] == "uv-${{ runner.os }}-"
-    assert installs == 4, "the pull-request, retrain, promote and deploy jobs"
+    assert installs == 5, "the pull-request, retrain, ingest, promote and deploy jobs"
     spec = yaml.safe_load(TRAVIS.read_text())
     assert "$HOME/.cache/uv" in spec["cache"]["directories"]

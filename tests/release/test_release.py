@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -158,6 +159,29 @@ class TestPushAndVerify:
         assert "missing from remote `s3remote`" in last and batch_md5 in last
         assert other.git("rev-parse", "HEAD") == head
         assert set(s3_project.origin_tags()) == {"model@v1.0.0"}
+
+
+class TestFreshMachine:
+    def test_a_fresh_clone_that_adds_a_batch_trains_on_every_batch(self, project: Project, tmp_path) -> None:
+        """A CI checkout holds no data: when the raw data changed, every batch is pulled before preprocessing, not
+        only the new one that happens to be there (`dvc repro --pull --allow-missing` would not pull them)."""
+        released(project, "--push")
+        other = second_clone(project, tmp_path)  # git only: no data, no cache
+        other.add_batch(rows=300, seed=31)
+        result = other.retrain("run")
+        assert result.returncode == 0, result.stderr
+        assert "pulled 1 batch(es) this machine lacked" in result.stderr
+        stats = json.loads((other.root / "metrics/data.json").read_text())
+        assert (stats["batches"], stats["rows"]) == (2, 1797 + 300)
+
+    def test_a_fresh_clone_with_unchanged_data_reruns_nothing(self, project: Project, tmp_path) -> None:
+        """The absent batch is pulled, so data/raw is unchanged again: only the stages a params change touches run."""
+        released(project, "--push")
+        other = second_clone(project, tmp_path)
+        other.set_param("train", "C", 0.5)
+        result = other.retrain("run")
+        assert result.returncode == 0, result.stderr
+        assert "ran preprocessing" not in result.stderr and "ran train" in result.stderr, result.stderr
 
 
 class TestRunCache:

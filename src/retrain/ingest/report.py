@@ -1,0 +1,114 @@
+"""What an ingest run says: one line per delivery and a summary (stdout), reports/ingest.json for machines (CI
+decides from it whether to open or update the pull request), reports/ingest.md for people (its body/comment)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrain.ingest import plan
+from retrain.ingest.plan import Outcome
+from retrain.layout import REPORTS
+
+INGEST_JSON = REPORTS / "ingest.json"
+INGEST_MD = REPORTS / "ingest.md"
+
+
+@dataclass
+class Summary:
+    source: str
+    rejected_location: str
+    mode: str  # "pull-request" or "release"
+    branch: str
+    base: str
+    rescan: bool
+    start_after: str | None
+    outcomes: list[Outcome] = field(default_factory=list)
+    shown: dict[str, str] = field(default_factory=dict)  # key -> how a person sees it (the full URL)
+    commit: str | None = None
+    pushed: bool = False
+    would_push: bool = False
+    pending_batches: list[str] = field(default_factory=list)
+    release: dict | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return plan.exit_code(self.outcomes)
+
+    def lines(self) -> list[str]:
+        return [plan.line(outcome, self.shown.get(outcome.delivery.key, outcome.delivery.key)) for outcome in self]
+
+    def __iter__(self):
+        return iter(self.outcomes)
+
+    def headline(self) -> str:
+        return plan.summary(self.outcomes)
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source,
+            "rejected_location": self.rejected_location,
+            "mode": self.mode,
+            "branch": self.branch,
+            "base": self.base,
+            "listing": {"rescan": self.rescan, "start_after": self.start_after, "listed": len(self.outcomes)},
+            "deliveries": [_delivery_json(outcome, self.shown) for outcome in self.outcomes],
+            "counts": plan.counts(self.outcomes),
+            "summary": self.headline(),
+            "commit": self.commit,
+            "pushed": self.pushed,
+            "would_push": self.would_push,
+            "pending_batches": self.pending_batches,
+            "release": self.release,
+            "exit_code": self.exit_code,
+        }
+
+
+def _delivery_json(outcome: Outcome, shown: dict[str, str]) -> dict:
+    delivery = outcome.delivery
+    return {
+        "key": delivery.key,
+        "url": shown.get(delivery.key, delivery.key),
+        "etag": delivery.etag,
+        "version_id": delivery.version_id,
+        "size": delivery.size,
+        "delivered": plan.iso(delivery.modified),
+        "status": outcome.status.value if outcome.status else "new",
+        "batch": outcome.batch,
+        "reason": outcome.reason,
+        "replaces": outcome.replaces,
+    }
+
+
+def markdown(summary: Summary) -> str:
+    """The report a reviewer reads on the pull request: each delivery and what became of it."""
+    rows = ["| delivery | outcome |", "|---|---|"]
+    for outcome in summary:
+        text = plan.line(outcome, "").removeprefix(": ")
+        rows.append(f"| `{summary.shown.get(outcome.delivery.key, outcome.delivery.key)}` | {_cell(text)} |")
+    where = f"on `{summary.branch}`" + (f" for `{summary.base}`" if summary.mode == "pull-request" else "")
+    parts = [
+        f"## Ingest from `{summary.source}`",
+        "",
+        f"**{summary.headline()}** {where}.",
+        "",
+        *(rows if summary.outcomes else ["No delivery listed."]),
+        "",
+        f"Refused deliveries are copied to `{summary.rejected_location}` with a `.reason.yaml` beside each.",
+    ]
+    if summary.pending_batches:
+        parts += ["", "Batches this pull request adds:", "", *(f"- `{name}`" for name in summary.pending_batches)]
+    if summary.release:
+        parts += ["", f"Release: {summary.release.get('message')}"]
+    return "\n".join(parts) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write(root: Path, summary: Summary) -> None:
+    (root / REPORTS).mkdir(parents=True, exist_ok=True)
+    (root / INGEST_JSON).write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+    (root / INGEST_MD).write_text(markdown(summary))

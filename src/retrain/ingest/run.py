@@ -1,0 +1,383 @@
+"""`retrain ingest SOURCE [--release] [--push] [--rescan]`: the steps, in the order that makes a run safe to kill.
+
+Nothing is recorded until the commit: deliveries are downloaded to a scratch folder, validated by the project's
+own rules (release.validate_command), refused ones copied to rejected/ with their reason (the reason file is
+their record), good ones uploaded to the DVC remote and verified there, and only then committed, each batch's
+.dvc file carrying its ingest record. A run killed anywhere before the commit leaves no record, so the re-run
+ingests the same deliveries; a run killed after it finds them recorded and only finishes the push.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrain import config, dvcops, gitops, layout, rawdata
+from retrain.dvcops import Pipeline, StoredObject
+from retrain.errors import BadInputError, RetrainError
+from retrain.ingest import branches, plan, record
+from retrain.ingest import report as ingest_report
+from retrain.ingest.landing import Landing, open_landing, reason_document
+from retrain.ingest.plan import Delivery, Outcome, Status
+from retrain.progress import Progress
+from retrain.remotes import check_reachable
+from retrain.shell import run_configured
+
+SCRATCH = Path(".dvc") / "tmp" / "ingest"  # git-ignored, on the cache's file system
+VALIDATE_CHUNK = 200  # files per validate_command call: keeps the command line short
+
+
+class Step:
+    PREFLIGHT = "preflight: git, params, DVC remote, landing"
+    LIST = "list the landing"
+    DOWNLOAD = "download new deliveries"
+    VALIDATE = "validate"
+    QUARANTINE = "quarantine refused deliveries"
+    UPLOAD = "push data to the DVC remote"
+    COMMIT = "commit"
+    PUBLISH = "push to origin"
+    REPORT = "report"
+    ORDER = (PREFLIGHT, LIST, DOWNLOAD, VALIDATE, QUARANTINE, UPLOAD, COMMIT, PUBLISH, REPORT)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    source: str
+    remote: str | None = None
+    push: bool = False
+    release: bool = False
+    rescan: bool = False
+
+
+@dataclass
+class _Run:
+    root: Path
+    options: IngestOptions
+    progress: Progress
+    pipeline: Pipeline
+    landing: Landing
+    validate_command: str
+    target: branches.Target
+    scratch: Path
+
+    def step(self, name: str):
+        return self.progress.step(name, Step.ORDER.index(name) + 1)
+
+
+def ingest(root: Path, options: IngestOptions, progress: Progress | None = None) -> ingest_report.Summary:
+    """The whole run (without the release); returns the summary, already written to reports/."""
+    progress = progress or Progress(len(Step.ORDER))
+    with progress.step(Step.PREFLIGHT, 1):
+        run = _preflight(root, options, progress)
+    try:
+        summary = _ingest(run)
+    finally:
+        shutil.rmtree(run.scratch, ignore_errors=True)
+    with run.step(Step.REPORT):
+        ingest_report.write(root, summary)
+        progress.say(f"{ingest_report.INGEST_JSON}, {ingest_report.INGEST_MD}")
+    return summary
+
+
+def _ingest(run: _Run) -> ingest_report.Summary:
+    root, landing, target = run.root, run.landing, run.target
+    with run.step(Step.LIST):
+        tree = record.read(root, target.record_revs)
+        records = tree.of_source(landing.url)
+        last = None if run.options.rescan else plan.marker(records, landing.url)
+        start = plan.listing_start(last)
+        listed = landing.list(start)
+        rejected = {}  # reason files are read only for what git does not record: a few keys, not the history
+        for delivery in plan.unrecorded(listed, records):
+            if found := landing.rejection(delivery.key):
+                rejected[delivery.key] = (found.etag, found.reason)
+        outcomes = plan.triage(listed, records, rejected, tree.batches_by_md5)
+        new = [outcome for outcome in outcomes if outcome.status is None]
+        run.progress.say(_listing_note(landing, last, len(listed), len(new), len(records)))
+    summary = ingest_report.Summary(
+        landing.url,
+        landing.rejected_url,
+        "release" if target.release else "pull-request",
+        target.branch,
+        target.base,
+        run.options.rescan,
+        start,
+        outcomes,
+        {outcome.delivery.key: landing.shown(outcome.delivery.key) for outcome in outcomes},
+    )
+    files: dict[str, str] = {}
+    message = ""
+    if new:
+        _download(run, new)
+        _validate(run, [outcome for outcome in new if outcome.status is None])
+        _quarantine(run, [outcome for outcome in new if outcome.status is Status.REJECTED])
+        good = _store(run, [outcome for outcome in new if outcome.status is None], tree)
+        if good:
+            files = _batch_files(run, good, tree, listed)
+            message = _message(run, good)
+            with run.step(Step.COMMIT):
+                summary.commit = _commit(run, good, files, message)
+        _name_duplicates(new)
+    _publish(run, summary, files, message)
+    if not target.release and target.tip:
+        summary.pending_batches = branches.pending(root, target.tip, target.base_rev)
+    return summary
+
+
+def _listing_note(landing: Landing, last: str | None, listed: int, new: int, recorded: int) -> str:
+    where = f"from {landing.shown(last)}, the last key recorded, on" if last else "the whole landing"
+    return f"listed {listed} key(s) ({where}); {new} new; {recorded} delivery(ies) from there recorded in git"
+
+
+# --- 1. preflight -------------------------------------------------------------------------------------------
+def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
+    gitops.current_branch(root)
+    if lock := gitops.index_lock(root):
+        shown = os.path.relpath(lock, root)
+        raise RetrainError(
+            f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing. "
+            f"If none is running, delete {shown} and re-run."
+        )
+    _remove_leftovers(root, progress)
+    if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in layout.ENGINE_OWNED]):
+        raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first.")
+    settings = config.load(root)
+    if not settings.validate_command:
+        raise BadInputError(
+            "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
+            "project: `PYTHONPATH=src python -m pipeline.validate`)."
+        )
+    pipeline = Pipeline(root, options.remote)
+    check_reachable(pipeline.remote, pipeline.remote_config, root)
+    landing = open_landing(options.source, pipeline.remote_config)
+    landing.check()
+    if options.push:
+        if not gitops.has_remote(root):
+            raise BadInputError("--push needs a git remote named `origin`; add it with `git remote add origin URL`.")
+        gitops.fetch(root)
+    target = branches.choose(root, plan.branch_name(landing.label), options.push, options.release, progress)
+    progress.say(f"landing {landing.url}, DVC remote `{pipeline.remote}`, batches go to {target.branch}")
+    scratch = root / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)  # a killed run's downloads: never recorded, so never needed
+    scratch.mkdir(parents=True)
+    return _Run(root, options, progress, pipeline, landing, settings.validate_command, target, scratch)
+
+
+def _remove_leftovers(root: Path, progress: Progress) -> None:
+    """An ingest killed between writing a batch's .dvc file into data/raw and committing it (release mode; the .dvc
+    file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
+    for name in gitops.untracked_files(root, layout.RAW_DIR):  # one git call, however many batches
+        if not name.endswith(rawdata.DVC_SUFFIX):
+            continue
+        path = root / name
+        _, ingest_record = dvcops.batch_record(path.read_text())
+        if ingest_record is not None:
+            path.unlink()
+            (root / name.removesuffix(rawdata.DVC_SUFFIX)).unlink(missing_ok=True)
+            progress.say(f"removed {name}: left uncommitted by an interrupted ingest, which this run redoes")
+
+
+# --- 2-6. read, validate, quarantine, store -----------------------------------------------------------------
+def _download(run: _Run, new: list[Outcome]) -> None:
+    with run.step(Step.DOWNLOAD):
+        total = 0
+        for outcome in new:
+            dest = _scratch_path(run, outcome.delivery)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            read = run.landing.download(outcome.delivery, dest)
+            if read is None:
+                outcome.status = Status.NOT_READ
+                continue
+            outcome.delivery = read  # the version actually read: its ETag and version id are what is recorded
+            total += read.size
+        run.progress.say(f"{sum(o.status is None for o in new)} delivery(ies), {total:,} bytes")
+
+
+def _scratch_path(run: _Run, delivery: Delivery) -> Path:
+    return run.scratch / run.landing.relative(delivery.key)
+
+
+def _validate(run: _Run, outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    with run.step(Step.VALIDATE):
+        for start in range(0, len(outcomes), VALIDATE_CHUNK):
+            chunk = outcomes[start : start + VALIDATE_CHUNK]
+            names = {os.path.relpath(_scratch_path(run, o.delivery), run.root): o for o in chunk}
+            verdicts = _run_validator(run, list(names))
+            for name, outcome in names.items():
+                if error := verdicts[name]:
+                    outcome.status = Status.REJECTED
+                    shown = run.landing.shown(outcome.delivery.key)
+                    outcome.reason = error.replace(name, shown, 1) if error.startswith(name) else f"{shown}: {error}"
+        refused = sum(o.status is Status.REJECTED for o in outcomes)
+        run.progress.say(f"{len(outcomes) - refused} valid, {refused} refused (`{run.validate_command}`)")
+
+
+def _run_validator(run: _Run, names: list[str]) -> dict[str, str | None]:
+    import json
+
+    command = f"{run.validate_command} {' '.join(shlex.quote(name) for name in names)}"
+    result = run_configured(command, run.root)
+    verdicts: dict[str, str | None] = {}
+    for line in result.stdout.splitlines():
+        try:
+            item = json.loads(line)
+            verdicts[str(item["file"])] = item["error"]
+        except (ValueError, KeyError, TypeError):
+            continue
+    if result.returncode not in (0, BadInputError.exit_code) or set(verdicts) != set(names):
+        said = (result.stderr.strip().splitlines() or [f"exited with {result.returncode}"])[-1]
+        raise RetrainError(
+            f"release.validate_command `{run.validate_command}` did not give one verdict per delivery ({said}); "
+            "nothing was recorded. Fix the command and re-run."
+        )
+    return verdicts
+
+
+def _quarantine(run: _Run, refused: list[Outcome]) -> None:
+    if not refused:
+        return
+    with run.step(Step.QUARANTINE):
+        for outcome in refused:
+            document = reason_document(run.landing.url, outcome.delivery, outcome.reason or "", plan.iso(plan.now()))
+            run.landing.quarantine(outcome.delivery, _scratch_path(run, outcome.delivery), document)
+        run.progress.say(f"{len(refused)} copied to {run.landing.rejected_url} with a .reason.yaml each")
+
+
+def _store(run: _Run, valid: list[Outcome], tree: record.Tree) -> list[Outcome]:
+    """Into the DVC cache and the remote, verified there; duplicates (same bytes as a batch) are not stored."""
+    if not valid:
+        return []
+    with run.step(Step.UPLOAD):
+        known: dict[str, str | Outcome] = dict(tree.batches_by_md5)
+        good = []
+        for outcome in valid:
+            md5, _ = run.pipeline.store(_scratch_path(run, outcome.delivery))
+            if (first := known.get(md5)) is not None:
+                outcome.status = Status.DUPLICATE
+                outcome.extra["same_as"] = first  # a batch, or a delivery of this run (named at the commit)
+                continue
+            outcome.md5, known[md5] = md5, outcome
+            good.append(outcome)
+        objects = [StoredObject(o.md5 or "", run.landing.shown(o.delivery.key)) for o in good]
+        missing = run.pipeline.missing_in_remote([(item.label, item.oid) for item in objects])
+        run.pipeline.upload_from_cache(missing)
+        if still := run.pipeline.missing_in_remote([(item.label, item.oid) for item in objects]):
+            raise RetrainError(
+                f"{len(still)} delivery(ies) not in DVC remote `{run.pipeline.remote}` after the upload "
+                f"({still[0].label}); nothing was committed. Re-run when the remote is reachable."
+            )
+        duplicates = len(valid) - len(good)
+        run.progress.say(
+            f"{len(missing)} object(s) uploaded to `{run.pipeline.remote}`, {len(good)} verified there"
+            + (f"; {duplicates} duplicate(s) of a batch not stored again" if duplicates else "")
+        )
+    return good
+
+
+# --- 7-8. commit, publish -------------------------------------------------------------------------------
+def _batch_files(run: _Run, good: list[Outcome], tree: record.Tree, listed: list[Delivery]) -> dict[str, str]:
+    """The new batches' .dvc files (path -> text), named and numbered after every batch the record knows."""
+    number = plan.next_number(tree.names)
+    through = max(delivery.key for delivery in listed)
+    ingested = plan.iso(plan.now())
+    files = {}
+    for outcome in good:
+        delivery = outcome.delivery
+        name = plan.batch_name(number, delivery.modified, run.landing.label, run.landing.relative(delivery.key))
+        number += 1
+        outcome.status, outcome.batch = Status.INGESTED, f"{layout.RAW_DIR}/{name}"
+        meta = record.meta(
+            run.landing.url,
+            delivery.key,
+            delivery.etag,
+            delivery.version_id,
+            delivery.size,
+            plan.iso(delivery.modified),
+            ingested,
+            through,
+            outcome.replaces,
+        )
+        text = dvcops.batch_dvc_file(name, outcome.md5 or "", delivery.size, meta)
+        files[f"{outcome.batch}{rawdata.DVC_SUFFIX}"] = text
+    return files
+
+
+def _name_duplicates(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        if outcome.status is Status.DUPLICATE and outcome.batch is None:
+            same = outcome.extra.get("same_as")
+            outcome.batch = same.batch if isinstance(same, Outcome) else same
+
+
+def _message(run: _Run, good: list[Outcome]) -> str:
+    subject = f"data: ingest {len(good)} delivery(ies) from {run.landing.url}"
+    if run.target.release:
+        subject += " [skip ci]"  # this job releases them itself; no second workflow for the same commit
+    body = [f"- {run.landing.shown(o.delivery.key)} (etag {o.delivery.etag}) -> {o.batch}" for o in good]
+    return "\n".join([subject, "", *body]) + "\n"
+
+
+def _commit(run: _Run, good: list[Outcome], files: dict[str, str], message: str) -> str:
+    root, target = run.root, run.target
+    if target.release:  # in the work tree, as a person adds a batch (the release reproduces from it)
+        for path, text in files.items():  # the .dvc files first: what a killed run leaves is then recognisable
+            (root / path).write_text(text)
+        for outcome in good:
+            shutil.copyfile(_scratch_path(run, outcome.delivery), root / (outcome.batch or ""))
+        made = gitops.commit(root, sorted(files), message)
+    else:
+        made = branches.commit(root, target, files, message)
+    run.progress.say(f"committed {len(files)} batch(es) on {target.branch} as {made[:8]}")
+    return made
+
+
+def _publish(run: _Run, summary: ingest_report.Summary, files: dict[str, str], message: str) -> None:
+    root, target = run.root, run.target
+    if not branches.needs_push(root, target):
+        return
+    if not run.options.push:
+        summary.would_push = True
+        where = f"{target.branch} (then a pull request to {target.base})" if not target.release else target.branch
+        run.progress.say(f"not pushed (no --push): would push {where} to origin")
+        return
+    with run.step(Step.PUBLISH):
+        branches.push(root, target, files, message, run.progress)
+        summary.pushed = True
+        run.progress.say(f"pushed {target.branch} to origin")
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+def ingest_command(root: Path, options: IngestOptions) -> int:
+    """`retrain ingest`: the run, then (--release) the same release as `retrain run`; one line per delivery, the
+    summary last; the exit code (a gated release raises GatedError, exit 3, after the report is written)."""
+    from retrain.errors import GatedError
+
+    summary = ingest(root, options)
+    try:
+        if options.release and summary.exit_code == 0:
+            from retrain.release import RunOptions  # imported here: GTO's import costs a run that does not release
+            from retrain.release import run as release
+
+            try:
+                outcome = release(root, RunOptions(remote=options.remote, push=options.push))
+                summary.release = {"status": outcome.status.value, "tag": outcome.tag, "message": outcome.message}
+            except GatedError as gated:
+                summary.release = {"status": "gated", "tag": None, "message": str(gated)}
+                raise
+    finally:
+        if summary.release is not None:
+            ingest_report.write(root, summary)
+        for text in summary.lines():
+            print(text)
+        print(summary.headline() + (f"; {summary.release['message']}" if summary.release else ""))
+    if summary.exit_code:
+        raise BadInputError(
+            f"every new delivery was refused: see the lines above and {ingest_report.INGEST_JSON}; each was copied "
+            f"to {summary.rejected_location} with its reason. Deliver corrected files under new names."
+        )
+    return 0
