@@ -157,7 +157,8 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         # release job's App is optional, with GITHUB_TOKEN as the fallback, which then needs contents: write.)
         app_only = any("create-github-app-token" in s.get("uses", "") and "if" not in s for s in job_steps)
         comments = "cml comment" in scripts and not app_only
-        pushes = ("--push" in scripts or re.search(r"retrain (promote|rollback) ", scripts) is not None) and not app_only
+        tags = re.search(r"retrain (promote|rollback) ", scripts) is not None
+        pushes = ("--push" in scripts or tags) and not app_only
         if not any("uses" in step for step in job_steps) and "retrain" not in text:  # a guard: no token at all
             assert permissions == {}, f"{job_id}: {permissions}"
             continue
