@@ -22,14 +22,16 @@ TOKEN = "ghs_announce"  # noqa: S105 (a fake)
 
 def test_pipeline_inputs_come_from_dvc_yaml():
     inputs = dvcops.stage_inputs((REPO_ROOT / "dvc.yaml").read_text())
-    assert {"src/pipeline", "data/raw", "params.yaml"} <= set(inputs)
-    changed = ["docs/ci.md", ".github/workflows/pr.yml", "src/retrain/cli.py", "README.md", "requirements.lock"]
+    # The runtime lock is a stage dependency: the environment is part of the snapshot.
+    assert {"src/pipeline", "data/raw", "params.yaml", "requirements.lock"} <= set(inputs)
+    changed = ["docs/ci.md", ".github/workflows/pr.yml", "src/retrain/cli.py", "README.md", "requirements-dev.lock"]
     assert decisions.changed_inputs(changed, inputs, ("dvc.yaml", "dvc.lock")) == [], "nothing to reproduce"
-    changed += ["src/pipeline/train.py", "data/raw/batch-0003.csv.dvc", "dvc.lock", "params.yaml"]
+    changed += ["src/pipeline/train.py", "data/raw/batch-0003.csv.dvc", "dvc.lock", "params.yaml", "requirements.lock"]
     assert decisions.changed_inputs(changed, inputs, ("dvc.yaml", "dvc.lock")) == [
         "data/raw/batch-0003.csv.dvc",
         "dvc.lock",
         "params.yaml",
+        "requirements.lock",
         "src/pipeline/train.py",
     ]
     assert decisions.changed_inputs(["src/pipelines.py"], ["src/pipeline"], ()) == [], "a prefix is not a folder"
