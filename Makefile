@@ -40,10 +40,10 @@ lint: $(STAMP) ## ruff, zizmor on the workflows, JSON-schema checks of CI files,
 	$(BIN)/shellcheck .ci/run $$(git ls-files '*.sh')
 
 bench: $(STAMP) ## Benchmarks (full): writes benchmarks/results.md and results.json
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run
 
 bench-quick: $(STAMP) ## Benchmarks on small data, under five minutes
-	$(BIN)/python benchmarks/run.py --quick
+	$(BIN)/python -m benchmarks.run --quick
 
 demo: $(STAMP) ## The seed's story end to end in a throwaway sandbox
 	$(BIN)/python scripts/demo.py
