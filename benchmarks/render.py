@@ -23,8 +23,8 @@ def figure_row(item: dict) -> str:
     else:
         value, baseline = seconds(item["value_s"]), seconds(item["baseline_s"])
     met = "yes" if item["met"] else "**NO**"
-    title = f"{item['key']}. {item['title']}"
-    return f"| {title} | {value} | {baseline} | {item['ratio']:.2f}x | ≤ {item['target']}x | {met} |"
+    title, cpu = f"{item['key']}. {item['title']}", f"{item['cpu_ratio']:.2f}x" if "cpu_ratio" in item else "—"
+    return f"| {title} | {value} | {baseline} | {item['ratio']:.2f}x | {cpu} | ≤ {item['target']}x | {met} |"
 
 
 def load(values: list[float]) -> str:
@@ -35,8 +35,8 @@ def invocation_section(run: dict) -> list[str]:
     samples = run["load1_samples"]
     during = f"{min(samples):.2f}–{max(samples):.2f}" if samples else "n/a"
     lines = [
-        f"### `{run['name']}`: {run['runs']} runs per command"
-        + (f" after {run['warmup']} warm-up" if run["warmup"] else ""),
+        f"### `{run['name']}`: {run['rounds']} rounds, each command run once per round, in turn"
+        + (" (after one untimed warm-up run of each)" if run["name"] == "noop" else ""),
         "",
         f"Load average (1, 5, 15 min) before {load(run['load_before'])}, after {load(run['load_after'])}; "
         f"1-min load during the runs {during} (sampled every 5 s).",
@@ -95,7 +95,15 @@ def render(results: dict) -> str:
     if "error" in results:
         lines += ["**The run failed; the figures below are what was measured before the failure:**", "", "```"]
         lines += [results["error"].rstrip(), "```", ""]
-    lines += ["## Figures", "", "| Figure | Value | Baseline | Ratio | Target | Met? |", "|---|---|---|---|---|---|"]
+    lines += [
+        "## Figures",
+        "",
+        "Value and baseline: medians of wall time; *CPU*: the ratio of mean user + system times, which the other jobs "
+        "on the machine disturb less. The targets are on wall time.",
+        "",
+        "| Figure | Value | Baseline | Ratio | CPU | Target | Met? |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += [figure_row(item) for item in sorted(results["figures"], key=lambda item: item["key"])]
     if results["mode"] == "quick":
         lines += [

@@ -13,6 +13,7 @@ import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,8 +40,8 @@ class Plan:
     mode: str
     peer_sizes: tuple[int, ...]  # the largest is also where 1M-vs-bare and the merge build are measured
     memory_rows: int
-    runs: int
-    noop_runs: int
+    rounds: int
+    noop_rounds: int
 
 
 FULL = Plan("full", (100_000, 1_000_000), 5_000_000, 3, 10)
@@ -61,14 +62,17 @@ def loadavg() -> list[float]:
     return [float(value) for value in Path("/proc/loadavg").read_text().split()[:3]]
 
 
-def hyperfine(name: str, commands: list[tuple[str, str, str | None]], runs: int, tmp: Path, warmup: int = 0) -> dict:
-    """One hyperfine invocation over (label, command, prepare) triples; the 1-minute load average is sampled every
-    5 s meanwhile."""
+def hyperfine(name: str, commands: list[tuple[str, str, str | None]], rounds: int, tmp: Path) -> dict:
+    """One hyperfine invocation over (label, command, prepare) triples, each command listed once per round with
+    `--runs 1`, so that the commands take turns (given `--runs N`, hyperfine runs all of one command's runs before
+    the next's, and a change in the machine's load would hit one side only); the runs are regrouped per command
+    after. The 1-minute load average is sampled every 5 s meanwhile."""
     export = tmp / f"{name}.json"
-    args = ["hyperfine", "--style", "basic", "--runs", str(runs), "--warmup", str(warmup), "--export-json", export]
-    for label, _, prepare in commands:
-        args += ["--command-name", label] + (["--prepare", prepare] if prepare else [])
-    args += [command for _, command, _ in commands]
+    args = ["hyperfine", "--style", "basic", "--runs", "1", "--export-json", export]
+    for round_ in range(1, rounds + 1):
+        for label, _, prepare in commands:
+            args += ["--command-name", f"{label} #{round_}"] + (["--prepare", prepare] if prepare else [])
+    args += [command for _ in range(rounds) for _, command, _ in commands]
     samples: list[float] = []
     done = threading.Event()
 
@@ -86,33 +90,52 @@ def hyperfine(name: str, commands: list[tuple[str, str, str | None]], runs: int,
     finally:
         done.set()
         sampler.join()
+    runs = json.loads(export.read_text())["results"]
     return {
         "name": name,
-        "runs": runs,
-        "warmup": warmup,
+        "rounds": rounds,
         "load_before": before,
         "load_after": loadavg(),
         "load1_samples": samples,
-        "results": json.loads(export.read_text())["results"],
+        "results": [per_command(label, runs) for label, _, _ in commands],
+        "hyperfine": runs,
     }
 
 
-def median_of(invocation: dict, label: str) -> float:
-    return next(item["median"] for item in invocation["results"] if item["command"] == label)
+def per_command(label: str, runs: list[dict]) -> dict:
+    """hyperfine's statistics of one command, over its runs in every round."""
+    mine = [item for item in runs if item["command"].rsplit(" #", 1)[0] == label]
+    times = [item["mean"] for item in mine]
+    return {
+        "command": label,
+        "times": times,
+        "median": statistics.median(times),
+        "mean": statistics.mean(times),
+        "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "min": min(times),
+        "max": max(times),
+        "user": statistics.mean(item["user"] for item in mine),
+        "system": statistics.mean(item["system"] for item in mine),
+    }
 
 
-def figure(key: str, title: str, value: float, baseline: float, target: float, extra_ok: bool = True, **more) -> dict:
-    ratio = value / baseline
-    return dict(
-        key=key,
-        title=title,
-        value_s=value,
-        baseline_s=baseline,
-        ratio=ratio,
-        target=target,
-        met=ratio <= target and extra_ok,
-        **more,
-    )
+def stat(invocation: dict, label: str, name: str) -> float:
+    item = next(item for item in invocation["results"] if item["command"] == label)
+    return item["user"] + item["system"] if name == "cpu" else item[name]
+
+
+def figure(
+    key: str, title: str, invocation: dict, measured: str, baseline: str, target: float, ok: bool = True
+) -> dict:
+    """`measured` against `baseline` (command names) in one invocation: the ratio of the medians of wall time, and
+    of the means of CPU time (user + system, less disturbed by the other jobs on the machine)."""
+    value, base = stat(invocation, measured, "median"), stat(invocation, baseline, "median")
+    cpu_ratio = stat(invocation, measured, "cpu") / stat(invocation, baseline, "cpu")
+    return {
+        "key": key, "title": title, "invocation": invocation["name"], "measured": measured, "baseline": baseline,
+        "value_s": value, "baseline_s": base, "ratio": value / base, "cpu_ratio": cpu_ratio, "target": target,
+        "met": value / base <= target and ok,
+    }  # fmt: skip
 
 
 def checks_of(tmp: Path, targets: dict[str, Path]) -> dict[str, list[dict]]:
@@ -123,8 +146,8 @@ def checks_of(tmp: Path, targets: dict[str, Path]) -> dict[str, list[dict]]:
 
 
 class Bench:
-    def __init__(self, plan: Plan, runs: int, tmp: Path) -> None:
-        self.plan, self.runs, self.tmp = plan, runs, tmp
+    def __init__(self, plan: Plan, rounds: int, tmp: Path) -> None:
+        self.plan, self.rounds, self.tmp = plan, rounds, tmp
         self.results: dict = {"invocations": [], "figures": [], "profiles": {}}
 
     def profile(self, title: str, work: Path, *args: str) -> None:
@@ -170,7 +193,7 @@ class Bench:
             }[kind]
             commands.append((label, command, prepare))
         log(f"hyperfine at {rows:,} rows: {', '.join(kinds)}")
-        invocation = hyperfine(f"rows-{rows}", commands, self.runs, self.tmp)
+        invocation = hyperfine(f"rows-{rows}", commands, self.rounds, self.tmp)
         for label, kind in kinds.items():  # the last run of each command (the earlier ones were checked by --prepare)
             sandbox.check(kind, targets[label])
         invocation["checks"] = checks_of(self.tmp, targets)
@@ -184,44 +207,16 @@ class Bench:
         invocation["rows"] = rows
         self.results["invocations"].append(invocation)
         size = "large" if largest else "small"
-        push, plain = median_of(invocation, "retrain run --push"), median_of(invocation, "plain CI sequence")
-        self.results["figures"].append(
-            figure(
-                "a",
-                f"`retrain run --push` vs the plain CI sequence, {rows:,} new rows",
-                push,
-                plain,
-                PEER_TARGET[size],
-                invocation=invocation["name"],
-            )
-        )
+        title = f"`retrain run --push` vs the plain CI sequence, {rows:,} new rows"
+        add = self.results["figures"].append
+        add(figure("a", title, invocation, "retrain run --push", "plain CI sequence", PEER_TARGET[size]))
         if largest:
-            run, bare = median_of(invocation, "retrain run"), median_of(invocation, "bare compute")
-            self.results["figures"].append(
-                figure(
-                    "b",
-                    f"`retrain run` vs bare compute, {rows:,} new rows",
-                    run,
-                    bare,
-                    BARE_TARGET,
-                    invocation=invocation["name"],
-                )
-            )
-            merge = median_of(invocation, "merge build (retrain run)")
-            trained = sorted({str(item["ran"]) for item in invocation["checks"]["merge build (retrain run)"]})
-            reproduced = sorted({item["reproduced"] for item in invocation["checks"]["merge build (retrain run)"]})
-            self.results["figures"].append(
-                figure(
-                    "d",
-                    f"merge build vs full `retrain run`, {rows:,} new rows (fresh clone, empty cache)",
-                    merge,
-                    run,
-                    MERGE_TARGET,
-                    invocation=invocation["name"],
-                    merge_reproduced=reproduced,
-                    merge_ran=trained,
-                )
-            )
+            title = f"`retrain run` vs bare compute, {rows:,} new rows"
+            add(figure("b", title, invocation, "retrain run", "bare compute", BARE_TARGET))
+            merges = invocation["checks"]["merge build (retrain run)"]
+            title = f"merge build vs full `retrain run`, {rows:,} new rows (fresh clone, empty cache; train not run)"
+            trained = any("train" in item["ran"] for item in merges)
+            add(figure("d", title, invocation, "merge build (retrain run)", "retrain run", MERGE_TARGET, not trained))
             self.noop(targets["retrain run"])
         for target in targets.values():
             shutil.rmtree(target, ignore_errors=True)
@@ -237,8 +232,10 @@ class Bench:
             ("dvc status", f"{work}{VENV_BIN / 'dvc'} status", None),
             ("no-op retrain run", f"{work}{RETRAIN} run 2>> ../{NOOP_LOG}", None),
         ]
+        for _, command, _ in commands:  # warm-up, untimed
+            subprocess.run(["/bin/sh", "-c", command], env=base_env(), stdout=subprocess.DEVNULL, check=True)
         log("hyperfine: no-op retrain run vs dvc status")
-        invocation = hyperfine("noop", commands, self.plan.noop_runs, self.tmp, warmup=1)
+        invocation = hyperfine("noop", commands, self.plan.noop_rounds, self.tmp)
         runs = [
             chunk for chunk in re.split(r"(?m)^(?=\[1/\d+\] .* \.\.\.$)", (released / NOOP_LOG).read_text()) if chunk
         ]
@@ -247,8 +244,10 @@ class Bench:
         dvc_says = subprocess.run(
             [VENV_BIN / "dvc", "status"], cwd=released / "work", capture_output=True, text=True, check=True
         ).stdout.strip()
-        quiet = all(record["reproduced"] == ["nothing changed: no stage ran"] for record in records)
-        if len(runs) != self.plan.noop_runs + 1 or not quiet or status != "up_to_date" or "up to date" not in dvc_says:
+        quiet = len(runs) == self.plan.noop_rounds + 1 and all(
+            record["reproduced"] == ["nothing changed: no stage ran"] for record in records
+        )
+        if not quiet or status != "up_to_date" or "up to date" not in dvc_says:
             raise RuntimeError(f"the no-op run did something: status {status}, dvc status {dvc_says!r}, {records}")
         for record in records:
             record["reproduced"] = record["reproduced"][0]
@@ -257,16 +256,8 @@ class Bench:
         log("pyinstrument: no-op retrain run")
         self.profile("no-op `retrain run`", released / "work", "run")
         self.results["invocations"].append(invocation)
-        self.results["figures"].append(
-            figure(
-                "c",
-                "no-op `retrain run` vs `dvc status`",
-                median_of(invocation, "no-op retrain run"),
-                median_of(invocation, "dvc status"),
-                NOOP_TARGET,
-                invocation="noop",
-            )
-        )
+        title = "no-op `retrain run` vs `dvc status`"
+        self.results["figures"].append(figure("c", title, invocation, "no-op retrain run", "dvc status", NOOP_TARGET))
 
     def memory(self, base: Path) -> None:
         """Figure e: each stage's command, as dvc.yaml states it, run by the shell as DVC runs it; peak RSS of its
@@ -333,7 +324,7 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small data (2k/10k rows, memory at 20k), < 5 min")
-    parser.add_argument("--runs", type=int, help="timed runs per command (default: 3 full, 2 quick)")
+    parser.add_argument("--rounds", type=int, help="timed runs of each command, in turn (default: 3 full, 2 quick)")
     parser.add_argument("--workdir", type=Path, help="where the sandboxes go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the sandboxes")
     args = parser.parse_args()
@@ -341,13 +332,13 @@ def main() -> int:
     stem = BENCH / ("results-quick" if args.quick else "results")
     tmp = Path(tempfile.mkdtemp(prefix="retrain-bench-", dir=args.workdir))
     os.environ["DVC_SITE_CACHE_DIR"] = str(tmp / "dvc-site-cache")  # DVC's per-repository state, reset per run
-    bench = Bench(plan, args.runs or plan.runs, tmp)
+    bench = Bench(plan, args.rounds or plan.rounds, tmp)
     started = time.time()
     git = ["git", "-C", str(REPO_ROOT)]
     bench.results |= {
         "mode": plan.mode,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "runs": bench.runs,
+        "rounds": bench.rounds,
         "commit": subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "uncommitted": subprocess.run(
             [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
