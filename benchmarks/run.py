@@ -39,13 +39,13 @@ NOOP_LOG = "noop.log"
 class Plan:
     mode: str
     peer_sizes: tuple[int, ...]  # the largest is also where 1M-vs-bare and the merge build are measured
+    rounds: tuple[int, ...]  # per peer size: more where a run is short and the load's swings are as long as it
     memory_rows: int
-    rounds: int
     noop_rounds: int
 
 
-FULL = Plan("full", (100_000, 1_000_000), 5_000_000, 3, 10)
-QUICK = Plan("quick", (2_000, 10_000), 20_000, 2, 3)
+FULL = Plan("full", (100_000, 1_000_000), (7, 3), 5_000_000, 10)
+QUICK = Plan("quick", (2_000, 10_000), (2, 2), 20_000, 3)
 # The targets: value / baseline at most this.
 PEER_TARGET = {"small": 1.15, "large": 1.05}
 BARE_TARGET = 1.15
@@ -146,8 +146,8 @@ def checks_of(tmp: Path, targets: dict[str, Path]) -> dict[str, list[dict]]:
 
 
 class Bench:
-    def __init__(self, plan: Plan, rounds: int, tmp: Path) -> None:
-        self.plan, self.rounds, self.tmp = plan, rounds, tmp
+    def __init__(self, plan: Plan, rounds: int | None, tmp: Path) -> None:
+        self.plan, self.rounds, self.tmp = plan, rounds, tmp  # rounds: the plan's unless given
         self.results: dict = {"invocations": [], "figures": [], "profiles": {}}
 
     def profile(self, title: str, work: Path, *args: str) -> None:
@@ -193,7 +193,8 @@ class Bench:
             }[kind]
             commands.append((label, command, prepare))
         log(f"hyperfine at {rows:,} rows: {', '.join(kinds)}")
-        invocation = hyperfine(f"rows-{rows}", commands, self.rounds, self.tmp)
+        rounds = self.rounds or self.plan.rounds[self.plan.peer_sizes.index(rows)]
+        invocation = hyperfine(f"rows-{rows}", commands, rounds, self.tmp)
         for label, kind in kinds.items():  # the last run of each command (the earlier ones were checked by --prepare)
             sandbox.check(kind, targets[label])
         invocation["checks"] = checks_of(self.tmp, targets)
@@ -324,7 +325,7 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small data (2k/10k rows, memory at 20k), < 5 min")
-    parser.add_argument("--rounds", type=int, help="timed runs of each command, in turn (default: 3 full, 2 quick)")
+    parser.add_argument("--rounds", type=int, help="timed runs of each command, in turn (default: the plan's)")
     parser.add_argument("--workdir", type=Path, help="where the sandboxes go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the sandboxes")
     args = parser.parse_args()
@@ -332,13 +333,12 @@ def main() -> int:
     stem = BENCH / ("results-quick" if args.quick else "results")
     tmp = Path(tempfile.mkdtemp(prefix="retrain-bench-", dir=args.workdir))
     os.environ["DVC_SITE_CACHE_DIR"] = str(tmp / "dvc-site-cache")  # DVC's per-repository state, reset per run
-    bench = Bench(plan, args.rounds or plan.rounds, tmp)
+    bench = Bench(plan, args.rounds, tmp)
     started = time.time()
     git = ["git", "-C", str(REPO_ROOT)]
     bench.results |= {
         "mode": plan.mode,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "rounds": bench.rounds,
         "commit": subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "uncommitted": subprocess.run(
             [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
