@@ -23,8 +23,8 @@ def figure_row(item: dict) -> str:
     else:
         value, baseline = seconds(item["value_s"]), seconds(item["baseline_s"])
     met = "yes" if item["met"] else "**NO**"
-    title, cpu = f"{item['key']}. {item['title']}", f"{item['cpu_ratio']:.2f}x" if "cpu_ratio" in item else "—"
-    return f"| {title} | {value} | {baseline} | {item['ratio']:.2f}x | {cpu} | ≤ {item['target']}x | {met} |"
+    title, cpu = f"{item['key']}. {item['title']}", f"{item['cpu_ratio']:.3f}x" if "cpu_ratio" in item else "—"
+    return f"| {title} | {value} | {baseline} | {item['ratio']:.3f}x | {cpu} | ≤ {item['target']}x | {met} |"
 
 
 def load(values: list[float]) -> str:
