@@ -68,11 +68,11 @@ lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor on the w
 	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
 	$(BIN)/shellcheck .ci/run $$(git ls-files '*.sh')
 
-bench: $(STAMP) bench-install ## Benchmarks (full): install times (bench-install), then benchmarks/results.md and results.json
-	$(BIN)/python benchmarks/run.py
+bench: $(STAMP) bench-install bench-ingest ## Benchmarks (full): install times, ingest, then benchmarks/results.md and results.json
+	$(BIN)/python -m benchmarks.run
 
 bench-quick: $(STAMP) ## Benchmarks on small data, under five minutes
-	$(BIN)/python benchmarks/run.py --quick
+	$(BIN)/python -m benchmarks.run --quick
 
 bench-install: $(STAMP) ## pip vs uv on the same lock, cold and warm, and a no-op make: benchmarks/install-results.md
 	$(BIN)/python benchmarks/install.py

@@ -1,0 +1,1 @@
+"""Benchmarks of the release engine; run from the repository root as `python -m benchmarks.run`."""
