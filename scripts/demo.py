@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BRANCH = "develop"
@@ -127,9 +129,10 @@ def main() -> None:
         run("python", "scripts/simulate_new_data.py", "--rows", "300", "--seed", "3", "--to", str(landing))
         run("python", "scripts/simulate_new_data.py", "--rows", "50", "--seed", "4", "--to", str(landing), "--corrupt")
         ingested = run("retrain", "ingest", str(landing))
-        print(indented(ingested.replace(f"{landing}/", "")))
+        print(indented("\n".join(ingested.replace(f"{landing}/", "").splitlines()[:-1])))
         for reason in sorted((landing.parent / "rejected").glob("*.reason.yaml")):
-            print(f"  quarantined: {reason.relative_to(sandbox)}, {reason.read_text().splitlines()[0]}")
+            said = yaml.safe_load(reason.read_text())["reason"].replace(f"{landing}/", "")
+            print(f"  quarantined in {reason.parent.relative_to(sandbox)}/, {reason.name} says: {said}")
 
         step("6. Review: the pull-request report of the ingest branch against develop, reproduced on it")
         run("git", "switch", "--quiet", INGEST_BRANCH)
