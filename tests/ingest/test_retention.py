@@ -47,6 +47,7 @@ def test_only_merged_unchanged_and_old_originals_are_deleted(project: Project, f
 
     assert unset.returncode == 0, unset.describe()
     assert "deleted" not in unset.stdout and report(project)["retention"] == {"days": None, "deleted": []}
+    assert "[9/9] report ..." in unset.stderr and "delete originals" not in unset.stderr
     assert landing.names() == ["2025-03-01-a.csv", "2025-03-02-bad.csv", "2025-03-03-b.csv"], "unset: never"
 
     set_retention(project, 30)
@@ -90,6 +91,7 @@ def test_recent_originals_are_kept(project: Project, folder_landing: FolderLandi
     run = ingest(project, folder_landing.source, "--push")
 
     assert run.returncode == 0 and run.lines[-1] == "ingest: nothing new, 1 already rejected"
+    assert "[9/10] delete originals older than release.ingest_retention_days ..." in run.stderr
     assert folder_landing.names() == ["a.csv", "b.csv"]
 
 

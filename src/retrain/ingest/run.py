@@ -41,9 +41,10 @@ class Step:
     UPLOAD = "push data to the DVC remote"
     COMMIT = "commit"
     PUBLISH = "push to origin"
-    EXPIRE = "delete originals older than release.ingest_retention_days"
+    EXPIRE = "delete originals older than release.ingest_retention_days"  # a step only when that is set
     REPORT = "report"
-    ORDER = (PREFLIGHT, LIST, DOWNLOAD, VALIDATE, QUARANTINE, UPLOAD, COMMIT, PUBLISH, EXPIRE, REPORT)
+    ORDER = (PREFLIGHT, LIST, DOWNLOAD, VALIDATE, QUARANTINE, UPLOAD, COMMIT, PUBLISH, REPORT)
+    WITH_RETENTION = (*ORDER[:-1], EXPIRE, REPORT)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class _Run:
     landing_now: list[Delivery] = field(default_factory=list)  # the whole landing, listed when retention is set
 
     def step(self, name: str):
-        return self.progress.step(name, Step.ORDER.index(name) + 1)
+        order = Step.ORDER if self.retention_days is None else Step.WITH_RETENTION
+        return self.progress.step(name, order.index(name) + 1)
 
 
 def ingest(
@@ -168,6 +170,8 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in layout.ENGINE_OWNED]):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first.")
     settings = config.load(root)
+    if settings.ingest_retention_days is not None:
+        progress.total = len(Step.WITH_RETENTION)
     if not settings.validate_command:
         raise BadInputError(
             "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
