@@ -409,7 +409,7 @@ def _expire(run: _Run, summary: ingest_report.Summary) -> None:
             rejected[delivery.key] = (found.etag, found.reason, found.rejected)
     due = plan.expired(run.landing_now, released, rejected, plan.now(), days)
     stored = [item for item in due if item.batch]
-    missing = set()
+    missing: set[str] = set()
     if stored:  # the batch's data must still be in the DVC remote: the original is its only other copy
         missing = {m.oid for m in run.pipeline.missing_in_remote([(i.batch or "", i.md5 or "") for i in stored])}
     for item in due:
