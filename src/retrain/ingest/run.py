@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from retrain import config, dvcops, gitops, layout, rawdata
+from retrain import config, decisions, dvcops, gitops, layout, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import branches, plan, record
@@ -353,10 +353,11 @@ def _name_duplicates(outcomes: list[Outcome]) -> None:
 
 def _message(run: _Run, good: list[Outcome]) -> str:
     subject = f"data: ingest {len(good)} delivery(ies) from {run.landing.url}"
-    # No skip instruction (GitHub would leave required checks pending on it): with --release the pushed head is the
-    # release commit, whose trailer the workflows recognise; a gated ingest's data commit gets the normal run.
     body = [f"- {run.landing.shown(o.delivery.key)} (etag {o.delivery.etag}) -> {o.batch}" for o in good]
-    return "\n".join([subject, "", *body]) + "\n"
+    # With --release this job releases the commit itself: the engine's trailer (not a skip instruction, which would
+    # leave required checks pending) keeps the push of it from starting a second release run.
+    trailer = ["", decisions.COMMIT_MARK] if run.target.release else []
+    return "\n".join([subject, "", *body, *trailer]) + "\n"
 
 
 def _commit(run: _Run, good: list[Outcome], files: dict[str, str], message: str) -> str:
