@@ -1,5 +1,6 @@
 """The seed's story end to end, in a throwaway sandbox: v1; new data, v2; restore v1 whole; v1's data with
-today's code; a bad delivery stopped by the gate; the releases table.
+today's code; deliveries in a landing folder ingested onto a branch, reviewed, merged and released, a bad one
+quarantined with its reason; a bad delivery stopped by the gate; the releases table.
 
 The sandbox holds this clone's committed tree (HEAD) as a fresh history on its own `develop`, whatever branches
 and tags this clone has.
@@ -18,9 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BRANCH = "develop"
+INGEST_BRANCH = "ingest/landing"  # `retrain ingest drops/landing`'s branch: one per landing
 # git sets some of these for its hooks (a pre-push hook running the tests): they would aim the sandbox's git
 # at this clone.
 GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY")
@@ -40,6 +44,10 @@ def _call(*command: str, cwd: Path, stdin: bytes | None = None) -> bytes:
     if result.returncode:
         raise DemoError(f"`{' '.join(command)}` exited {result.returncode}: {result.stderr.decode().strip()}")
     return result.stdout
+
+
+def indented(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.strip().splitlines())
 
 
 def make_sandbox(repo: Path, sandbox: Path) -> Path:
@@ -116,14 +124,35 @@ def main() -> None:
         run("git", "checkout", "HEAD", "--", "data/raw")  # today's batches back (the index holds v1.0.0's now)
         run("dvc", "checkout")
 
-        step("5. A bad delivery (60% wrong labels) is stopped by the quality gate: exit 3, no tag")
+        step("5. Deliveries land in a folder: `retrain ingest` puts the good one on a branch, quarantines the bad")
+        landing = sandbox / "drops" / "landing"
+        run("python", "scripts/simulate_new_data.py", "--rows", "300", "--seed", "3", "--to", str(landing))
+        run("python", "scripts/simulate_new_data.py", "--rows", "50", "--seed", "4", "--to", str(landing), "--corrupt")
+        ingested = run("retrain", "ingest", str(landing))
+        print(indented("\n".join(ingested.replace(f"{landing}/", "").splitlines()[:-1])))
+        for reason in sorted((landing.parent / "rejected").glob("*.reason.yaml")):
+            said = yaml.safe_load(reason.read_text())["reason"].replace(f"{landing}/", "")
+            print(f"  quarantined in {reason.parent.relative_to(sandbox)}/, {reason.name} says: {said}")
+
+        step("6. Review: the pull-request report of the ingest branch against develop, reproduced on it")
+        run("git", "switch", "--quiet", INGEST_BRANCH)
+        run("retrain", "report", "--base", BRANCH, "--reproduce")
+        print(indented("\n".join((work / "reports/report.md").read_text().splitlines()[:3])))
+        run("git", "reset", "--quiet", "--hard")  # what the reproduction changed is the reviewer's, not the branch's
+        run("git", "switch", "--quiet", BRANCH)
+
+        step("7. Merged (the pull request's button), then released: minor bump")
+        run("git", "merge", "--quiet", "--no-ff", "-m", f"Merge {INGEST_BRANCH} (reviewed)", INGEST_BRANCH)
+        run("retrain", "run", "--note", "ingested delivery")
+
+        step("8. A bad delivery (60% wrong labels) is stopped by the quality gate: exit 3, no tag")
         deliver(
             run("python", "scripts/simulate_new_data.py", "--rows", "4000", "--label-noise", "0.6", "--seed", "2"),
             "bad delivery",
         )
         run("retrain", "run", expect=3)
 
-        step("6. The releases")
+        step("9. The releases")
         print(run("retrain", "releases"))
         print(f"demo finished in {time.perf_counter() - started:.0f}s")
     except (DemoError, OSError) as error:

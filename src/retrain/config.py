@@ -28,6 +28,9 @@ class ReleaseConfig(BaseModel):
     # Run by `retrain ingest` with the new delivery files as arguments: one JSON line per file on stdout,
     # {"file": ..., "error": null or the one-line reason}, so that ingest applies the pipeline's own rules.
     validate_command: str | None = None
+    # Days after which `retrain ingest` deletes an original from the landing: one whose batch is recorded on the
+    # release branch (and whose data the DVC remote holds), or one refused and kept in rejected/. Unset: never.
+    ingest_retention_days: Annotated[int, Field(ge=1)] | None = None
 
 
 def read(root: Path) -> dict[str, Any]:

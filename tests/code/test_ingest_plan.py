@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -137,3 +137,51 @@ class TestOutcomes:
         assert plan.line(Outcome(delivery("k"), Status.ALREADY_INGESTED, batch="b"), key) == (
             f"{key}: already ingested as b"
         )
+
+
+class TestExpired:
+    """Which originals the retention option lets a run delete: old, recorded on the release branch, unchanged."""
+
+    NOW = WHEN + timedelta(days=100)
+
+    def expired(self, listed, released=(), rejected=None, days=30) -> list[str]:
+        return [item.key for item in plan.expired(listed, list(released), rejected or {}, self.NOW, days)]
+
+    def test_an_unchanged_delivery_ingested_long_enough_ago(self) -> None:
+        old, recent = self.NOW - timedelta(days=30), self.NOW - timedelta(days=29, hours=23)
+        released = [recorded("landing/old.csv", "e1", ingested=old), recorded("landing/new.csv", "e1", ingested=recent)]
+        listed = [delivery("landing/old.csv"), delivery("landing/new.csv")]
+        assert self.expired(listed, released) == ["landing/old.csv"]
+        [item] = plan.expired(listed, released, {}, self.NOW, 30)
+        assert (item.batch, item.since, item.etag, item.md5) == ("data/raw/batch-0001-x.csv", old, "e1", "0" * 32)
+
+    def test_a_changed_object_under_a_recorded_key_is_kept(self) -> None:
+        released = [recorded("landing/a.csv", "e1", ingested=WHEN)]
+        assert self.expired([delivery("landing/a.csv", "e2")], released) == []
+
+    def test_a_record_without_a_readable_time_or_not_released_is_kept(self) -> None:
+        assert self.expired([delivery("landing/a.csv")], [recorded("landing/a.csv", ingested=None)]) == []
+        assert self.expired([delivery("landing/a.csv")], []) == []
+
+    def test_a_refused_delivery_once_its_refusal_is_old_enough_and_names_this_version(self) -> None:
+        rejected = {
+            "landing/bad.csv": ("e1", "bad label", WHEN),
+            "landing/redelivered.csv": ("e1", "bad label", WHEN),
+            "landing/recent.csv": ("e1", "bad label", self.NOW - timedelta(days=1)),
+            "landing/unknown-time.csv": ("e1", "bad label", None),
+        }
+        listed = [delivery(key, "e2" if "redelivered" in key else "e1") for key in rejected]
+        assert self.expired(listed, [], rejected) == ["landing/bad.csv"]
+        assert plan.expired(listed, [], rejected, self.NOW, 30)[0].reason == "bad label"
+
+    def test_the_line_says_why(self) -> None:
+        item = plan.Expired("landing/a.csv", "e1", WHEN, "data/raw/batch-0001-x.csv", "0" * 32)
+        assert plan.expired_line(item, "s3://bucket/landing/a.csv", 30) == (
+            "s3://bucket/landing/a.csv: deleted from the landing (ingested as data/raw/batch-0001-x.csv on "
+            "2025-03-01T12:30:05Z, retention 30 days)"
+        )
+
+    def test_recorded_times_are_read_as_written_or_as_yaml_made_them(self) -> None:
+        assert plan.parse_time("2025-03-01T12:30:05Z") == WHEN
+        assert plan.parse_time(WHEN.replace(tzinfo=None)) == WHEN
+        assert plan.parse_time("yesterday") is None and plan.parse_time(None) is None

@@ -19,7 +19,7 @@ from tests.faults.conftest import Batch
 from tests.faults.consistency import LocalStore, assert_consistent
 from tests.faults.harness import ControlledS3, assert_failed, kill_when, repo_state, retrain
 from tests.helpers import S3_BUCKET, S3_ENV, Project
-from tests.ingest.conftest import FolderLanding, S3Landing, delivery
+from tests.ingest.conftest import FolderLanding, S3Landing, backdate_records, delivery, merge_on_origin
 
 pytestmark = pytest.mark.faults
 
@@ -209,3 +209,41 @@ def test_landing_denied_exits_2_naming_it_and_changes_nothing(released: Project,
     released.env.update(ingester)
     finished = retrain(released, "ingest", landing.source, "--push")
     assert finished.returncode == 0 and finished.last_stdout == "ingest: 1 ingested, 1 rejected", finished.describe()
+
+
+def test_retention_denied_delete_exits_2_naming_the_permission_and_loses_nothing(released: Project, s3, iam: Iam):
+    """release.ingest_retention_days set, the ingest role without s3:DeleteObject: the run does everything else,
+    then stops at the first deletion with one line naming the permission; granted it, the next run deletes."""
+    landing = S3Landing(s3)
+    released.set_param("release", "ingest_retention_days", 7)
+    released.git("push", "--quiet", "origin", "develop")
+    landing.put("2025-03-01.csv", delivery(30, seed=1))
+    ingester = iam.user("ingest", ["s3:ListBucket", "s3:GetObject", "s3:PutObject"])
+    deleter = iam.user("ingest-retention", ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+    _s3_landing_env(released, s3.endpoint)
+    released.env.update(ingester)
+    assert retrain(released, "ingest", landing.source, "--push").returncode == 0
+    merge_on_origin(released, "ingest/dvc-exemplar-landing")
+    backdate_records(released, "develop", days=8)
+    landing.put("2025-03-02.csv", delivery(30, seed=2))
+
+    iam.enforce()  # the test's own S3 calls (put, list) are not the role's: checked with it off
+    denied = retrain(released, "ingest", landing.source, "--push")
+    iam.enforce(False)
+
+    assert_failed(denied, 2, "access denied", f"delete {landing.source}2025-03-01.csv", "s3:DeleteObject")
+    assert "ingest: 1 ingested" in denied.stdout, "the rest of the run is done and reported"
+    assert landing.names() == ["2025-03-01.csv", "2025-03-02.csv"]
+    assert [key for key, _ in records(released, "ingest/dvc-exemplar-landing")] == [
+        "landing/2025-03-01.csv",
+        "landing/2025-03-02.csv",
+    ]
+
+    released.env.update(deleter)
+    iam.enforce()
+    granted = retrain(released, "ingest", landing.source, "--push")
+    iam.enforce(False)
+
+    assert granted.returncode == 0, granted.describe()
+    assert granted.last_stdout == "ingest: nothing new, 1 already ingested, 1 original(s) deleted"
+    assert landing.names() == ["2025-03-02.csv"]

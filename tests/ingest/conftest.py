@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,43 @@ def batches_on(project: Project, rev: str) -> dict[str, dict]:
     }
 
 
+def merge_on_origin(project: Project, branch: str, squash: bool = False) -> None:
+    """What GitHub's merge button does, from the developer's clone: merge the ingest branch into develop, push."""
+    project.git("fetch", "--quiet", "origin")
+    project.git("checkout", "--quiet", "develop")
+    project.git("reset", "--quiet", "--hard", "origin/develop")
+    if squash:
+        project.git("merge", "--quiet", "--squash", f"origin/{branch}")
+        project.git("commit", "--quiet", "-m", "Ingested data (#1)")
+    else:
+        project.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #1", f"origin/{branch}")
+    project.git("push", "--quiet", "origin", "develop")
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+INGESTED_LINE = re.compile(r"^(    ingested: ).*$", re.MULTILINE)
+
+
+def backdate_records(project: Project, branch: str, days: int) -> None:
+    """Rewrite every ingest record on origin's `branch` as if ingested `days` ago (a commit pushed from another
+    clone): the honest way to make records old, since the engine reads the time from the record."""
+    other = project.root.parent / f"backdate-{branch.replace('/', '-')}"
+    project.sh("git", "clone", "--quiet", "--branch", branch, str(project.origin), str(other))
+    for dvc_file in (other / "data/raw").glob("*.dvc"):
+        dvc_file.write_text(INGESTED_LINE.sub(rf"\g<1>'{days_ago(days)}'", dvc_file.read_text()))
+    project.sh("git", "commit", "--quiet", "-am", f"test: ingest records {days} days old", cwd=other)
+    project.sh("git", "push", "--quiet", "origin", branch, cwd=other)
+    project.sh("rm", "-rf", str(other))
+
+
+def backdated_reason(text: bytes, days: int) -> bytes:
+    """A reason file whose refusal happened `days` ago."""
+    return re.sub(rb"^rejected: .*$", f"rejected: '{days_ago(days)}'".encode(), text, flags=re.MULTILINE)
+
+
 class FolderLanding:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -80,6 +119,13 @@ class FolderLanding:
             return {}
         return {str(p.relative_to(self.rejected)): p.read_bytes() for p in self.rejected.rglob("*") if p.is_file()}
 
+    def names(self) -> list[str]:
+        return sorted(str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file())
+
+    def backdate_rejection(self, name: str, days: int) -> None:
+        reason = self.rejected / f"{name}.reason.yaml"
+        reason.write_bytes(backdated_reason(reason.read_bytes(), days))
+
 
 class S3Landing:
     def __init__(self, s3, prefix: str = "landing/") -> None:
@@ -97,6 +143,14 @@ class S3Landing:
             key.removeprefix("rejected/"): self.s3.client.get_object(Bucket=S3_BUCKET, Key=key)["Body"].read()
             for key in keys
         }
+
+    def names(self) -> list[str]:
+        return [key.removeprefix(self.prefix) for key in self.s3.keys(self.prefix)]
+
+    def backdate_rejection(self, name: str, days: int) -> None:
+        key = f"rejected/{name}.reason.yaml"
+        text = self.s3.client.get_object(Bucket=S3_BUCKET, Key=key)["Body"].read()
+        self.s3.client.put_object(Bucket=S3_BUCKET, Key=key, Body=backdated_reason(text, days))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ requests for the same deliveries."""
 from __future__ import annotations
 
 from tests.helpers import Project
-from tests.ingest.conftest import FolderLanding, batches_on, delivery, ingest, report
+from tests.ingest.conftest import FolderLanding, batches_on, delivery, ingest, merge_on_origin, report
 
 BRANCH = "ingest/landing"
 
@@ -24,19 +24,6 @@ def keys_on(project: Project, rev: str) -> list[str]:
     return sorted(spec["meta"]["ingest"]["key"] for spec in batches_on(project, rev).values() if "meta" in spec)
 
 
-def merge_on_origin(project: Project, squash: bool) -> None:
-    """What GitHub's merge button does, from the developer's clone: merge the ingest branch into develop, push."""
-    project.git("fetch", "--quiet", "origin")
-    project.git("checkout", "--quiet", "develop")
-    project.git("reset", "--quiet", "--hard", "origin/develop")
-    if squash:
-        project.git("merge", "--quiet", "--squash", f"origin/{BRANCH}")
-        project.git("commit", "--quiet", "-m", "Ingested data (#1)")
-    else:
-        project.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #1", f"origin/{BRANCH}")
-    project.git("push", "--quiet", "origin", "develop")
-
-
 def test_runs_add_to_the_open_branch_then_start_again_after_a_merge(project: Project, folder_landing):
     first = ingested(project, folder_landing, "2025-03-01.csv", 1)
     tip = project.git("rev-parse", BRANCH)
@@ -47,7 +34,7 @@ def test_runs_add_to_the_open_branch_then_start_again_after_a_merge(project: Pro
     assert len(second["pending_batches"]) == 2
     assert keys_on(project, BRANCH) == ["2025-03-01.csv", "2025-03-02.csv"]
 
-    merge_on_origin(project, squash=False)
+    merge_on_origin(project, BRANCH, squash=False)
     merged_tip = project.git("rev-parse", BRANCH)
     third = ingested(project, folder_landing, "2025-03-03.csv", 3)
     new_tip = project.git("rev-parse", BRANCH)
@@ -58,7 +45,7 @@ def test_runs_add_to_the_open_branch_then_start_again_after_a_merge(project: Pro
 
 def test_after_a_squash_merge_the_branch_starts_again_without_a_force_push(project: Project, folder_landing):
     ingested(project, folder_landing, "2025-03-01.csv", 1)
-    merge_on_origin(project, squash=True)
+    merge_on_origin(project, BRANCH, squash=True)
     old_tip = project.git("rev-parse", BRANCH)
 
     run = ingested(project, folder_landing, "2025-03-02.csv", 2)

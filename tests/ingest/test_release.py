@@ -30,6 +30,8 @@ def test_release_commits_on_develop_and_releases_in_the_same_run(released: Proje
     assert subjects[0].startswith("retrain: +300 rows")
     assert decisions.has_commit_mark(released.origin_git("log", "-1", "--format=%B", "develop"))
     assert subjects[1] == f"data: ingest 1 delivery(ies) from {landing.source}/", "no skip instruction"
+    data_commit = released.origin_git("log", "-1", "--skip=1", "--format=%B", "develop")
+    assert decisions.has_commit_mark(data_commit), "its push starts no second release"
     assert report(released)["release"] == {
         "status": "released",
         "tag": "model@v1.1.0",

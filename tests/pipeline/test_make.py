@@ -62,11 +62,20 @@ def test_demo_sandbox_is_a_fresh_develop_holding_the_clones_head(kind: str, tmp_
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", CLONES)
 def test_demo_tells_the_whole_story(kind: str, tmp_path: Path) -> None:
-    """`make demo`: v1, v1.1 on new data, restores, a gated bad delivery, the releases table."""
+    """`make demo`: v1, v1.1 on new data, restores, deliveries ingested, reviewed, merged and released as v1.2 (a
+    bad one quarantined with its reason), a gated bad delivery, the releases table."""
     clone = project_clone(tmp_path, kind)
     result = sh([sys.executable, str(clone / "scripts/demo.py")], clone, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
     assert "released model@v1.0.0" in out and "released model@v1.1.0" in out
+    assert "-> ingest: 1 ingested, 1 rejected" in out
+    quarantined = next(line for line in out.splitlines() if line.startswith("  quarantined in drops/rejected/"))
+    assert "-corrupt.csv.reason.yaml says: " in quarantined
+    assert "-corrupt.csv: column 'label': unknown label (known: 0..9): got 12 at line 5." in quarantined
+    assert "On merge this model would be released" in out, "the ingest branch's pull-request report"
+    merged = out.index("$ git merge --quiet --no-ff -m Merge ingest/landing")
+    assert out.index("-> released model@v1.2.0") > merged, "released after the ingest merge"
     assert "gated: no tag" in out
-    assert out.index("model@v1.1.0     ") < out.rindex("model@v1.0.0     ")
+    table = out[out.rindex("tag              date") :]
+    assert table.index("model@v1.2.0     ") < table.index("model@v1.1.0     ") < table.index("model@v1.0.0     ")

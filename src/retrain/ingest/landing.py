@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import yaml
 
 from retrain.errors import BadInputError, RetrainError
-from retrain.ingest.plan import Delivery, normalize_etag, source_label
+from retrain.ingest.plan import Delivery, normalize_etag, parse_time, source_label
 from retrain.remotes import s3_client
 
 REJECTED = "rejected"
@@ -31,6 +31,7 @@ REASON_SUFFIX = ".reason.yaml"
 class Rejection:
     etag: str
     reason: str
+    rejected: datetime | None = None  # when it was quarantined (its reason file says)
 
 
 class LandingUnreachableError(RetrainError):
@@ -63,7 +64,7 @@ def parse_reason(text: str) -> Rejection | None:
         return None
     if not isinstance(document, dict) or "etag" not in document:
         return None
-    return Rejection(str(document["etag"]), str(document.get("reason", "")))
+    return Rejection(str(document["etag"]), str(document.get("reason", "")), parse_time(document.get("rejected")))
 
 
 class Landing(ABC):
@@ -100,6 +101,14 @@ class Landing(ABC):
     @abstractmethod
     def quarantine(self, delivery: Delivery, local: Path, reason_document: str) -> None:
         """Copy a refused delivery to rejected/ with its reason file (written last: it records the refusal)."""
+
+    @abstractmethod
+    def has_copy(self, key: str) -> bool:
+        """Whether rejected/ holds the quarantine copy of `key` (retention deletes no original without it)."""
+
+    @abstractmethod
+    def delete(self, key: str, etag: str) -> bool:
+        """Delete the original `key` if it is still the version `etag`; False when it changed or is gone."""
 
 
 def open_landing(source: str, remote_config: dict | None) -> Landing:
@@ -177,6 +186,24 @@ class FolderLanding(Landing):
                 f"cannot write to {self.rejected_url} ({error.strerror}): quarantine needs write access there."
             ) from None
 
+    def has_copy(self, key: str) -> bool:
+        return (self.rejected / key).is_file()
+
+    def delete(self, key: str, etag: str) -> bool:
+        path = self.path / key
+        try:
+            if _folder_delivery(key, path.stat()).etag != etag:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise BadInputError(
+                f"cannot delete {self.shown(key)} ({error.strerror}): release.ingest_retention_days needs write "
+                f"access to {self.url}; fix its permissions or unset the option."
+            ) from None
+        return True
+
 
 def _folder_delivery(key: str, stat: os.stat_result) -> Delivery:
     modified = datetime.fromtimestamp(stat.st_mtime, UTC).replace(microsecond=0)
@@ -228,6 +255,11 @@ class S3Landing(Landing):
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in ("NoSuchBucket",):
                 raise BadInputError(f"the landing's bucket `{self.bucket}` does not exist ({self.url}).") from None
+            if code in ("403", "AccessDenied") and action == "delete":
+                raise BadInputError(
+                    f"access denied ({code}) to delete {where}: release.ingest_retention_days needs s3:DeleteObject "
+                    f"on {self.url} for the ingest role; grant it or unset the option."
+                ) from None
             if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
                 raise BadInputError(
                     f"access denied ({code}) to {action} {where}: the credentials lack the permission; the ingest "
@@ -297,3 +329,25 @@ class S3Landing(Landing):
             except self.client.exceptions.NoSuchKey:  # deleted meanwhile: upload what was read
                 self.client.upload_file(str(local), self.bucket, target)
             self.client.put_object(Bucket=self.bucket, Key=target + REASON_SUFFIX, Body=reason_document.encode())
+
+    def has_copy(self, key: str) -> bool:
+        target = f"{self.rejected_prefix}{self.relative(key)}"
+        with self._errors("read", f"s3://{self.bucket}/{target}"):
+            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=target, MaxKeys=1)
+        return any(item["Key"] == target for item in listed.get("Contents", []))
+
+    def delete(self, key: str, etag: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        with self._errors("delete", self.shown(key)):
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if str(error.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+            if normalize_etag(head["ETag"]) != etag:
+                return False
+            # In a versioned bucket this adds a delete marker: the bucket's own lifecycle rules decide the rest.
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 BATCH_PREFIX = "batch-"
@@ -41,6 +41,7 @@ class Record:
     key: str
     etag: str
     listed_through: str | None = None  # the landing had been listed up to this key when the batch was recorded
+    ingested: datetime | None = None  # when it was recorded (None: unreadable, so never old enough to delete)
 
 
 class Status(Enum):
@@ -116,6 +117,59 @@ def triage(
             outcome.replaces = earlier[-1].batch
         outcomes.append(outcome)
     return outcomes
+
+
+@dataclass(frozen=True)
+class Expired:
+    """An original the retention option lets a run delete from the landing: what it is and why it may go."""
+
+    key: str
+    etag: str  # deleted only while the landing still holds this version
+    since: datetime  # ingested (its record on the release branch) or rejected (its reason file)
+    batch: str | None = None  # the batch holding its bytes (None: a refused delivery, kept in rejected/)
+    md5: str | None = None
+    reason: str | None = None  # why it was refused
+
+
+def expired(
+    listed: Sequence[Delivery],
+    released: Iterable[Record],
+    rejected: Mapping[str, tuple[str, str, datetime | None]],
+    now: datetime,
+    days: int,
+) -> list[Expired]:
+    """The originals due for deletion, `days` after they were dealt with: a delivery whose record (same key and
+    ETag) is on the release branch and was ingested at least `days` ago, or one refused at least `days` ago whose
+    quarantine copy and reason file (`rejected`: key -> (etag, reason, when), only those whose copy exists) name
+    the very version in the landing. A changed object under a recorded key is a new delivery and is kept, and so
+    is anything whose time is unknown."""
+    cutoff = now - timedelta(days=days)
+    by_version = {(record.key, record.etag): record for record in released if record.ingested is not None}
+    due = []
+    for delivery in sorted(listed, key=lambda item: item.key):
+        found = by_version.get((delivery.key, delivery.etag))
+        if found is not None and found.ingested is not None and found.ingested <= cutoff:
+            due.append(Expired(delivery.key, delivery.etag, found.ingested, found.batch, found.md5))
+            continue
+        etag, reason, when = rejected.get(delivery.key, (None, None, None))
+        if found is None and etag == delivery.etag and when is not None and when <= cutoff:
+            due.append(Expired(delivery.key, delivery.etag, when, reason=reason))
+    return due
+
+
+def expired_line(item: Expired, shown_key: str, days: int) -> str:
+    what = f"ingested as {item.batch}" if item.batch else "rejected, its copy and reason kept in rejected/"
+    return f"{shown_key}: deleted from the landing ({what} on {iso(item.since)}, retention {days} days)"
+
+
+def parse_time(value: object) -> datetime | None:
+    """A recorded time (`2025-03-01T12:30:05Z`, or the datetime YAML makes of it); None when it is not one."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def slug(text: str, limit: int | None = None) -> str:

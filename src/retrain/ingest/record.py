@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retrain import dvcops, gitops
-from retrain.ingest.plan import Record
+from retrain.ingest.plan import Record, parse_time
 from retrain.layout import RAW_DIR
 from retrain.rawdata import DVC_SUFFIX
 
@@ -65,6 +65,7 @@ def to_record(batch: str, md5: str | None, meta: object) -> Record | None:
             key=str(meta["key"]),
             etag=str(meta["etag"]),
             listed_through=str(meta["listed_through"]) if meta.get("listed_through") else None,
+            ingested=parse_time(meta.get("ingested")),
         )
     except KeyError:
         return None

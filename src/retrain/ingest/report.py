@@ -31,19 +31,23 @@ class Summary:
     would_push: bool = False
     pending_batches: list[str] = field(default_factory=list)
     release: dict | None = None
+    retention_days: int | None = None
+    deleted: list[tuple[plan.Expired, str]] = field(default_factory=list)  # originals deleted, as shown
 
     @property
     def exit_code(self) -> int:
         return plan.exit_code(self.outcomes)
 
     def lines(self) -> list[str]:
-        return [plan.line(outcome, self.shown.get(outcome.delivery.key, outcome.delivery.key)) for outcome in self]
+        shown = [plan.line(outcome, self.shown.get(outcome.delivery.key, outcome.delivery.key)) for outcome in self]
+        return shown + [plan.expired_line(item, url, self.retention_days or 0) for item, url in self.deleted]
 
     def __iter__(self):
         return iter(self.outcomes)
 
     def headline(self) -> str:
-        return plan.summary(self.outcomes)
+        deleted = f", {len(self.deleted)} original(s) deleted" if self.deleted else ""
+        return plan.summary(self.outcomes) + deleted
 
     def to_json(self) -> dict:
         return {
@@ -54,13 +58,20 @@ class Summary:
             "base": self.base,
             "listing": {"rescan": self.rescan, "start_after": self.start_after, "listed": len(self.outcomes)},
             "deliveries": [_delivery_json(outcome, self.shown) for outcome in self.outcomes],
-            "counts": plan.counts(self.outcomes),
+            "counts": {**plan.counts(self.outcomes), "deleted": len(self.deleted)},
             "summary": self.headline(),
             "commit": self.commit,
             "pushed": self.pushed,
             "would_push": self.would_push,
             "pending_batches": self.pending_batches,
             "release": self.release,
+            "retention": {
+                "days": self.retention_days,
+                "deleted": [
+                    {"key": item.key, "url": url, "etag": item.etag, "since": plan.iso(item.since), "batch": item.batch}
+                    for item, url in self.deleted
+                ],
+            },
             "exit_code": self.exit_code,
         }
 
@@ -99,6 +110,9 @@ def markdown(summary: Summary) -> str:
     ]
     if summary.pending_batches:
         parts += ["", "Batches this pull request adds:", "", *(f"- `{name}`" for name in summary.pending_batches)]
+    if summary.deleted:
+        parts += ["", f"Deleted from the landing ({summary.retention_days} days' retention):", ""]
+        parts += [f"- `{url}`" for _, url in summary.deleted]
     if summary.release:
         parts += ["", f"Release: {summary.release.get('message')}"]
     return "\n".join(parts) + "\n"

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from retrain import config, dvcops, gitops, layout, rawdata
+from retrain import config, decisions, dvcops, gitops, layout, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import branches, plan, record
@@ -39,8 +41,10 @@ class Step:
     UPLOAD = "push data to the DVC remote"
     COMMIT = "commit"
     PUBLISH = "push to origin"
+    EXPIRE = "delete originals older than release.ingest_retention_days"  # a step only when that is set
     REPORT = "report"
     ORDER = (PREFLIGHT, LIST, DOWNLOAD, VALIDATE, QUARANTINE, UPLOAD, COMMIT, PUBLISH, REPORT)
+    WITH_RETENTION = (*ORDER[:-1], EXPIRE, REPORT)
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,22 @@ class _Run:
     validate_command: str
     target: branches.Target
     scratch: Path
+    retention_days: int | None = None
+    landing_now: list[Delivery] = field(default_factory=list)  # the whole landing, listed when retention is set
 
     def step(self, name: str):
-        return self.progress.step(name, Step.ORDER.index(name) + 1)
+        order = Step.ORDER if self.retention_days is None else Step.WITH_RETENTION
+        return self.progress.step(name, order.index(name) + 1)
 
 
-def ingest(root: Path, options: IngestOptions, progress: Progress | None = None) -> ingest_report.Summary:
-    """The whole run (without the release); returns the summary, already written to reports/."""
+def ingest(
+    root: Path,
+    options: IngestOptions,
+    progress: Progress | None = None,
+    then: Callable[[ingest_report.Summary], None] | None = None,
+) -> ingest_report.Summary:
+    """The whole run; `then` (the release, with --release) runs after the publish. Originals past the retention
+    are deleted last, once all of that succeeded. Returns the summary, already written to reports/."""
     progress = progress or Progress(len(Step.ORDER))
     with progress.step(Step.PREFLIGHT, 1):
         run = _preflight(root, options, progress)
@@ -76,9 +89,16 @@ def ingest(root: Path, options: IngestOptions, progress: Progress | None = None)
         summary = _ingest(run)
     finally:
         shutil.rmtree(run.scratch, ignore_errors=True)
-    with run.step(Step.REPORT):
-        ingest_report.write(root, summary)
-        progress.say(f"{ingest_report.INGEST_JSON}, {ingest_report.INGEST_MD}")
+    try:
+        if then is not None:
+            then(summary)
+        if run.retention_days is not None and summary.exit_code == 0:
+            with run.step(Step.EXPIRE):
+                _expire(run, summary)
+    finally:
+        with run.step(Step.REPORT):
+            ingest_report.write(root, summary)
+            progress.say(f"{ingest_report.INGEST_JSON}, {ingest_report.INGEST_MD}")
     return summary
 
 
@@ -89,7 +109,11 @@ def _ingest(run: _Run) -> ingest_report.Summary:
         records = tree.of_source(landing.url)
         last = None if run.options.rescan else plan.marker(records, landing.url)
         start = plan.listing_start(last)
-        listed = landing.list(start)
+        if run.retention_days is None:
+            listed = landing.list(start)
+        else:  # retention looks at every original; it keeps the landing to about that many days of deliveries
+            run.landing_now = landing.list(None)
+            listed = [delivery for delivery in run.landing_now if start is None or delivery.key > start]
         rejected = {}  # reason files are read only for what git does not record: a few keys, not the history
         for delivery in plan.unrecorded(listed, records):
             if found := landing.rejection(delivery.key):
@@ -107,6 +131,7 @@ def _ingest(run: _Run) -> ingest_report.Summary:
         start,
         outcomes,
         {outcome.delivery.key: landing.shown(outcome.delivery.key) for outcome in outcomes},
+        retention_days=run.retention_days,
     )
     files: dict[str, str] = {}
     message = ""
@@ -145,6 +170,8 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in layout.ENGINE_OWNED]):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first.")
     settings = config.load(root)
+    if settings.ingest_retention_days is not None:
+        progress.total = len(Step.WITH_RETENTION)
     if not settings.validate_command:
         raise BadInputError(
             "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
@@ -163,7 +190,17 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     scratch = root / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)  # a killed run's downloads: never recorded, so never needed
     scratch.mkdir(parents=True)
-    return _Run(root, options, progress, pipeline, landing, settings.validate_command, target, scratch)
+    return _Run(
+        root,
+        options,
+        progress,
+        pipeline,
+        landing,
+        settings.validate_command,
+        target,
+        scratch,
+        settings.ingest_retention_days,
+    )
 
 
 def _remove_leftovers(root: Path, progress: Progress) -> None:
@@ -316,10 +353,11 @@ def _name_duplicates(outcomes: list[Outcome]) -> None:
 
 def _message(run: _Run, good: list[Outcome]) -> str:
     subject = f"data: ingest {len(good)} delivery(ies) from {run.landing.url}"
-    # No skip instruction (GitHub would leave required checks pending on it): with --release the pushed head is the
-    # release commit, whose trailer the workflows recognise; a gated ingest's data commit gets the normal run.
     body = [f"- {run.landing.shown(o.delivery.key)} (etag {o.delivery.etag}) -> {o.batch}" for o in good]
-    return "\n".join([subject, "", *body]) + "\n"
+    # With --release this job releases the commit itself: the engine's trailer (not a skip instruction, which would
+    # leave required checks pending) keeps the push of it from starting a second release run.
+    trailer = ["", decisions.COMMIT_MARK] if run.target.release else []
+    return "\n".join([subject, "", *body, *trailer]) + "\n"
 
 
 def _commit(run: _Run, good: list[Outcome], files: dict[str, str], message: str) -> str:
@@ -351,14 +389,51 @@ def _publish(run: _Run, summary: ingest_report.Summary, files: dict[str, str], m
         run.progress.say(f"pushed {target.branch} to origin")
 
 
+# --- 9. retention -------------------------------------------------------------------------------------------
+def _expire(run: _Run, summary: ingest_report.Summary) -> None:
+    """Delete the originals past release.ingest_retention_days (the last step: everything else succeeded).
+
+    Ingested ones count only by their record on origin's release branch (the local one without origin), i.e.
+    merged, not proposed; and only while the DVC remote holds their batch. Refused ones by their reason file,
+    with the quarantine copy beside it. Each is deleted only while the landing still holds the recorded version."""
+    root, landing, days = run.root, run.landing, run.retention_days or 0
+    base = run.target.base
+    rev = gitops.resolve(root, f"origin/{base}" if gitops.has_remote(root) else f"refs/heads/{base}")
+    released = record.read(root, [rev]).of_source(landing.url) if rev else []
+    known = {(item.key, item.etag) for item in released}
+    rejected: dict[str, tuple[str, str, datetime | None]] = {}
+    for delivery in run.landing_now:
+        if (delivery.key, delivery.etag) in known:
+            continue  # recorded on the release branch: no reason file to read
+        found = landing.rejection(delivery.key)
+        if found and found.etag == delivery.etag and landing.has_copy(delivery.key):
+            rejected[delivery.key] = (found.etag, found.reason, found.rejected)
+    due = plan.expired(run.landing_now, released, rejected, plan.now(), days)
+    stored = [item for item in due if item.batch]
+    missing: set[str] = set()
+    if stored:  # the batch's data must still be in the DVC remote: the original is its only other copy
+        missing = {m.oid for m in run.pipeline.missing_in_remote([(i.batch or "", i.md5 or "") for i in stored])}
+    for item in due:
+        shown = landing.shown(item.key)
+        if item.md5 in missing:
+            run.progress.say(f"{shown}: kept: DVC remote `{run.pipeline.remote}` lacks {item.batch}")
+        elif landing.delete(item.key, item.etag):
+            summary.deleted.append((item, shown))
+        else:
+            run.progress.say(f"{shown}: kept: it changed in the landing since it was recorded (a new delivery)")
+    run.progress.say(f"{len(summary.deleted)} original(s) deleted from {landing.url} ({days} days' retention)")
+
+
 # --- the command ----------------------------------------------------------------------------------------------
 def ingest_command(root: Path, options: IngestOptions) -> int:
     """`retrain ingest`: the run, then (--release) the same release as `retrain run`; one line per delivery, the
     summary last; the exit code (a gated release raises GatedError, exit 3, after the report is written)."""
     from retrain.errors import GatedError
 
-    summary = ingest(root, options)
-    try:
+    ran: list[ingest_report.Summary] = []
+
+    def then(summary: ingest_report.Summary) -> None:
+        ran.append(summary)
         if options.release and summary.exit_code == 0:
             from retrain.release import RunOptions  # imported here: GTO's import costs a run that does not release
             from retrain.release import run as release
@@ -369,12 +444,15 @@ def ingest_command(root: Path, options: IngestOptions) -> int:
             except GatedError as gated:
                 summary.release = {"status": "gated", "tag": None, "message": str(gated)}
                 raise
+
+    try:
+        ingest(root, options, then=then)
     finally:
-        if summary.release is not None:
-            ingest_report.write(root, summary)
-        for text in summary.lines():
-            print(text)
-        print(summary.headline() + (f"; {summary.release['message']}" if summary.release else ""))
+        for summary in ran:
+            for text in summary.lines():
+                print(text)
+            print(summary.headline() + (f"; {summary.release['message']}" if summary.release else ""))
+    summary = ran[0]
     if summary.exit_code:
         raise BadInputError(
             f"every new delivery was refused: see the lines above and {ingest_report.INGEST_JSON}; each was copied "
