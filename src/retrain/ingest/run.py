@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrain import config, dvcops, gitops, layout, rawdata
+from retrain import dvcops, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import branches, plan, record
@@ -62,6 +62,7 @@ class _Run:
     validate_command: str
     target: branches.Target
     scratch: Path
+    raw_dir: str  # the batch folder (release.raw_data)
 
     def step(self, name: str):
         return self.progress.step(name, Step.ORDER.index(name) + 1)
@@ -141,10 +142,12 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
             f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing. "
             f"If none is running, delete {shown} and re-run."
         )
-    _remove_leftovers(root, progress)
-    if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in layout.ENGINE_OWNED]):
+    found = project.load(root)
+    raw_dir = found.raw.folder  # ingest adds batches: a single tracked file cannot take them
+    _remove_leftovers(root, progress, raw_dir)
+    if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in found.engine_owned]):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first.")
-    settings = config.load(root)
+    settings = found.config
     if not settings.validate_command:
         raise BadInputError(
             "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
@@ -163,13 +166,13 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     scratch = root / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)  # a killed run's downloads: never recorded, so never needed
     scratch.mkdir(parents=True)
-    return _Run(root, options, progress, pipeline, landing, settings.validate_command, target, scratch)
+    return _Run(root, options, progress, pipeline, landing, settings.validate_command, target, scratch, raw_dir)
 
 
-def _remove_leftovers(root: Path, progress: Progress) -> None:
-    """An ingest killed between writing a batch's .dvc file into data/raw and committing it (release mode; the .dvc
-    file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
-    for name in gitops.untracked_files(root, layout.RAW_DIR):  # one git call, however many batches
+def _remove_leftovers(root: Path, progress: Progress, raw_dir: str) -> None:
+    """An ingest killed between writing a batch's .dvc file into the batch folder and committing it (release mode;
+    the .dvc file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
+    for name in gitops.untracked_files(root, raw_dir):  # one git call, however many batches
         if not name.endswith(rawdata.DVC_SUFFIX):
             continue
         path = root / name
@@ -290,7 +293,7 @@ def _batch_files(run: _Run, good: list[Outcome], tree: record.Tree, listed: list
         delivery = outcome.delivery
         name = plan.batch_name(number, delivery.modified, run.landing.label, run.landing.relative(delivery.key))
         number += 1
-        outcome.status, outcome.batch = Status.INGESTED, f"{layout.RAW_DIR}/{name}"
+        outcome.status, outcome.batch = Status.INGESTED, f"{run.raw_dir}/{name}"
         meta = record.meta(
             run.landing.url,
             delivery.key,
