@@ -39,6 +39,11 @@ def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
+def tracked_md5(project: Project) -> str:
+    """The data file's md5 as its committed .dvc file records it."""
+    return yaml.safe_load((project.root / f"{DATA}.dvc").read_text())["outs"][0]["md5"]
+
+
 def test_first_run_releases_and_a_rerun_does_nothing(byop: Project) -> None:
     """`retrain run` tags the artifact dvc.yaml declares; the release commit holds dvc.lock and the metrics file;
     the tag's lineage names the data file's hash; nothing changed, a re-run runs no stage and tags nothing."""
@@ -49,7 +54,7 @@ def test_first_run_releases_and_a_rerun_does_nothing(byop: Project) -> None:
     assert "ran split, fit" in result.stderr
     assert byop.git("show", "--name-only", "--format=", "HEAD").split() == ["dvc.lock", "metrics/scores.json"]
     assert byop.git("log", "-1", "--format=%s").startswith("retrain: rmse 56.8867, mae ")
-    data_md5 = yaml.safe_load((byop.root / f"{DATA}.dvc").read_text())["outs"][0]["md5"]
+    data_md5 = tracked_md5(byop)
     message = byop.git("for-each-ref", "--format=%(contents)", "refs/tags/regressor@v1.0.0")
     assert f"data: {data_md5}\n" in message and "rmse: 56.8867" in message and "fit.alpha: 1.0" in message
     report = (byop.root / "reports/report.md").read_text()
@@ -95,8 +100,8 @@ def test_a_refreshed_data_file_is_a_minor_release(byop: Project) -> None:
 
     assert release(byop) == "released regressor@v1.1.0"
     assert byop.raw_objects() == {}  # no batch folder: the helper for the digits layout sees nothing
-    tag = yaml.safe_load(byop.git("show", f"regressor@v1.1.0:{DATA}.dvc"))["outs"][0]["md5"]
-    assert tag == md5(path.read_bytes())
+    assert tracked_md5(byop) == md5(path.read_bytes())
+    assert byop.git("show", f"regressor@v1.1.0:{DATA}.dvc") == (byop.root / f"{DATA}.dvc").read_text().strip()
 
 
 def test_releases_report_and_restore(byop: Project) -> None:
@@ -130,7 +135,7 @@ def test_releases_report_and_restore(byop: Project) -> None:
     assert whole.returncode == 0, whole.stderr
     assert "restored regressor@v1.0.0 whole: code, 1 raw file(s)" in whole.stdout
     assert byop.git("rev-parse", "HEAD") == byop.tags()["regressor@v1.0.0"]
-    assert md5((byop.root / DATA).read_bytes()) == yaml.safe_load((byop.root / f"{DATA}.dvc").read_text())["outs"][0]["md5"]
+    assert md5((byop.root / DATA).read_bytes()) == tracked_md5(byop)
 
 
 def test_promotion_uses_the_projects_own_stages(byop: Project) -> None:
@@ -153,7 +158,7 @@ def test_release_on_s3_pushes_the_data_file_and_model(byop: Project, s3: S3) -> 
     assert release(byop, "--push") == "released regressor@v1.0.0"
 
     keys = set(s3.keys("diabetes/files/md5/"))
-    data_md5 = yaml.safe_load((byop.root / f"{DATA}.dvc").read_text())["outs"][0]["md5"]
+    data_md5 = tracked_md5(byop)
     model_md5 = lock_out(byop, "HEAD", "models/regressor.joblib")
     assert {f"diabetes/files/md5/{oid[:2]}/{oid[2:]}" for oid in (data_md5, model_md5)} <= keys
     assert "regressor@v1.0.0" in byop.origin_tags()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from retrain.decisions import gate
 from retrain.report import Report, compare
 from retrain.report.data import MetricChange, StageNow
 from retrain.report.markdown import render_markdown
-from retrain.decisions import gate
 from tests.helpers import sh
 
 METRICS, STATS = "metrics/metrics.json", "metrics/data.json"
