@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.byop import DATA, TEMPLATE
 from tests.helpers import VENV_BIN, Project, bare_origin, clone_project, sh
 
-TEMPLATE = Path(__file__).resolve().parent / "project"
-DATA = "data/diabetes.csv"
 
 
 def make_byop_origin(where: Path) -> Path:

@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from tests.byop.conftest import DATA
+from tests.byop import DATA
 from tests.conftest import S3, on_s3
 from tests.helpers import Project
 
