@@ -12,7 +12,6 @@ from tests.byop import DATA, TEMPLATE
 from tests.helpers import VENV_BIN, Project, bare_origin, clone_project, sh
 
 
-
 def make_byop_origin(where: Path) -> Path:
     """A bare origin whose `develop` holds the template with its data file added to DVC, as a team starts."""
     source = where / "byop"

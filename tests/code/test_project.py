@@ -83,12 +83,12 @@ def test_artifacts_by_name_and_by_type(byop: Path) -> None:
         document["artifacts"]["baseline"] = {"path": "models/baseline.joblib", "type": "model"}
 
     edit(byop, "dvc.yaml", second_model)
-    with pytest.raises(ParamsError, match="several model artifacts .* add release.artifact"):
+    with pytest.raises(ParamsError, match=r"several model artifacts .* add release\.artifact"):
         project.load(byop)
     edit(byop, "params.yaml", lambda document: document["release"].update(artifact="baseline"))
     assert project.load(byop).artifact == "baseline"
     edit(byop, "params.yaml", lambda document: document["release"].update(artifact="nope"))
-    with pytest.raises(ParamsError, match="release.artifact `nope` is not declared"):
+    with pytest.raises(ParamsError, match=r"release\.artifact `nope` is not declared"):
         project.load(byop)
     edit(byop, "dvc.yaml", lambda document: document.pop("artifacts"))
     edit(byop, "params.yaml", lambda document: document["release"].pop("artifact"))
