@@ -68,8 +68,9 @@ def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
 
 
 def artifact(root: Path) -> tuple[str, str]:
-    """(name, path) of the artifact to tag, for commands that need nothing else of the project."""
-    section = config.read(root).get(config.SECTION)
+    """(name, path) of the artifact to tag, for commands that need nothing else of the project (with no params.yaml:
+    the one dvc.yaml declares)."""
+    section = config.read(root).get(config.SECTION) if (root / PARAMS_FILE).is_file() else None
     wanted = section.get("artifact") if isinstance(section, dict) else None
     return artifact_of(_read_dvc_yaml(root), wanted if isinstance(wanted, str) else None)
 

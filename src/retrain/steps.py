@@ -16,7 +16,7 @@ from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, MissingDataError, RetrainError
 from retrain.progress import Progress
-from retrain.rawdata import DVC_SUFFIX
+from retrain.rawdata import DVC_SUFFIX, Raw
 from retrain.remotes import check_reachable
 from retrain.shell import run_configured
 
@@ -163,7 +163,7 @@ def ensure_raw_data(context: Context) -> None:
         absent = [item for item in absent if not _cache_from_work_tree(context, item, drop_mismatch=True)]
     if absent:
         batches = sorted({item.label for item in absent})
-        raise MissingDataError(missing_message(context, absent), batches, pipeline.remote)
+        raise MissingDataError(missing_message(absent, pipeline.remote, context.raw), batches, pipeline.remote)
     # what remains missing from the remote is in this cache now: the push (or the verify step) uploads it
 
 
@@ -249,15 +249,15 @@ def verify(context: Context) -> None:
             context.progress.say(f"re-uploaded {len(repaired)} object(s) the remote had lost")
         missing = pipeline.missing_in_remote()
     if missing:
-        raise RetrainError(missing_message(context, missing))
+        raise RetrainError(missing_message(missing, pipeline.remote, context.raw))
     context.progress.say(f"every object named by {layout.LOCK} and the raw data's .dvc files is in `{pipeline.remote}`")
 
 
-def missing_message(context: Context, missing: list[StoredObject]) -> str:
-    remote = context.pipeline.remote
+def missing_message(missing: list[StoredObject], remote: str, raw: Raw) -> str:
+    """What is missing and the fix: raw files (`raw`) can only be pushed from the machine that added them."""
     shown = ", ".join(f"{item.label} ({item.oid})" for item in missing[:3])
     more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-    batches = sorted({item.label for item in missing if context.raw.is_batch(item.label)})
+    batches = sorted({item.label for item in missing if raw.is_batch(item.label)})
     if batches and len(batches) == len({item.label for item in missing}):
         # a plain `dvc push` goes to the default remote (`local`): name the one this run reads, and the batches
         fix = (
