@@ -150,8 +150,8 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     settings = found.config
     if not settings.validate_command:
         raise BadInputError(
-            "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
-            "project: `PYTHONPATH=src python -m pipeline.validate`)."
+            "params.yaml: release.validate_command is not set: ingest checks deliveries with it (a command "
+            "that takes the delivery files; see docs/adopt.md)."
         )
     pipeline = Pipeline(root, options.remote)
     check_reachable(pipeline.remote, pipeline.remote_config, root)
