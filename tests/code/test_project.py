@@ -109,3 +109,12 @@ def test_a_broken_dvc_yaml_is_one_line(byop: Path) -> None:
     with pytest.raises(BadInputError, match=r"^dvc.yaml: not valid YAML") as raised:
         project.load(byop)
     assert "\n" not in str(raised.value)
+
+
+def test_batch_only_commands_refuse_a_single_data_file_in_one_line(byop: Path) -> None:
+    """`retrain ingest` and `migrate-data` add or split batches: with one tracked file they say what they need."""
+    raw = project.load(byop).raw
+    with pytest.raises(BadInputError) as raised:
+        _ = raw.folder
+    assert str(raised.value).startswith(f"{DATA} is one file tracked by {DATA}.dvc") and raised.value.exit_code == 2
+    assert project.load(REPO_ROOT).raw.folder == "data/raw"
