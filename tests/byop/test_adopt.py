@@ -34,6 +34,7 @@ def test_adopt_block_runs_as_written(project: Project) -> None:
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
+    assert "dry run: would commit nothing and tag regressor@v1.0.0" in lines, result.stdout
     assert "released regressor@v1.0.0" in lines and "up to date: regressor@v1.0.0" in lines
     assert any(line.startswith("regressor@v1.0.0 ") for line in lines), result.stdout
     assert not (project.root / "src/pipeline").exists() and (project.root / "src/retrain").is_dir()
