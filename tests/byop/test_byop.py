@@ -138,17 +138,26 @@ def test_releases_report_and_restore(byop: Project) -> None:
     assert md5((byop.root / DATA).read_bytes()) == tracked_md5(byop)
 
 
-def test_promotion_uses_the_projects_own_stages(byop: Project) -> None:
-    """`.gto` of this project allows staging and prod: promote a version, then ask which one prod holds."""
+def test_promotion_and_rollback_use_the_projects_own_stages(byop: Project) -> None:
+    """`.gto` of this project allows staging and prod: promote two versions in turn, ask which one prod holds,
+    roll back to the first."""
     release(byop, "--push")
+    byop.set_param("fit", "alpha", BETTER_ALPHA)
+    assert release(byop, "--push") == "released regressor@v1.0.1"
 
-    promoted = byop.retrain("promote", "v1.0.0", "--stage", "prod")
+    for version in ("v1.0.0", "v1.0.1"):
+        promoted = byop.retrain("promote", version, "--stage", "prod")
+        assert promoted.returncode == 0, promoted.stderr
+        assert f"promoted regressor@{version} to prod" in promoted.stdout
+    assert byop.retrain("which", "--stage", "prod").stdout.strip() == "v1.0.1"
 
-    assert promoted.returncode == 0, promoted.stderr
-    assert "promoted regressor@v1.0.0 to prod" in promoted.stdout
-    assert "regressor#prod#1" in byop.origin_tags()
+    rolled = byop.retrain("rollback", "--stage", "prod")
+
+    assert rolled.returncode == 0, rolled.stderr
+    assert "rolled back prod from regressor@v1.0.1 to regressor@v1.0.0" in rolled.stdout
     which = byop.retrain("which", "--stage", "prod")
     assert which.returncode == 0 and which.stdout.strip() == "v1.0.0", which.stderr
+    assert {"regressor#prod#1", "regressor#prod#3", "regressor#prod#5"} <= set(byop.origin_tags())
 
 
 def test_release_on_s3_pushes_the_data_file_and_model(byop: Project, s3: S3) -> None:
