@@ -17,7 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from retrain import layout, versioning
+from retrain import versioning
+from retrain.project import artifact as project_artifact
 from tests.helpers import VENV_BIN, Project, clone_project, make_seed_origin, sh
 
 STAGES = ("preprocessing", "train", "evaluate")
@@ -55,7 +56,7 @@ def template(base_home: Path, rows: int, home: Path) -> Path:
     shutil.copytree(base_home, home, symlinks=True)
     box = project(home)
     box.add_batch(rows, seed=1)
-    artifact, _ = layout.artifact(box.root)
+    artifact, _ = project_artifact(box.root)
     previous = versioning.latest(list(box.tags()), artifact)
     tag = versioning.tag_name(artifact, versioning.next_version(previous[1] if previous else None, True, False))
     (home / EXPECTED).write_text(json.dumps({"tag": tag, "rows": rows}))

@@ -81,6 +81,11 @@ def _credentials() -> dict:
 @pytest.fixture
 def s3_project(project: Project, s3: S3) -> Project:
     """The project using `s3remote` on moto's server, set the DVC way (endpointurl in config.local)."""
+    return on_s3(project, s3)
+
+
+def on_s3(project: Project, s3: S3) -> Project:
+    """`project` (any with an `s3remote` in .dvc/config) reading and writing moto's server."""
     project.dvc("remote", "modify", "--local", "s3remote", "endpointurl", s3.endpoint)
     project.env.update(S3_ENV)
     project.env["RETRAIN_REMOTE"] = "s3remote"

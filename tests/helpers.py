@@ -134,11 +134,16 @@ def make_seed_origin(where: Path) -> Path:
         target = source / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, target)
-    sh(["git", "init", "--quiet", "--initial-branch", BRANCH], source)
+    return bare_origin(source, where / "seed.git", "project as in the working tree")
+
+
+def bare_origin(source: Path, bare: Path, message: str) -> Path:
+    """`source` committed as the first commit of `develop` (git init there if needed), cloned bare to `bare`."""
+    if not (source / ".git").exists():
+        sh(["git", "init", "--quiet", "--initial-branch", BRANCH], source)
     sh(["git", "add", "--all"], source)
-    sh(["git", "commit", "--quiet", "-m", "project as in the working tree"], source)
-    bare = where / "seed.git"
-    sh(["git", "clone", "--quiet", "--bare", str(source), str(bare)], where)
+    sh(["git", "commit", "--quiet", "-m", message], source)
+    sh(["git", "clone", "--quiet", "--bare", str(source), str(bare)], bare.parent)
     return bare
 
 

@@ -1,1 +1,1 @@
-"""Reproducible, tagged retraining of a DVC-versioned digits classifier."""
+"""Reproducible, tagged retraining of any DVC pipeline: the release engine (docs/adopt.md)."""

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("setup", help="register DVC's git merge driver and post-checkout hook in this clone")
 
-    migrate = commands.add_parser("migrate-data", help="from one data/raw.dvc to one .dvc file per batch (one commit)")
+    migrate = commands.add_parser("migrate-data", help="one .dvc file per batch instead of one for the folder")
     _remote_arg(migrate)
     return parser
 

@@ -1,10 +1,11 @@
-"""The engine's own settings: the `release:` section of params.yaml (the quality gate, and how to rebuild the first
-raw batch on a fresh machine). The stages never read it."""
+"""The engine's own settings: the `release:` section of params.yaml, everything the engine needs to know about a
+project that dvc.yaml does not say (docs/adopt.md lists them). The stages never read it; retrain.project resolves
+the settings left out from dvc.yaml."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,7 +20,21 @@ class ReleaseConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     primary_metric: str  # a key of the metrics file: the gate compares it with the latest release
-    max_regression: Annotated[float, Field(ge=0.0, le=1.0)]  # largest drop that still gets tagged
+    # The largest change for the worse that still gets tagged: in the metric's own units (absolute), or as a
+    # fraction of the latest release's value (relative: 0.05 is 5%).
+    max_regression: Annotated[float, Field(ge=0.0)]
+    direction: Literal["higher", "lower"] = "higher"  # which way is better: accuracy higher, RMSE or loss lower
+    threshold: Literal["absolute", "relative"] = "absolute"  # how max_regression reads
+    # The JSON file (a `metrics:` output in dvc.yaml) that holds primary_metric; left out, the one dvc.yaml declares.
+    metrics_file: str | None = None
+    # The name of the artifact to tag, declared under dvc.yaml `artifacts:`; left out, the one of type model.
+    artifact: str | None = None
+    # Where raw data lives: a folder of batches, each with its own `<batch>.dvc`, or one path tracked by its own
+    # `<path>.dvc`. Left out, the stage dependency of dvc.yaml that a .dvc file tracks.
+    raw_data: str | None = None
+    append_only: bool = True  # every raw file of the latest release must still be there unchanged
+    # Optional: a `metrics:` JSON file of data statistics (e.g. rows, batches), shown in the report and the lineage.
+    data_stats: str | None = None
     # Run in preflight: a non-zero exit stops the run before any compute (2: bad input, e.g. a stage's params).
     check_command: str | None = None
     # Run when the raw data named by git is nowhere (a fresh clone on an empty default remote): it must rebuild
@@ -50,7 +65,9 @@ def read(root: Path) -> dict[str, Any]:
 def load(root: Path) -> ReleaseConfig:
     section = read(root).get(SECTION)
     if section is None:
-        raise ParamsError(f"{PARAMS_FILE}: section '{SECTION}' is missing; add primary_metric and max_regression.")
+        raise ParamsError(
+            f"{PARAMS_FILE}: section '{SECTION}' is missing; add primary_metric and max_regression (docs/adopt.md)."
+        )
     try:
         return ReleaseConfig.model_validate(section)
     except ValidationError as error:

@@ -56,6 +56,44 @@ def stale_local_tags(local: Mapping[str, str], remote: Mapping[str, str], head: 
     return stale
 
 
+@dataclass(frozen=True)
+class GateVerdict:
+    passed: bool
+    metric: str
+    new: float
+    old: float | None
+    allowed: float  # the largest change for the worse that passes, in the metric's units
+    lower_is_better: bool = False
+
+    @property
+    def reason(self) -> str:
+        if self.old is None:
+            return f"first release: {self.metric} {self.new:.4f}"
+        change = self.new - self.old
+        verdict = "passed" if self.passed else "failed"
+        worse = "rise" if self.lower_is_better else "drop"
+        return (
+            f"gate {verdict}: {self.metric} {self.new:.4f} vs {self.old:.4f} in the latest release "
+            f"(change {change:+.4f}, largest {worse} allowed {self.allowed:.4f})"
+        )
+
+
+def gate(
+    metric: str,
+    new: float,
+    old: float | None,
+    max_regression: float,
+    lower_is_better: bool = False,
+    relative: bool = False,
+) -> GateVerdict:
+    """Pass unless the primary metric got worse than the latest release's by more than `max_regression`: worse is a
+    drop, or (`lower_is_better`: a loss, RMSE, latency) a rise; `relative`: a fraction of the release's value."""
+    allowed = max_regression * abs(old) if relative and old is not None else max_regression
+    worsened = 0.0 if old is None else (new - old if lower_is_better else old - new)
+    passed = old is None or worsened <= allowed + 1e-12
+    return GateVerdict(passed, metric, new, old, allowed, lower_is_better)
+
+
 def lost_batches(released: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
     """Batches of a release that are gone or changed now: raw data is append-only."""
     return sorted(path for path, oid in released.items() if now.get(path) != oid)

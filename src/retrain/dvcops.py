@@ -416,6 +416,71 @@ def lock_dep_hash(lock: str | None, path: str) -> str | None:
     return lock_deps(lock).get(path)
 
 
+def _dvc_yaml(text: str | None) -> dict:
+    """A dvc.yaml text as a mapping, or one line naming the file and the fix."""
+    try:
+        document = yaml.safe_load(text or "") or {}
+    except yaml.YAMLError as error:
+        reason = str(error).splitlines()[0]
+        raise BadInputError(
+            f"dvc.yaml: not valid YAML ({reason}); fix it or `git checkout HEAD -- dvc.yaml`."
+        ) from None
+    if not isinstance(document, dict):
+        raise BadInputError("dvc.yaml: expected a mapping with `stages:`; fix it or `git checkout HEAD -- dvc.yaml`.")
+    return document
+
+
+def _stages(dvc_yaml: str | None) -> list[dict]:
+    stages = _dvc_yaml(dvc_yaml).get("stages") or {}
+    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A stage output as dvc.yaml declares it."""
+
+    path: str
+    kind: str  # outs, metrics or plots
+    cached: bool  # False: `cache: false`, kept in git
+
+
+def declared_outputs(dvc_yaml: str | None) -> list[Declared]:
+    """Every stage output a dvc.yaml text declares (`outs:`, `metrics:`, `plots:`), in order."""
+    found = []
+    for stage in _stages(dvc_yaml):
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind) or []:
+                path, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+                found.append(Declared(str(path), kind, (options or {}).get("cache", True) is not False))
+    return found
+
+
+def stage_deps(dvc_yaml: str | None) -> list[str]:
+    """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
+    return sorted(
+        {dep.rstrip("/") for stage in _stages(dvc_yaml) for dep in stage.get("deps") or [] if isinstance(dep, str)}
+    )
+
+
+def artifacts(dvc_yaml: str | None) -> dict[str, dict]:
+    """name -> declaration of the `artifacts:` of a dvc.yaml text."""
+    declared = _dvc_yaml(dvc_yaml).get("artifacts") or {}
+    if not isinstance(declared, dict):
+        return {}
+    return {str(name): spec if isinstance(spec, dict) else {} for name, spec in declared.items()}
+
+
+def confusion_plot(dvc_yaml: str | None) -> tuple[str, str, str] | None:
+    """(csv file, actual column, predicted column) of the first top-level plot with `template: confusion`."""
+    for entry in _dvc_yaml(dvc_yaml).get("plots") or []:
+        for spec in entry.values() if isinstance(entry, dict) else []:
+            if not isinstance(spec, dict) or spec.get("template") != "confusion" or not isinstance(spec.get("y"), dict):
+                continue
+            (path, actual), *_ = spec["y"].items()
+            return str(path), str(actual), str(spec.get("x"))
+    return None
+
+
 def stage_inputs(dvc_yaml: str | None) -> list[str]:
     """What a dvc.yaml text says its stages read from the repository: every stage's deps and params files."""
     stages = (yaml.safe_load(dvc_yaml or "") or {}).get("stages") or {}

@@ -29,7 +29,7 @@ class MissingDataError(RetrainError):
 
     def __init__(self, message: str, batches: list[str], remote: str) -> None:
         super().__init__(message)
-        self.batches = batches  # the batch files, e.g. data/raw/batch-0002.csv
+        self.batches = batches  # the raw files, e.g. a batch of the batch folder
         self.remote = remote
 
 

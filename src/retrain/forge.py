@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrain import gitops, layout, versioning
+from retrain import gitops, layout, project, versioning
 from retrain.errors import BadInputError, RetrainError
 
 API_VERSION = "2022-11-28"
@@ -115,7 +115,7 @@ def announce(
         say(f"status {summary.get('status')}: nothing to announce")
         return None
     commit = summary.get("commit") or gitops.head(root)
-    artifact, _ = layout.artifact(root)
+    artifact, _ = project.artifact(root)
     since = previous_release(root, artifact, commit, summary.get("tag"))
     commits = gitops.commits_between(root, since, commit)
     forge = Forge.from_environment(env, repository)

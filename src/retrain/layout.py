@@ -1,4 +1,5 @@
-"""The project's layout, in one place: the files the engine reads and writes, the model artifact and its tags.
+"""The engine's own layout, in one place: the files every DVC project has, the files the engine writes, and the tag
+globs. What differs between projects (artifact, metrics, raw data) is resolved by retrain.project.
 
 Tag names are GTO's (`artifact@vX.Y.Z`, `artifact#stage#N`): built and parsed by GTO itself, globbed here.
 """
@@ -7,18 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from retrain.errors import BadInputError
-
 DVC_YAML = "dvc.yaml"
 LOCK = "dvc.lock"
 PARAMS_FILE = "params.yaml"
 ENV_LOCK = "requirements.lock"  # the hash-locked environment the stages run under (a dependency in dvc.yaml)
-RAW_DIR = "data/raw"  # one `<batch>.dvc` file per batch: see retrain.rawdata
-METRICS = "metrics/metrics.json"
-DATA_STATS = "metrics/data.json"
-CONFUSION = "plots/confusion.csv"
 REPORTS = Path("reports")
 REPORT = REPORTS / "report.md"
 RUN_SUMMARY = REPORTS / "run.json"
@@ -26,17 +19,6 @@ ERROR_LOG = REPORTS / "retrain-error.log"  # the traceback of an unexpected fail
 # Files a release must find committed (and free of conflict markers) before it computes anything, with the
 # batches' .dvc files.
 PIPELINE_FILES = (DVC_YAML, LOCK, PARAMS_FILE)
-# Files a run rewrites: left modified by an interrupted run, they do not block the next one.
-ENGINE_OWNED = (LOCK, METRICS, DATA_STATS)
-
-
-def artifact(root: Path) -> tuple[str, str]:
-    """(name, path) of the model artifact declared in dvc.yaml (`artifacts:` with type model): GTO tags use its name."""
-    spec = yaml.safe_load((root / DVC_YAML).read_text()) or {}
-    for name, declared in (spec.get("artifacts") or {}).items():
-        if (declared or {}).get("type") == "model":
-            return name, declared["path"]
-    raise BadInputError(f"{DVC_YAML} declares no artifact of type model under `artifacts:`; add one.")
 
 
 def release_glob(name: str) -> str:

@@ -64,7 +64,7 @@ def _drop_engine_commits(context: Context, upstream: str) -> None:
         if not parent or gitops.is_ancestor(root, head, upstream):
             return
         changed = gitops.changed_files(root, parent, head)
-        if not decisions.is_engine_commit(gitops.message(root), changed, layout.ENGINE_OWNED):
+        if not decisions.is_engine_commit(gitops.message(root), changed, context.project.engine_owned):
             return
         for name, sha in context.release_tags().items():
             if sha == head and name in local_only:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrain import decisions, gitops, layout, origin, registry, snapshots, versioning
+from retrain import decisions, gitops, layout, origin, project, registry, snapshots, versioning
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 from retrain.versioning import PROMOTE, ROLLBACK, Assignment
@@ -38,7 +38,7 @@ class _Registry:
 
 
 def _open(root: Path, stage: str) -> _Registry:
-    artifact, _ = layout.artifact(root)
+    artifact, _ = project.artifact(root)
     registry.check_stage(root, stage)
     pushes = origin.sync_registry(root, artifact)
     return _Registry(root, artifact, stage, pushes)
@@ -116,7 +116,7 @@ def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> st
 
 def which(root: Path, stage: str) -> tuple[str, Holding]:
     """(release tag, holding) of the version in `stage`, as `gto show model#stage` answers."""
-    artifact, _ = layout.artifact(root)
+    artifact, _ = project.artifact(root)
     registry.check_stage(root, stage)
     held = registry.holder(root, artifact, stage)
     if held is None:

@@ -58,7 +58,7 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
     )
     verdict = None
     with progress.step(f"compare with {base}"):
-        if (root / layout.METRICS).exists() and (reproduced or not reproduce) and missing is None:
+        if (root / context.project.metrics).exists() and (reproduced or not reproduce) and missing is None:
             verdict = steps.gate(context, latest[0] if latest else None)
         made = report.Report(
             title=f"Pull-request report against `{base}`",
@@ -66,12 +66,9 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
             headline=_headline(verdict, latest, reproduced, on_head, inputs, base, missing),
             gate=None if on_head else verdict,
             notes=notes,
-            stages=report.stages_now(root, context.config.primary_metric),
-            metric=context.config.primary_metric,
         )
-        report.compare(root, made, base)
     with progress.step("write report"):
-        written = report.write(made, root, output, base)
+        written = report.finish(made, root, context.project, output, base)
     if missing is not None:
         raise RetrainError(f"{missing} (the report, {output}, says so too)")
     return written

@@ -136,18 +136,14 @@ def _report(
     context: Context, headline: str, base_tag: str | None, verdict=None, tag: str | None = None, released: bool = False
 ) -> None:
     with _step(context.progress, Step.REPORT):
-        metric = context.config.primary_metric
         made = report.Report(
             title=f"Retrain report{f': {tag}' if tag else ''}",
             base_label=base_tag or "no earlier release",
             headline=headline,
             gate=verdict,
-            stages=report.stages_now(context.root, metric),
-            metric=metric,
             candidate=tag if released else None,  # a dry run's tag is only what would be made
         )
-        report.compare(context.root, made, base_tag)
-        report.write(made, context.root, layout.REPORT, base_tag)
+        report.finish(made, context.root, context.project, layout.REPORT, base_tag)
 
 
 def _step(progress: Progress, step: Step, suffix: str = ""):

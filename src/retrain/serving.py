@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from retrain import decisions, dvcops, gitops, layout, promotion, registry
+from retrain import decisions, dvcops, gitops, layout, project, promotion, registry
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 
@@ -35,7 +35,7 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
     """Publish what `stage` holds now (the registry decides, not the tag that started a deploy: a deploy that
     starts late publishes the latest assignment, never an older one)."""
     release, held = promotion.which(root, stage)
-    _, model_path = layout.artifact(root)
+    _, model_path = project.artifact(root)
     oid = dvcops.lock_outputs(gitops.show_file(root, release, layout.LOCK)).get(model_path)
     if not oid:
         raise RetrainError(f"{release}: its dvc.lock names no {model_path}; nothing to publish.")
@@ -74,13 +74,14 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
 def model_card(root: Path, release: str, held: Holding, model_path: str, oid: str) -> dict:
     """What a serving team needs to trust the model: the release, its metrics, data and code, and the file's md5."""
     lock = gitops.show_file(root, release, layout.LOCK)
-    stats = gitops.json_at(root, release, layout.DATA_STATS)
-    metrics = gitops.json_at(root, release, layout.METRICS)
+    found = project.load(root)
+    stats = gitops.json_at(root, release, found.data_stats) if found.data_stats else {}
+    metrics = gitops.json_at(root, release, found.metrics)
     return {
         "release": release,
         "version": held.version,
         "code_commit": held.commit,
-        "data_hash": dvcops.lock_dep_hash(lock, layout.RAW_DIR),
+        "data_hash": dvcops.lock_dep_hash(lock, found.raw.path),
         "rows": stats.get("rows"),
         "batches": stats.get("batches"),
         "metrics": {key: value for key, value in metrics.items() if isinstance(value, int | float)},

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from retrain import dvcops, gitops, layout, rawdata, registry, versioning
+from retrain import dvcops, gitops, layout, project, registry, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
-from retrain.layout import DATA_STATS, LOCK, METRICS, RAW_DIR
+from retrain.layout import LOCK
+from retrain.rawdata import DVC_SUFFIX, Raw
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,12 @@ class ReleaseInfo:
     version: str
     date: str
     commit: str
-    rows: int | None
-    accuracy: float | None
-    f1_macro: float | None
+    rows: int | None  # from the data statistics (release.data_stats), when the project keeps them
+    metrics: dict[str, float]  # the numbers of the metrics file, the primary metric first
     stages: list[StageHeld] = field(default_factory=list)  # the stages this version holds now
+
+
+SHOWN_METRICS = 3  # columns of `retrain releases`: the primary metric, then the file's next float metrics
 
 
 def held_stages(root: Path, artifact: str) -> dict[str, list[StageHeld]]:
@@ -44,43 +47,35 @@ def held_stages(root: Path, artifact: str) -> dict[str, list[StageHeld]]:
 
 
 def list_releases(root: Path) -> list[ReleaseInfo]:
-    """Every release tag of the model artifact, newest version first, with the stages each holds."""
-    artifact, _ = layout.artifact(root)
+    """Every release tag of the artifact, newest version first, with the stages each holds."""
+    found_project = project.load(root)
+    artifact, metric = found_project.artifact, found_project.config.primary_metric
     stages = held_stages(root, artifact)
     found = []
     for tag, commit in gitops.tags(root, layout.release_glob(artifact)).items():
         version = versioning.parse_tag(tag, artifact)
         if version is None:
             continue
-        stats, metrics = gitops.json_at(root, tag, DATA_STATS), gitops.json_at(root, tag, METRICS)
-        found.append(
-            (
-                version,
-                ReleaseInfo(
-                    tag=tag,
-                    version=str(version),
-                    date=gitops.tag_date(root, tag),
-                    commit=commit,
-                    rows=stats.get("rows"),
-                    accuracy=metrics.get("accuracy"),
-                    f1_macro=metrics.get("f1_macro"),
-                    stages=stages.get(str(version), []),
-                ),
-            )
-        )
+        stats = gitops.json_at(root, tag, found_project.data_stats) if found_project.data_stats else {}
+        metrics = gitops.json_at(root, tag, found_project.metrics)
+        numbers = {key: value for key, value in metrics.items() if isinstance(value, float)}
+        ordered = {metric: metrics[metric]} if isinstance(metrics.get(metric), int | float) else {}
+        ordered.update({key: value for key, value in numbers.items() if key != metric})
+        info = ReleaseInfo(tag, str(version), gitops.tag_date(root, tag), commit, stats.get("rows"), ordered)
+        found.append((version, replace(info, stages=stages.get(str(version), []))))
     return [info for _, info in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
 def releases_table(releases: list[ReleaseInfo]) -> str:
-    header = f"{'tag':<16} {'date':<25} {'rows':>10} {'accuracy':>9} {'macro F1':>9}  {'commit':<8}  stages"
-    lines = [header]
+    names = list(dict.fromkeys(key for info in releases for key in info.metrics))[:SHOWN_METRICS]
+    width = max([16, *(len(info.tag) for info in releases)])
+    columns = " ".join(f"{name[:12]:>12}" for name in names)
+    lines = [f"{'tag':<{width}} {'date':<25} {'rows':>10} {columns}  {'commit':<8}  stages"]
     for info in releases:
         rows = f"{info.rows:,}" if info.rows is not None else "?"
-        accuracy = f"{info.accuracy:.4f}" if info.accuracy is not None else "?"
-        f1 = f"{info.f1_macro:.4f}" if info.f1_macro is not None else "?"
+        values = " ".join(f"{info.metrics[name]:>12.4f}" if name in info.metrics else f"{'?':>12}" for name in names)
         stages = ", ".join(f"{held.stage} since {held.since}" for held in info.stages)
-        line = f"{info.tag:<16} {info.date:<25} {rows:>10} {accuracy:>9} {f1:>9}  {info.commit[:8]}  {stages}"
-        lines.append(line.rstrip())
+        lines.append(f"{info.tag:<{width}} {info.date:<25} {rows:>10} {values}  {info.commit[:8]}  {stages}".rstrip())
     return "\n".join(lines)
 
 
@@ -89,10 +84,11 @@ def releases_json(releases: list[ReleaseInfo]) -> str:
 
 
 def outputs_at(root: Path, tag: str) -> dict[str, str]:
-    """path -> oid of every cached output that the tag's dvc.lock and batch .dvc files name (metrics live in git)."""
-    found = rawdata.at(root, tag)
+    """path -> oid of every cached output that the tag's dvc.lock and raw .dvc files name (metrics live in git)."""
+    found_project = project.load(root)
+    found = found_project.raw.at(root, tag)
     outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
-    found.update({path: oid for path, oid in outputs.items() if path not in (METRICS, DATA_STATS)})
+    found.update({path: oid for path, oid in outputs.items() if path not in found_project.engine_owned})
     return found
 
 
@@ -105,10 +101,11 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
     pipeline = Pipeline(root, remote)
     outputs = outputs_at(root, tag)
-    _, model_path = layout.artifact(root)
+    found = project.load(root)
+    model_path, raw = found.model_path, found.raw
     wanted = {
         None: outputs,
-        "data": rawdata.at(root, tag),
+        "data": raw.at(root, tag),
         "model": {path: oid for path, oid in outputs.items() if path == model_path},
     }[only]
     unavailable = pipeline.unavailable(wanted)
@@ -124,10 +121,10 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
         gitops.checkout_detached(root, tag)
         Pipeline(root, remote).checkout()
-        batches = len(rawdata.at(root, tag))
-        return f"restored {tag} whole: code, {batches} raw batch(es), model and outputs (HEAD detached at {tag})"
+        files = len(raw.at(root, tag))
+        return f"restored {tag} whole: code, {files} raw file(s), model and outputs (HEAD detached at {tag})"
     if only == "data":
-        return _restore_data(root, tag, pipeline)
+        return _restore_data(root, tag, pipeline, raw)
     target = root / model_path
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
@@ -136,14 +133,15 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     return f"restored the model of {tag} into {model_path} with today's code and data"
 
 
-def _restore_data(root: Path, tag: str, pipeline: Pipeline) -> str:
-    """data/raw becomes exactly the tag's batches (today's later batches leave the work tree, not git's history)."""
-    released = {f"{path}{rawdata.DVC_SUFFIX}" for path in rawdata.at(root, tag)}
-    later = [name for name in rawdata.dvc_files(root) if name not in released]
+def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
+    """The raw data becomes exactly the tag's (today's later batches leave the work tree, not git's history)."""
+    released = {f"{path}{DVC_SUFFIX}" for path in raw.at(root, tag)}
+    later = [name for name in raw.dvc_files(root) if name not in released]
     for name in later:
         (root / name).unlink()
-        (root / name.removesuffix(rawdata.DVC_SUFFIX)).unlink(missing_ok=True)
+        (root / name.removesuffix(DVC_SUFFIX)).unlink(missing_ok=True)
     gitops.checkout_paths(root, tag, sorted(released))
     pipeline.checkout(sorted(released))
-    aside = f"; {len(later)} later batch(es) set aside (`git checkout HEAD -- {RAW_DIR}` brings them back)"
-    return f"restored the data of {tag} into {RAW_DIR} with today's code ({len(released)} batches{aside * bool(later)})"
+    aside = f"; {len(later)} later batch(es) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
+    shown = f"{len(released)} batches" if not raw.single else "1 file"
+    return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"

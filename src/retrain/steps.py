@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from retrain import config, decisions, dvcops, gitops, layout, rawdata, versioning
+from retrain import config, decisions, dvcops, gitops, layout, project, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, MissingDataError, RetrainError
 from retrain.progress import Progress
+from retrain.rawdata import DVC_SUFFIX, Raw
 from retrain.remotes import check_reachable
 from retrain.shell import run_configured
 
@@ -59,15 +60,22 @@ class Context:
     branch: str
     artifact: str
     config: ReleaseConfig
+    project: project.Project
+
+    @property
+    def raw(self):
+        return self.project.raw
 
     def release_tags(self) -> dict[str, str]:
         return gitops.tags(self.root, layout.release_glob(self.artifact))
 
 
-def open_context(root: Path, options: RunOptions, progress: Progress, branch: str = "") -> Context:
+def open_context(
+    root: Path, options: RunOptions, progress: Progress, branch: str = "", found: project.Project | None = None
+) -> Context:
+    found = found or project.load(root)
     pipeline = Pipeline(root, options.remote)
-    name, _ = layout.artifact(root)
-    return Context(root, options, progress, pipeline, branch, name, config.load(root))
+    return Context(root, options, progress, pipeline, branch, found.artifact, found.config, found)
 
 
 # --- 1. preflight -------------------------------------------------------------------------------------------
@@ -80,27 +88,24 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
             f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing "
             f"(a cancelled job). If none is running, delete {shown} and re-run."
         )
-    if marked := gitops.conflict_markers(root, [*layout.PIPELINE_FILES, *rawdata.dvc_files(root)]):
-        raise BadInputError(
-            f"{marked}: holds a merge-conflict marker; resolve the conflict (for .dvc files and dvc.lock, "
-            "`git checkout --theirs` then `dvc repro` regenerates them), commit, and re-run."
-        )
-    _restore_deleted_outputs(root, progress)
-    dirty = [name for name in gitops.dirty_tracked_files(root) if name not in layout.ENGINE_OWNED]
+    found = _load_unconflicted(root)
+    raw = found.raw
+    _restore_deleted_outputs(root, progress, found.engine_owned)
+    dirty = [name for name in gitops.dirty_tracked_files(root) if name not in found.engine_owned]
     if dirty:
         raise BadInputError(
             f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first; a release "
             "snapshots committed code only."
         )
-    if untracked := rawdata.untracked(root):
+    if untracked := raw.untracked(root):
         name = untracked[0]
         fix = f"git add {name} && git commit" if name.endswith(".dvc") else f"dvc add {name}, commit its .dvc file"
         raise BadInputError(
-            f"{name}: in {layout.RAW_DIR} but not committed with its .dvc file, so a release would train on data it "
-            f"does not store: {fix}, or move it out of {layout.RAW_DIR}."
+            f"{name}: raw data ({raw.path}) not committed with its .dvc file, so a release would train on data it "
+            f"does not store: {fix}{'' if raw.single else f', or move it out of {raw.path}'}."
         )
-    dvcops.check_parses(root, [layout.LOCK, *rawdata.dvc_files(root)])
-    context = open_context(root, options, progress, branch)
+    dvcops.check_parses(root, [layout.LOCK, *raw.dvc_files(root)])
+    context = open_context(root, options, progress, branch, found)
     context.pipeline.check_files()
     if command := context.config.check_command:
         _check(root, command)
@@ -113,6 +118,20 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
     return context
 
 
+def _load_unconflicted(root: Path) -> project.Project:
+    """The project, once its files hold no merge-conflict marker (the pipeline's own files first: they are read)."""
+    marked = gitops.conflict_markers(root, list(layout.PIPELINE_FILES))
+    found = None if marked else project.load(root)
+    if found is not None:
+        marked = gitops.conflict_markers(root, found.raw.dvc_files(root))
+    if marked or found is None:
+        raise BadInputError(
+            f"{marked}: holds a merge-conflict marker; resolve the conflict (for .dvc files and dvc.lock, "
+            "`git checkout --theirs` then `dvc repro` regenerates them), commit, and re-run."
+        )
+    return found
+
+
 def _check(root: Path, command: str) -> None:
     """The project's own check (release.check_command); its last line of stderr is the error a user reads."""
     result = run_configured(command, root)
@@ -122,10 +141,10 @@ def _check(root: Path, command: str) -> None:
         raise error(f"{said} (from release.check_command `{command}`)")
 
 
-def _restore_deleted_outputs(root: Path, progress: Progress) -> None:
+def _restore_deleted_outputs(root: Path, progress: Progress, engine_owned: tuple[str, ...]) -> None:
     """A failed stage deletes its outputs, the git-tracked metrics among them: put back the committed ones, so that
     the work tree matches HEAD again (the reproduce step recomputes them if they are stale)."""
-    deleted = [name for name in gitops.deleted_tracked_files(root) if name in layout.ENGINE_OWNED]
+    deleted = [name for name in gitops.deleted_tracked_files(root) if name in engine_owned]
     if deleted:
         gitops.checkout_paths(root, "HEAD", deleted)
         progress.say(f"restored {', '.join(deleted)} from HEAD (deleted by an earlier failed run)")
@@ -136,7 +155,7 @@ def ensure_raw_data(context: Context) -> None:
     """Raw data cannot be recomputed: every batch must be in the remote, in this cache, in the work tree, or
     rebuilt by the configured seed command (a fresh machine on an empty default remote)."""
     pipeline = context.pipeline
-    missing = pipeline.missing_in_remote(sorted(rawdata.in_tree(context.root).items()))
+    missing = pipeline.missing_in_remote(sorted(context.raw.in_tree(context.root).items()))
     absent = [item for item in missing if not Path(pipeline.cache_path(item.oid)).is_file()]
     absent = [item for item in absent if not _cache_from_work_tree(context, item)]
     if absent and (command := context.config.seed_command):
@@ -144,7 +163,7 @@ def ensure_raw_data(context: Context) -> None:
         absent = [item for item in absent if not _cache_from_work_tree(context, item, drop_mismatch=True)]
     if absent:
         batches = sorted({item.label for item in absent})
-        raise MissingDataError(missing_message(absent, pipeline.remote), batches, pipeline.remote)
+        raise MissingDataError(missing_message(absent, pipeline.remote, context.raw), batches, pipeline.remote)
     # what remains missing from the remote is in this cache now: the push (or the verify step) uploads it
 
 
@@ -174,19 +193,22 @@ def _run_seed_command(context: Context, command: str) -> None:
 
 
 def check_append_only(context: Context) -> None:
-    """Raw data is append-only: every batch of the latest release on this history must still be there, unchanged."""
+    """Raw data is append-only (release.append_only): every raw file of the latest release on this history must
+    still be there, unchanged."""
+    if not context.config.append_only:
+        return
     root, head = context.root, gitops.head(context.root)
     on_history = [tag for tag, sha in context.release_tags().items() if gitops.is_ancestor(root, sha, head)]
     base = versioning.latest(on_history, context.artifact)
     if base is None:
         return
-    lost = decisions.lost_batches(rawdata.at(root, base[0]), rawdata.in_tree(root))
+    lost = decisions.lost_batches(context.raw.at(root, base[0]), context.raw.in_tree(root))
     if lost:
         files = " ".join(f"{path}.dvc" for path in lost)
         raise BadInputError(
-            f"{len(lost)} batch(es) of the latest release {base[0]} are gone or changed ({', '.join(lost[:3])}): "
-            f"raw data is append-only. Restore them (`git checkout {base[0]} -- {files} && dvc pull`), deliver "
-            "changes as new batch files, commit and re-run."
+            f"{len(lost)} raw file(s) of the latest release {base[0]} are gone or changed ({', '.join(lost[:3])}): "
+            f"raw data is append-only (release.append_only). Restore them (`git checkout {base[0]} -- {files} && "
+            "dvc pull`), deliver changes as new batch files, commit and re-run."
         )
 
 
@@ -208,9 +230,9 @@ def pull_absent_batches(context: Context) -> None:
     pulls stage outputs, not what a .dvc file tracks). A fresh CI checkout would train on the new batches alone:
     pull the absent ones first (with them back, an unchanged data/raw is again unchanged and nothing reruns)."""
     root = context.root
-    absent = sorted(path for path in rawdata.in_tree(root) if not (root / path).is_file())
+    absent = sorted(path for path in context.raw.in_tree(root) if not (root / path).exists())
     if absent:
-        context.pipeline.pull([f"{path}{rawdata.DVC_SUFFIX}" for path in absent])
+        context.pipeline.pull([f"{path}{DVC_SUFFIX}" for path in absent])
         context.progress.say(f"pulled {len(absent)} batch(es) this machine lacked")
 
 
@@ -227,14 +249,15 @@ def verify(context: Context) -> None:
             context.progress.say(f"re-uploaded {len(repaired)} object(s) the remote had lost")
         missing = pipeline.missing_in_remote()
     if missing:
-        raise RetrainError(missing_message(missing, pipeline.remote))
-    context.progress.say(f"every object named by {layout.LOCK} and the batches' .dvc files is in `{pipeline.remote}`")
+        raise RetrainError(missing_message(missing, pipeline.remote, context.raw))
+    context.progress.say(f"every object named by {layout.LOCK} and the raw data's .dvc files is in `{pipeline.remote}`")
 
 
-def missing_message(missing: list[StoredObject], remote: str) -> str:
+def missing_message(missing: list[StoredObject], remote: str, raw: Raw) -> str:
+    """What is missing and the fix: raw files (`raw`) can only be pushed from the machine that added them."""
     shown = ", ".join(f"{item.label} ({item.oid})" for item in missing[:3])
     more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-    batches = sorted({item.label for item in missing if rawdata.is_batch(item.label)})
+    batches = sorted({item.label for item in missing if raw.is_batch(item.label)})
     if batches and len(batches) == len({item.label for item in missing}):
         # a plain `dvc push` goes to the default remote (`local`): name the one this run reads, and the batches
         fix = (
@@ -250,7 +273,7 @@ def missing_message(missing: list[StoredObject], remote: str) -> str:
 
 def push_command(remote: str, batches: list[str]) -> str:
     """The exact command that uploads raw batches to `remote`: their .dvc files as targets."""
-    return f"dvc push -r {remote} " + " ".join(f"{batch}{rawdata.DVC_SUFFIX}" for batch in batches)
+    return f"dvc push -r {remote} " + " ".join(f"{batch}{DVC_SUFFIX}" for batch in batches)
 
 
 # --- 5-7. state, commit, gate, tag --------------------------------------------------------------------------
@@ -288,8 +311,9 @@ def read_output(root: Path, name: str) -> dict:
 def pending_commit(context: Context) -> list[str]:
     """The files the run rewrote that differ from HEAD (or are new)."""
     root = context.root
-    dirty = [name for name in gitops.dirty_tracked_files(root) if name in layout.ENGINE_OWNED]
-    new = [n for n in layout.ENGINE_OWNED if (root / n).exists() and not gitops.show_file(root, "HEAD", n)]
+    owned = context.project.engine_owned
+    dirty = [name for name in gitops.dirty_tracked_files(root) if name in owned]
+    new = [n for n in owned if (root / n).exists() and not gitops.show_file(root, "HEAD", n)]
     return sorted(set(dirty) | set(new))
 
 
@@ -305,32 +329,35 @@ def commit(context: Context, base_tag: str | None) -> str | None:
 
 
 def _commit_message(context: Context, base_tag: str | None) -> str:
-    root, metric = context.root, context.config.primary_metric
-    stats = read_output(root, layout.DATA_STATS)
-    old_stats = gitops.json_at(root, base_tag, layout.DATA_STATS) if base_tag else {}
+    root, metric, stats_file = context.root, context.config.primary_metric, context.project.data_stats
+    stats = read_output(root, stats_file) if stats_file else {}
+    old_stats = gitops.json_at(root, base_tag, stats_file) if base_tag and stats_file else {}
     params = config.read(root)
     changed = versioning.changed_params(gitops.yaml_at(root, base_tag, layout.PARAMS_FILE), params) if base_tag else {}
-    metrics = read_output(root, layout.METRICS)
+    metrics = read_output(root, context.project.metrics)
     scalars = {key: value for key, value in metrics.items() if isinstance(value, float)}
     added = stats.get("rows", 0) - old_stats.get("rows", 0)
     return decisions.commit_message(added, changed, metric, metrics.get(metric, float("nan")), scalars)
 
 
-def gate(context: Context, base_tag: str | None) -> versioning.GateVerdict:
-    metric = context.config.primary_metric
-    metrics = read_output(context.root, layout.METRICS)
-    if metric not in metrics:
+def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
+    settings, metrics_file = context.config, context.project.metrics
+    metric = settings.primary_metric
+    metrics = read_output(context.root, metrics_file)
+    if not isinstance(metrics.get(metric), int | float):
         known = ", ".join(key for key, value in metrics.items() if isinstance(value, int | float))
         raise BadInputError(
-            f"params.yaml: release.primary_metric `{metric}` is not in {layout.METRICS} (it has: {known}); fix it."
+            f"params.yaml: release.primary_metric `{metric}` is not a number in {metrics_file} (it has: {known}); "
+            "fix it."
         )
-    old = gitops.json_at(context.root, base_tag, layout.METRICS).get(metric) if base_tag else None
-    return versioning.gate(metric, metrics[metric], old, context.config.max_regression)
+    old = gitops.json_at(context.root, base_tag, metrics_file).get(metric) if base_tag else None
+    lower, relative = settings.direction == "lower", settings.threshold == "relative"
+    return decisions.gate(metric, metrics[metric], old, settings.max_regression, lower, relative)
 
 
 def next_tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
     root = context.root
-    data_changed = base is None or rawdata.at(root, base[0]) != rawdata.in_tree(root)
+    data_changed = base is None or context.raw.at(root, base[0]) != context.raw.in_tree(root)
     version = versioning.next_version(base[1] if base else None, data_changed, context.options.major)
     return versioning.tag_name(context.artifact, version)
 
@@ -347,15 +374,16 @@ def tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
 def lineage(context: Context) -> versioning.Lineage:
     root = context.root
     lock = (root / layout.LOCK).read_text()
-    stats = read_output(root, layout.DATA_STATS)
+    found = context.project
+    stats = read_output(root, found.data_stats) if found.data_stats else {}
     return versioning.Lineage(
         commit=gitops.head(root),
-        data_hash=dvcops.lock_dep_hash(lock, layout.RAW_DIR) or "?",
+        data_hash=dvcops.lock_dep_hash(lock, found.raw.path) or "?",
         environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcops.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
-        rows=stats.get("rows", 0),
-        batches=stats.get("batches", 0),
+        rows=stats.get("rows"),
+        batches=stats.get("batches"),
         params=versioning.flatten(config.read(root)),
-        metrics=read_output(root, layout.METRICS),
+        metrics=read_output(root, found.metrics),
         note=context.options.note,
         run_url=run_url(),
     )

@@ -66,37 +66,11 @@ def next_version(previous: Version | None, data_changed: bool, major: bool) -> V
 
 
 @dataclass(frozen=True)
-class GateVerdict:
-    passed: bool
-    metric: str
-    new: float
-    old: float | None
-    allowed_drop: float
-
-    @property
-    def reason(self) -> str:
-        if self.old is None:
-            return f"first release: {self.metric} {self.new:.4f}"
-        change = self.new - self.old
-        verdict = "passed" if self.passed else "failed"
-        return (
-            f"gate {verdict}: {self.metric} {self.new:.4f} vs {self.old:.4f} in the latest release "
-            f"(change {change:+.4f}, largest drop allowed {self.allowed_drop:.4f})"
-        )
-
-
-def gate(metric: str, new: float, old: float | None, allowed_drop: float) -> GateVerdict:
-    """Pass unless the primary metric dropped by more than the allowed margin since the latest release."""
-    passed = old is None or new >= old - allowed_drop - 1e-12
-    return GateVerdict(passed=passed, metric=metric, new=new, old=old, allowed_drop=allowed_drop)
-
-
-@dataclass(frozen=True)
 class Lineage:
     commit: str
     data_hash: str
-    rows: int
-    batches: int
+    rows: int | None  # from the data statistics, when the project keeps them
+    batches: int | None
     params: dict
     metrics: dict
     note: str | None
@@ -114,7 +88,7 @@ def tag_message(tag: str, lineage: Lineage) -> str:
         f"Release {tag}",
         "",
         f"code commit: {lineage.commit}",
-        f"data: {lineage.data_hash} ({lineage.rows} rows in {lineage.batches} batches)",
+        f"data: {lineage.data_hash}{_data_size(lineage)}",
         f"environment: {lineage.environment or 'not recorded'}",
         "params:",
         params,
@@ -126,6 +100,16 @@ def tag_message(tag: str, lineage: Lineage) -> str:
     if lineage.run_url:
         lines.append(f"ci run: {lineage.run_url}")
     return "\n".join(lines) + "\n"
+
+
+def _data_size(lineage: Lineage) -> str:
+    if lineage.rows is None:
+        return ""
+    return (
+        f" ({lineage.rows} rows in {lineage.batches} batches)"
+        if lineage.batches is not None
+        else f" ({lineage.rows} rows)"
+    )
 
 
 def flatten(mapping: dict, prefix: str = "") -> dict:

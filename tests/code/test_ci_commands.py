@@ -13,6 +13,7 @@ import pytest
 from retrain import decisions, dvcops, forge, layout, remotes, steps
 from retrain.dvcops import StoredObject
 from retrain.errors import BadInputError
+from retrain.rawdata import Raw
 from tests.ci.fake_github import FakeGitHub
 from tests.ci.forge import Forge
 from tests.helpers import REPO_ROOT, VENV_BIN, sh
@@ -39,10 +40,13 @@ def test_pipeline_inputs_come_from_dvc_yaml():
 
 def test_a_batch_missing_from_the_remote_is_named_with_the_command_that_uploads_it():
     missing = [StoredObject("0a" * 16, "data/raw/batch-0002-simulated-seed7.csv")]
-    message = steps.missing_message(missing, "s3remote")
+    message = steps.missing_message(missing, "s3remote", Raw("data/raw"))
     assert "`dvc push -r s3remote data/raw/batch-0002-simulated-seed7.csv.dvc`" in message
     other = [StoredObject("0b" * 16, "models/model.joblib")]
-    assert "`dvc push -r s3remote`" in steps.missing_message(other, "s3remote")
+    assert "`dvc push -r s3remote`" in steps.missing_message(other, "s3remote", Raw("data/raw"))
+    single = Raw("data/diabetes.csv", single=True)
+    message = steps.missing_message([StoredObject("0c" * 16, "data/diabetes.csv")], "s3remote", single)
+    assert "`dvc push -r s3remote data/diabetes.csv.dvc`" in message
 
 
 # --- retrain announce ------------------------------------------------------------------------------------------

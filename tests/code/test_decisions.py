@@ -80,3 +80,45 @@ def test_steps_are_numbered_in_cycle_order() -> None:
 def test_the_stage_error_file_contract_is_the_same_on_both_sides() -> None:
     """The engine never imports the pipeline: the variable's name is written twice and must agree."""
     assert PIPELINE_SIDE == ENGINE_SIDE
+
+
+class TestGate:
+    """The quality gate, both ways a metric can be better and both ways to state the margin."""
+
+    def test_higher_is_better_absolute_drop_within_margin_passes(self) -> None:
+        assert decisions.gate("accuracy", 0.95, 0.96, 0.02).passed
+
+    def test_higher_is_better_drop_beyond_margin_fails_with_both_numbers(self) -> None:
+        verdict = decisions.gate("accuracy", 0.90, 0.96, 0.02)
+        assert not verdict.passed
+        assert "0.9000" in verdict.reason and "0.9600" in verdict.reason and "-0.0600" in verdict.reason
+        assert "largest drop allowed 0.0200" in verdict.reason
+
+    def test_first_release_passes_whatever_the_direction(self) -> None:
+        assert decisions.gate("f1_macro", 0.5, None, 0.0).passed
+        assert decisions.gate("rmse", 1e9, None, 0.0, lower_is_better=True).passed
+
+    def test_lower_is_better_refuses_a_rise_and_passes_a_fall(self) -> None:
+        """RMSE 60 after 50 is worse by 10: refused with a margin of 5; RMSE 40 is better: passed, even with none."""
+        worse = decisions.gate("rmse", 60.0, 50.0, 5.0, lower_is_better=True)
+        assert not worse.passed and "largest rise allowed 5.0000" in worse.reason and "+10.0000" in worse.reason
+        assert decisions.gate("rmse", 40.0, 50.0, 0.0, lower_is_better=True).passed
+        assert decisions.gate("rmse", 54.0, 50.0, 5.0, lower_is_better=True).passed
+
+    def test_higher_is_better_would_have_inverted_a_loss(self) -> None:
+        """The bug this fixes: a lower-is-better metric gated as higher-is-better refuses the better model."""
+        assert not decisions.gate("rmse", 40.0, 50.0, 0.0).passed
+        assert decisions.gate("rmse", 40.0, 50.0, 0.0, lower_is_better=True).passed
+
+    def test_relative_threshold_is_a_fraction_of_the_release_value(self) -> None:
+        """10% of 50 is 5: a rise to 54 passes, to 56 does not; for accuracy 5% of 0.9 is 0.045."""
+        assert decisions.gate("rmse", 54.0, 50.0, 0.10, lower_is_better=True, relative=True).passed
+        refused = decisions.gate("rmse", 56.0, 50.0, 0.10, lower_is_better=True, relative=True)
+        assert not refused.passed and refused.allowed == 5.0
+        assert decisions.gate("accuracy", 0.86, 0.90, 0.05, relative=True).passed
+        assert not decisions.gate("accuracy", 0.85, 0.90, 0.05, relative=True).passed
+
+    def test_relative_threshold_of_a_negative_metric_uses_its_size(self) -> None:
+        """A metric below zero (R² of a poor model, a log-likelihood): the margin is a fraction of its magnitude."""
+        assert decisions.gate("r2", -0.11, -0.10, 0.2, relative=True).passed
+        assert not decisions.gate("r2", -0.13, -0.10, 0.2, relative=True).passed

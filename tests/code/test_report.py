@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from retrain.decisions import gate
 from retrain.report import Report, compare
 from retrain.report.data import MetricChange, StageNow
 from retrain.report.markdown import render_markdown
-from retrain.versioning import gate
 from tests.helpers import sh
+
+METRICS, STATS = "metrics/metrics.json", "metrics/data.json"
 
 
 def test_markdown_has_metrics_table_gate_and_plots() -> None:
@@ -74,7 +76,7 @@ class TestCompare:
         (root / "metrics/data.json").write_text(json.dumps({"rows": 300, "batches": 2}))
         (root / "params.yaml").write_text("train:\n  C: 0.5\nrelease:\n  max_regression: 0.05\n")
         report = Report(title="t", base_label="base", headline="h")
-        compare(root, report, "base")
+        compare(root, report, "base", METRICS, STATS)
         assert report.metrics == [MetricChange("accuracy", 0.9, 0.95), MetricChange("f1_macro", 0.8, 0.8)]
         assert report.data == [MetricChange("rows", 100, 300), MetricChange("batches", 1, 2)]
         assert report.params == {"train.C": (1.0, 0.5)}
@@ -83,10 +85,10 @@ class TestCompare:
         """A first release has no old values; a no-op run against HEAD itself shows old = new and no params."""
         root = self.repo(tmp_path)
         first = Report(title="t", base_label="none", headline="h")
-        compare(root, first, None)
+        compare(root, first, None, METRICS, STATS)
         assert first.metrics[0] == MetricChange("accuracy", None, 0.9) and first.params == {}
         same = Report(title="t", base_label="base", headline="h")
-        compare(root, same, "base")
+        compare(root, same, "base", METRICS, STATS)
         assert same.metrics[0] == MetricChange("accuracy", 0.9, 0.9) and same.params == {}
 
 
@@ -102,12 +104,13 @@ def test_first_release_plots_this_run_alone(tmp_path: Path, monkeypatch) -> None
         return real_bar(axis, positions, heights, width, **kwargs)
 
     monkeypatch.setattr(plots._pyplot().Axes, "bar", bar)
-    per_class = {str(digit): 0.9 for digit in range(10)}
-    made = plots.write_plots(tmp_path, tmp_path / "absent.csv", per_class, None, "no earlier release")
-    assert made == [("F1 per digit", "per_class_f1.png")] and (tmp_path / "per_class_f1.png").stat().st_size > 0
+    per_class = ("f1", {str(digit): 0.9 for digit in range(10)})
+    absent = plots.Confusion(tmp_path / "absent.csv", "actual", "predicted")
+    made = plots.write_plots(tmp_path, absent, per_class, None, "no earlier release")
+    assert made == [("F1 per class", "per_class_f1.png")] and (tmp_path / "per_class_f1.png").stat().st_size > 0
     assert [label for label, _ in drawn] == ["this run"]
     drawn.clear()
-    plots.write_plots(tmp_path, tmp_path / "absent.csv", per_class, {"0": 0.5}, "model@v1.0.0")
+    plots.write_plots(tmp_path, None, per_class, ("f1", {"0": 0.5}), "model@v1.0.0")
     assert [label for label, _ in drawn] == ["model@v1.0.0", "this run"]
 
 

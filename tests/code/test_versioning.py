@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrain.versioning import Lineage, Version, changed_params, gate, latest, next_version, parse_tag, tag_message
+from retrain.versioning import Lineage, Version, changed_params, latest, next_version, parse_tag, tag_message
 
 
 class TestVersions:
@@ -21,19 +21,6 @@ class TestVersions:
         assert parse_tag("model@v1.2", "model") is None
 
 
-class TestGate:
-    def test_drop_within_margin_passes(self) -> None:
-        assert gate("accuracy", 0.95, 0.96, 0.02).passed
-
-    def test_drop_beyond_margin_fails_with_both_numbers(self) -> None:
-        verdict = gate("accuracy", 0.90, 0.96, 0.02)
-        assert not verdict.passed
-        assert "0.9000" in verdict.reason and "0.9600" in verdict.reason and "-0.0600" in verdict.reason
-
-    def test_first_release_passes(self) -> None:
-        assert gate("f1_macro", 0.5, None, 0.0).passed
-
-
 def test_tag_message_records_lineage_verbatim() -> None:
     note = "weird $(rm -rf /) `x` ; | note"
     message = tag_message(
@@ -43,6 +30,12 @@ def test_tag_message_records_lineage_verbatim() -> None:
     assert message.startswith("Release model@v1.0.0\n")
     assert "code commit: abc123" in message and "1797 rows in 1 batches" in message
     assert note in message and "ci run: url" in message and "per_class_f1" not in message
+
+
+def test_tag_message_without_data_statistics_names_the_hash_alone() -> None:
+    """A project that keeps no data statistics (no release.data_stats): the data line is the hash, nothing made up."""
+    message = tag_message("m@v1.0.0", Lineage("abc", "0123abcd", None, None, {}, {"rmse": 50.0}, None, None))
+    assert "data: 0123abcd\n" in message and "rows" not in message and "rmse: 50.0" in message
 
 
 def test_changed_params_flattens_sections() -> None:

@@ -35,7 +35,7 @@ class Delivery:
 class Record:
     """What git holds about one ingested delivery: its batch's .dvc file `meta: ingest:`."""
 
-    batch: str  # data/raw/batch-....csv
+    batch: str  # <batch folder>/batch-....csv
     md5: str
     source: str
     key: str

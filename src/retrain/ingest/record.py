@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from retrain import dvcops, gitops
 from retrain.ingest.plan import Record, parse_time
-from retrain.layout import RAW_DIR
 from retrain.rawdata import DVC_SUFFIX
 
 INGEST_META = dvcops.INGEST_META
@@ -31,9 +30,12 @@ class Tree:
 
 def dvc_entries(root, revs: list[str]) -> dict[str, str]:
     """.dvc path -> blob of the batches at each revision (union; a later revision wins for the same path)."""
+    from retrain import project
+
+    folder = project.load(root).raw.folder
     entries: dict[str, str] = {}
     for rev in revs:
-        found = gitops.tree_entries(root, rev, RAW_DIR)
+        found = gitops.tree_entries(root, rev, folder)
         entries.update({path: blob for path, blob in found.items() if path.endswith(DVC_SUFFIX)})
     return entries
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from retrain import config, decisions, dvcops, gitops, layout, rawdata
+from retrain import decisions, dvcops, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import branches, plan, record
@@ -66,6 +66,7 @@ class _Run:
     validate_command: str
     target: branches.Target
     scratch: Path
+    raw_dir: str  # the batch folder (release.raw_data)
     retention_days: int | None = None
     landing_now: list[Delivery] = field(default_factory=list)  # the whole landing, listed when retention is set
 
@@ -166,16 +167,18 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
             f"{shown} exists: a git or DVC command is running in this clone, or one was killed while writing. "
             f"If none is running, delete {shown} and re-run."
         )
-    _remove_leftovers(root, progress)
-    if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in layout.ENGINE_OWNED]):
+    found = project.load(root)
+    raw_dir = found.raw.folder  # ingest adds batches: a single tracked file cannot take them
+    _remove_leftovers(root, progress, raw_dir)
+    if options.release and (dirty := [n for n in gitops.dirty_tracked_files(root) if n not in found.engine_owned]):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first.")
-    settings = config.load(root)
+    settings = found.config
     if settings.ingest_retention_days is not None:
         progress.total = len(Step.WITH_RETENTION)
     if not settings.validate_command:
         raise BadInputError(
-            "params.yaml: release.validate_command is not set: ingest checks deliveries with it (for this "
-            "project: `PYTHONPATH=src python -m pipeline.validate`)."
+            "params.yaml: release.validate_command is not set: ingest checks deliveries with it (a command "
+            "that takes the delivery files; see docs/adopt.md)."
         )
     pipeline = Pipeline(root, options.remote)
     check_reachable(pipeline.remote, pipeline.remote_config, root)
@@ -199,14 +202,15 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
         settings.validate_command,
         target,
         scratch,
+        raw_dir,
         settings.ingest_retention_days,
     )
 
 
-def _remove_leftovers(root: Path, progress: Progress) -> None:
-    """An ingest killed between writing a batch's .dvc file into data/raw and committing it (release mode; the .dvc
-    file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
-    for name in gitops.untracked_files(root, layout.RAW_DIR):  # one git call, however many batches
+def _remove_leftovers(root: Path, progress: Progress, raw_dir: str) -> None:
+    """An ingest killed between writing a batch's .dvc file into the batch folder and committing it (release mode;
+    the .dvc file is written first) left files no commit records: remove them, the re-run ingests the delivery again."""
+    for name in gitops.untracked_files(root, raw_dir):  # one git call, however many batches
         if not name.endswith(rawdata.DVC_SUFFIX):
             continue
         path = root / name
@@ -327,7 +331,7 @@ def _batch_files(run: _Run, good: list[Outcome], tree: record.Tree, listed: list
         delivery = outcome.delivery
         name = plan.batch_name(number, delivery.modified, run.landing.label, run.landing.relative(delivery.key))
         number += 1
-        outcome.status, outcome.batch = Status.INGESTED, f"{layout.RAW_DIR}/{name}"
+        outcome.status, outcome.batch = Status.INGESTED, f"{run.raw_dir}/{name}"
         meta = record.meta(
             run.landing.url,
             delivery.key,

@@ -9,25 +9,29 @@ from pathlib import Path
 import yaml
 
 from retrain import dvcops, gitops, versioning
-from retrain.layout import DATA_STATS, LOCK, METRICS, PARAMS_FILE
-from retrain.report.data import DATA_KEYS, KEY_METRICS, MetricChange, Report
+from retrain.layout import LOCK, PARAMS_FILE
+from retrain.report.data import MetricChange, Report
 
 
-def compare(root: Path, report: Report, base_rev: str | None) -> None:
-    """Fill the report's metrics, data and params changes; with no base (a first release), this run alone."""
-    metrics, stats = read_json(root / METRICS), read_json(root / DATA_STATS)
+def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str, stats_file: str | None) -> None:
+    """Fill the report's metrics, data and params changes; with no base (a first release), this run alone. Every
+    number of the metrics file (the primary metric first) and of the data statistics, if the project keeps them."""
+    metrics = read_json(root / metrics_file)
+    stats = read_json(root / stats_file) if stats_file else {}
     if base_rev is None:
         old_metrics: dict = {}
         old_stats: dict = {}
     elif _is_workspace(root, base_rev):  # a no-op run: the base is this very commit, nothing changed
         old_metrics, old_stats = metrics, stats
     else:
-        old_metrics, old_stats = gitops.json_at(root, base_rev, METRICS), gitops.json_at(root, base_rev, DATA_STATS)
+        old_metrics = gitops.json_at(root, base_rev, metrics_file)
+        old_stats = gitops.json_at(root, base_rev, stats_file) if stats_file else {}
         new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(gitops.yaml_at(root, base_rev, PARAMS_FILE), new_params)
         report.inputs = changed_inputs(gitops.show_file(root, base_rev, LOCK), _read_text(root / LOCK))
-    report.metrics = _changes(old_metrics, metrics, KEY_METRICS)
-    report.data = _changes(old_stats, stats, DATA_KEYS)
+    keys = [report.metric, *_numbers(metrics), *_numbers(old_metrics)]
+    report.metrics = _changes(old_metrics, metrics, tuple(dict.fromkeys(keys)))
+    report.data = _changes(old_stats, stats, tuple(dict.fromkeys([*_numbers(stats), *_numbers(old_stats)])))
 
 
 def changed_inputs(base_lock: str | None, lock: str | None) -> list[str]:
@@ -40,10 +44,20 @@ def _read_text(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
 
 
-def per_class(root: Path, rev: str | None) -> dict | None:
-    """Per-class F1 of the work tree (rev None) or of a revision."""
-    metrics = read_json(root / METRICS) if rev is None else gitops.json_at(root, rev, METRICS)
-    return metrics.get("per_class_f1")
+PER_CLASS = "per_class_"  # a metric `per_class_<name>`: {class: number}, drawn as bars per class
+
+
+def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict] | None:
+    """(name, {class: value}) of the first `per_class_<name>` metric of the work tree (rev None) or a revision."""
+    metrics = read_json(root / metrics_file) if rev is None else gitops.json_at(root, rev, metrics_file)
+    for key, value in metrics.items():
+        if key.startswith(PER_CLASS) and isinstance(value, dict) and value:
+            return key.removeprefix(PER_CLASS), value
+    return None
+
+
+def _numbers(found: dict) -> list[str]:
+    return [key for key, value in found.items() if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
 def read_json(path: Path) -> dict:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from retrain.versioning import GateVerdict
-
-KEY_METRICS = ("accuracy", "f1_macro")
-DATA_KEYS = ("rows", "batches", "train_rows", "test_rows")
+from retrain.decisions import GateVerdict
 
 
 @dataclass(frozen=True)
@@ -46,5 +43,5 @@ class Report:
     plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)
     notes: list[str] = field(default_factory=list)
     stages: list[StageNow] = field(default_factory=list)  # every stage .gto allows, in its order
-    metric: str = "accuracy"  # the primary metric, shown beside each stage's release
+    metric: str = ""  # the primary metric: first in the metrics table, shown beside each stage's release
     candidate: str | None = None  # the release this run made, to compare with what serves

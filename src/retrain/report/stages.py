@@ -9,10 +9,9 @@ from retrain.errors import RetrainError
 from retrain.report.data import StageNow
 
 
-def stages_now(root: Path, metric: str) -> list[StageNow]:
+def stages_now(root: Path, artifact: str, metric: str, metrics_file: str) -> list[StageNow]:
     """Every stage `.gto` allows, with the release it holds and that release's primary metric; none at all when
     the project configures no stages or its registry cannot be read (the report never fails a run for that)."""
-    artifact, _ = layout.artifact(root)
     try:
         allowed = registry.allowed_stages(root)
         # GTO's state is read only when something was ever promoted: a project without promotions pays nothing
@@ -29,6 +28,6 @@ def stages_now(root: Path, metric: str) -> list[StageNow]:
             found.append(StageNow(stage, None, None, None))
             continue
         release = f"{artifact}@{holding.version}"
-        value = gitops.json_at(root, release, layout.METRICS).get(metric)
+        value = gitops.json_at(root, release, metrics_file).get(metric)
         found.append(StageNow(stage, release, registry.iso(holding.since), value))
     return found

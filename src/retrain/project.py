@@ -1,0 +1,131 @@
+"""What the engine knows about a project, resolved once: the `release:` section of params.yaml (retrain.config),
+with every setting it leaves out read from dvc.yaml, or a one-line error saying what to add (docs/adopt.md).
+
+Nothing here names a file of the digits example: the artifact, the metrics file, the raw data and the files a run
+rewrites all come from the project's own dvc.yaml and params.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrain import config, dvcops
+from retrain.config import ReleaseConfig
+from retrain.errors import BadInputError, ParamsError
+from retrain.layout import DVC_YAML, LOCK, PARAMS_FILE
+from retrain.rawdata import DVC_SUFFIX, Raw
+
+
+@dataclass(frozen=True)
+class Project:
+    config: ReleaseConfig
+    artifact: str  # the artifact GTO tags (`artifact@vX.Y.Z`)
+    model_path: str  # its path, as dvc.yaml `artifacts:` declares it
+    metrics: str  # the JSON file holding config.primary_metric
+    data_stats: str | None  # the JSON file of data statistics, if the project has one
+    raw: Raw
+    engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and every `cache: false` output
+
+
+def load(root: Path) -> Project:
+    """The project at `root`, or a one-line error (exit 2) naming the file and key to fix."""
+    settings = config.load(root)
+    dvc_yaml = _read_dvc_yaml(root)
+    declared = dvcops.declared_outputs(dvc_yaml)
+    uncached = tuple(dict.fromkeys(out.path for out in declared if not out.cached))
+    name, path = artifact_of(dvc_yaml, settings.artifact)
+    for key in ("metrics_file", "data_stats"):
+        if (chosen := getattr(settings, key)) and chosen not in uncached:
+            raise ParamsError(
+                f"{PARAMS_FILE}: release.{key} `{chosen}` is not a stage output of {DVC_YAML} with `cache: false`; "
+                "declare it under the stage's `metrics:` with `cache: false` (the engine commits it), or fix the path."
+            )
+    metrics = settings.metrics_file or _metrics_file(root, settings, declared)
+    raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
+    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached))
+
+
+def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
+    """(name, path) of the artifact to tag: `wanted`, or the one of type model that dvc.yaml declares."""
+    declared = dvcops.artifacts(dvc_yaml)
+    if wanted is not None:
+        if wanted not in declared or "path" not in declared[wanted]:
+            known = ", ".join(declared) or "none"
+            raise ParamsError(
+                f"{PARAMS_FILE}: release.artifact `{wanted}` is not declared with a path under {DVC_YAML} "
+                f"`artifacts:` (declared: {known}); declare it there or fix the name."
+            )
+        return wanted, declared[wanted]["path"]
+    models = [(name, spec["path"]) for name, spec in declared.items() if spec.get("type") == "model" and "path" in spec]
+    if len(models) == 1:
+        return models[0]
+    if not models:
+        raise BadInputError(f"{DVC_YAML} declares no artifact of type model under `artifacts:`; add one.")
+    names = ", ".join(name for name, _ in models)
+    raise ParamsError(f"{DVC_YAML} declares several model artifacts ({names}); add release.artifact to {PARAMS_FILE}.")
+
+
+def artifact(root: Path) -> tuple[str, str]:
+    """(name, path) of the artifact to tag, for commands that need nothing else of the project (with no params.yaml:
+    the one dvc.yaml declares)."""
+    section = config.read(root).get(config.SECTION) if (root / PARAMS_FILE).is_file() else None
+    wanted = section.get("artifact") if isinstance(section, dict) else None
+    return artifact_of(_read_dvc_yaml(root), wanted if isinstance(wanted, str) else None)
+
+
+def _read_dvc_yaml(root: Path) -> str:
+    try:
+        return (root / DVC_YAML).read_text()
+    except FileNotFoundError:
+        raise BadInputError(f"{DVC_YAML}: file not found; run from the root of a DVC project.") from None
+
+
+def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcops.Declared]) -> str:
+    """The `metrics:` output of dvc.yaml that holds the primary metric (the only one besides data_stats, or the
+    only one whose current content has the key)."""
+    candidates = [out.path for out in declared if out.kind == "metrics" and out.path != settings.data_stats]
+    if len(candidates) == 1:
+        return candidates[0]
+    holding = [path for path in candidates if settings.primary_metric in _json(root / path)]
+    if len(holding) == 1:
+        return holding[0]
+    if not candidates:
+        raise ParamsError(
+            f"{DVC_YAML} declares no `metrics:` output: declare the JSON file holding `{settings.primary_metric}` "
+            "under a stage's `metrics:` (with `cache: false`), or set release.metrics_file."
+        )
+    raise ParamsError(
+        f"{PARAMS_FILE}: release.metrics_file is not set and {DVC_YAML} declares several metrics files "
+        f"({', '.join(candidates)}); add release.metrics_file: the one holding `{settings.primary_metric}`."
+    )
+
+
+def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcops.Declared]) -> str:
+    """The stage dependency that a .dvc file tracks (or a folder of them): what no stage makes."""
+    made = {out.path for out in declared}
+    found = [
+        dep
+        for dep in dvcops.stage_deps(dvc_yaml)
+        if dep not in made
+        and (
+            (root / f"{dep}{DVC_SUFFIX}").is_file()
+            or ((root / dep).is_dir() and any((root / dep).glob(f"*{DVC_SUFFIX}")))
+        )
+    ]
+    if len(found) == 1:
+        return found[0]
+    which = f"several ({', '.join(found)})" if found else "none"
+    raise ParamsError(
+        f"{PARAMS_FILE}: release.raw_data is not set and {DVC_YAML} has {which} of stage deps tracked by a .dvc "
+        "file; add release.raw_data: the file or batch folder that holds the raw data."
+    )
+
+
+def _json(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
