@@ -108,6 +108,10 @@ def message(root: Path, rev: str = "HEAD") -> str:
     return git(root, "log", "-1", "--format=%B", rev)
 
 
+def merge_base(root: Path, one: str, other: str) -> str | None:
+    return git(root, "merge-base", one, other, check=False) or None
+
+
 def checkout_paths(root: Path, rev: str, paths: list[str]) -> None:
     """Put `paths` as they are at `rev` into the work tree and index (no hook: the caller handles the data)."""
     git(root, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", rev, "--", *paths)
