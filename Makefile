@@ -59,11 +59,13 @@ test: $(STAMP) lint ## Run the whole test suite (lint included)
 test-fast: $(STAMP) ## Only the quick tests (no end-to-end pipeline runs)
 	$(BIN)/python -m pytest -m "not slow and not ci and not faults"
 
-lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor on the workflows, JSON-schema checks of CI files, shellcheck
+lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor (auditor) on the workflows, JSON-schema checks of CI files and docs/aws policies, shellcheck
 	UV=$(UV) scripts/lock.sh --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/zizmor --offline --quiet --persona=auditor .github/workflows
+	$(BIN)/check-jsonschema --schemafile docs/aws/iam-policy.schema.json \
+		docs/aws/*-trust.json docs/aws/*-permissions.json docs/aws/bucket-policy.json
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
 	$(BIN)/shellcheck .ci/run $$(git ls-files '*.sh')
