@@ -71,8 +71,34 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.data:
         lines += ["### Data", "", *_table(report.data, report.base_label), ""]
-    if report.plots:
+    if report.per_class:
+        lines += ["### F1 per digit", "", *_table(report.per_class, report.base_label), ""]
+    if report.confusion:
+        lines += ["### Confusion matrix (this run, held-out rows)", "", *_confusion(report.confusion), ""]
+    if report.plots and report.images:
         lines += ["### Plots", ""]
         lines += [f"![{caption}](./{name})" for caption, name in report.plots]
         lines.append("")
+    elif report.plots:
+        names = ", ".join(f"`{name}`" for _, name in report.plots)
+        where = (
+            f"in the [workflow artifact]({report.artifact_url}) `{ARTIFACT}`" if report.artifact_url else "beside it"
+        )
+        lines += [f"Plots ({names}): {where}; not uploaded anywhere else.", ""]
     return "\n".join(lines)
+
+
+ARTIFACT = "report-plots"  # the name the workflows upload the PNGs under (actions/upload-artifact)
+
+
+def _confusion(matrix: list[list[int]]) -> list[str]:
+    size = len(matrix)
+    lines = ["| actual \\ predicted | " + " | ".join(str(digit) for digit in range(size)) + " |"]
+    lines.append("|---:|" + "---:|" * size)
+    for actual, row in enumerate(matrix):
+        cells = [
+            f"**{count}**" if actual == predicted else (str(count) if count else "·")
+            for predicted, count in enumerate(row)
+        ]
+        lines.append(f"| {actual} | " + " | ".join(cells) + " |")
+    return lines
