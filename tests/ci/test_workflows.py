@@ -368,6 +368,25 @@ def test_fork_pull_request_without_credentials_succeeds_and_says_the_remote_was_
     assert ci.bucket_keys() == keys
 
 
+def test_dependabot_pull_request_without_secrets_is_reported_like_a_fork(ci):
+    """Dependabot's pull requests come from this repository but get no secrets and a read-only token (GitHub docs,
+    "Automating Dependabot with GitHub Actions"): the job skips the AWS and comment steps and succeeds."""
+    ci.start_branch("dependabot/pip/scikit-learn")
+    ci.set_param("train", "C", "1.5")
+    head = ci.commit_all("Bump a dependency (as Dependabot would)")
+    ci.push("dependabot/pip/scikit-learn")
+    keys = ci.bucket_keys()
+    payload = ci.pull_request_payload(9, head, "dependabot/pip/scikit-learn", "opened")
+    payload["pull_request"]["user"] = {"login": "dependabot[bot]"}
+
+    result = ci.act("pull_request", "pr.yml", payload, variables=OIDC)
+
+    assert result.returncode == 0, result.explain()
+    assert re.search(rf"remote `{REMOTE}` was not reachable", result.summary("report")), result.summary("report")
+    assert "configure-aws-credentials stand-in" not in result.log and ci.comments_on("pr", 9) == []
+    assert ci.bucket_keys() == keys
+
+
 def test_protected_develop_refuses_github_token_and_developers(ci):
     """From here on develop has a ruleset (pull requests only) with the release App on its bypass list, and the
     repository has the App's client id (variable) and key (secret), as docs/ci.md sets them up."""
