@@ -88,8 +88,9 @@ def test_scheduled_ingest_opens_one_pull_request_with_the_good_deliveries(ci):
     assert [c["watermark"] for c in comments] == [INGEST_TITLE]
     assert "2025-03-05-same-as-good.csv" in comments[0]["body"] and "same content as" in comments[0]["body"]
     assert "ingest: 2 ingested, 1 rejected, 1 already ingested, 1 duplicate" in result.summary("ingest")
-    tokens = [json.loads(line) for line in (ci.root / "app-tokens.jsonl").read_text().splitlines()]
-    assert tokens[-1]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # The App token the job minted (the forge model records every token it knows, in order): only what it asked.
+    tokens = [token for token in ci.forge.state()["tokens"].values() if token["kind"] == "app"]
+    assert tokens[-1]["permissions"] == {"contents": "write", "pull_requests": "write"}, tokens[-1]
     ci.state["ingest_pr"] = pr
 
     # GitHub starts the pull-request workflow for a pull request the App opened: it reports on it.
