@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import json
+import re
 
 import pytest
 import yaml
@@ -288,3 +289,11 @@ def test_moto_enforces_each_roles_s3_permissions(role, allowed, denied):
             assert refused.value.response["Error"]["Code"] == "AccessDenied", (operation, object_key)
 
     check()
+
+
+def test_docs_ci_names_every_policy_file_and_only_files_that_exist():
+    text = (ROOT / "docs" / "ci.md").read_text()
+    shipped = {path.name for path in AWS_DOCS.glob("*.json")}
+    named = {name for name in re.findall(r"`([a-z-]+\.json)`", text) if "role" in name or "bucket" in name}
+    assert shipped - {"iam-policy.schema.json"} <= named, shipped - named
+    assert named <= shipped, named - shipped
