@@ -18,7 +18,7 @@ SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --
 # The project itself, built by the locked setuptools already in the venv (no unpinned download).
 EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
-.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest demo clean
+.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -59,11 +59,13 @@ test: $(STAMP) lint ## Run the whole test suite (lint included)
 test-fast: $(STAMP) ## Only the quick tests (no end-to-end pipeline runs)
 	$(BIN)/python -m pytest -m "not slow and not ci and not faults"
 
-lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor on the workflows, JSON-schema checks of CI files, shellcheck
+lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor (auditor) on the workflows, JSON-schema checks of CI files and docs/aws policies, shellcheck
 	UV=$(UV) scripts/lock.sh --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/zizmor --offline --quiet --persona=auditor .github/workflows
+	$(BIN)/check-jsonschema --schemafile docs/aws/iam-policy.schema.json \
+		docs/aws/*-trust.json docs/aws/*-permissions.json docs/aws/bucket-policy.json
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
 	$(BIN)/shellcheck .ci/run $$(git ls-files '*.sh')
@@ -79,6 +81,9 @@ bench-install: $(STAMP) ## pip vs uv on the same lock, cold and warm, and a no-o
 
 bench-ingest: $(STAMP) ## retrain ingest with 1 new delivery among 10 and 10,000 old keys: benchmarks/ingest-results.md
 	$(BIN)/python benchmarks/ingest.py
+
+bench-trust: $(STAMP) ## The merge build trusting only the release remote vs the opt-in (--trust-runs-from): benchmarks/trust-results.md
+	$(BIN)/python benchmarks/trust.py
 
 demo: $(STAMP) ## The seed's story end to end in a throwaway sandbox
 	$(BIN)/python scripts/demo.py

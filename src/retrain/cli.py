@@ -14,6 +14,8 @@ from retrain.layout import ERROR_LOG, REPORT
 
 REMOTE_ENV = "RETRAIN_REMOTE"
 CI_REMOTE = "s3remote"  # the remote the CI files use (RETRAIN_REMOTE in .github/workflows and .travis.yml)
+PUSH_TO_ENV = "RETRAIN_PUSH_TO"  # pull-request builds: where they upload (s3remote-pr), apart from the release remote
+TRUST_ENV = "RETRAIN_TRUST_RUNS_FROM"  # opt-in: the merge build also restores from this remote's run-cache
 
 
 def _remote_arg(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +24,10 @@ def _remote_arg(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(REMOTE_ENV),
         help=f"DVC remote to use (default: ${REMOTE_ENV}, else .dvc/config's default `local`)",
     )
+
+
+def _env_remote_arg(parser: argparse.ArgumentParser, flag: str, env: str, text: str) -> None:
+    parser.add_argument(flag, metavar="REMOTE", default=os.environ.get(env) or None, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +41,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="reproduce, verify and gate; commit and tag nothing")
     run.add_argument("--note", help="free text recorded in the tag message")
     run.add_argument("--major", action="store_true", help="bump the major version")
+    _env_remote_arg(
+        run,
+        "--trust-runs-from",
+        TRUST_ENV,
+        "opt-in: also restore stages from this remote's run-cache (what pull requests computed; trusts everyone who "
+        f"can push a branch, see docs/ci.md; default: ${TRUST_ENV})",
+    )
 
     report = commands.add_parser("report", help="the pull-request report against a base ref")
     _remote_arg(report)
     report.add_argument("--base", required=True, help="ref to compare with, e.g. origin/develop")
     report.add_argument("--output", type=Path, default=REPORT)
     report.add_argument("--reproduce", action="store_true", help="pull, reproduce and push the run-cache first")
+    _env_remote_arg(
+        report,
+        "--push-to",
+        PUSH_TO_ENV,
+        "upload what the reproduction computed to this remote (the pull requests' own) and nothing to --remote "
+        f"(default: ${PUSH_TO_ENV}, else --remote)",
+    )
 
     releases = commands.add_parser("releases", help="every release, newest first")
     releases.add_argument("--json", action="store_true")
@@ -113,13 +133,15 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from retrain.release import RunOptions, run
 
-        options = RunOptions(args.remote, args.push, args.force, args.dry_run, args.note, args.major)
+        options = RunOptions(
+            args.remote, args.push, args.force, args.dry_run, args.note, args.major, args.trust_runs_from
+        )
         result = run(root, options)
         print(result.message)
     elif args.command == "report":
         from retrain.pull_request import pr_report
 
-        print(f"report: {pr_report(root, args.base, args.output, args.reproduce, args.remote)}")
+        print(f"report: {pr_report(root, args.base, args.output, args.reproduce, args.remote, args.push_to)}")
     elif args.command == "releases":
         from retrain.snapshots import list_releases, releases_json, releases_table
 

@@ -124,8 +124,17 @@ class Pipeline:
     def remote_config(self) -> dict:
         return dict(self.repo.config["remote"][self.remote])
 
-    def _odb(self):
-        return self.repo.cloud.get_remote_odb(self.remote)
+    def _odb(self, remote: str | None = None):
+        return self.repo.cloud.get_remote_odb(remote or self.remote)
+
+    def _runs_odb(self, remote: str):
+        """Where `remote` keeps run-cache entries (DVC's legacy md5-dos2unix layout, under `runs/`)."""
+        return self.repo.cloud.get_remote_odb(remote, "run-cache", hash_name="md5-dos2unix")
+
+    def require_remote(self, name: str) -> None:
+        if name not in self.repo.config["remote"]:
+            known = ", ".join(self.repo.config["remote"]) or "none"
+            raise BadInputError(f"DVC remote `{name}` is not configured (known: {known}); see .dvc/config.")
 
     # --- what the repository says must be stored -------------------------------------------------
     def tracked_outputs(self) -> list[tuple[str, str]]:
@@ -159,19 +168,22 @@ class Pipeline:
                 wanted.extend(StoredObject(item["md5"], f"{path}/{item['relpath']}") for item in members)
         return wanted
 
-    def missing_in_remote(self, outputs: list[tuple[str, str]] | None = None) -> list[StoredObject]:
+    def missing_in_remote(
+        self, outputs: list[tuple[str, str]] | None = None, remote: str | None = None
+    ) -> list[StoredObject]:
         """Object by object, every tracked file and directory member that the remote does not have.
 
         `dvc status -c` and `dvc push` trust a directory's .dir manifest; this checks each member.
         """
-        odb = self._odb()
         wanted = self.expand(self.tracked_outputs() if outputs is None else outputs)
+        return self._absent(wanted, remote or self.remote)
+
+    def _absent(self, wanted: list[StoredObject], remote: str) -> list[StoredObject]:
+        odb = self._odb(remote)
         try:
-            present = odb.fs.exists([odb.oid_to_path(item.oid) for item in wanted])
+            present = odb.fs.exists([odb.oid_to_path(item.oid) for item in wanted]) if wanted else []
         except Exception as error:
-            raise RetrainError(
-                f"could not check remote `{self.remote}`: {error}; re-run when it is reachable."
-            ) from None
+            raise RetrainError(f"could not check remote `{remote}`: {error}; re-run when it is reachable.") from None
         return [item for item, ok in zip(wanted, present, strict=True) if not ok]
 
     def cache_path(self, oid: str) -> str:
@@ -255,6 +267,89 @@ class Pipeline:
                 "Re-run when the remote is reachable."
             ) from None
 
+    def push_apart(self, target: str) -> int:
+        """Upload to `target` (a pull request's own location) what this run computed and the remote it reads lacks:
+        run-cache entries and the objects of stage outputs. Nothing is written to the remote it reads.
+
+        A merge build never reads `target` unless it opts in (`retrain run --trust-runs-from`): a pull request's
+        code cannot plant a run-cache entry or a model where releases restore from."""
+        self.require_remote(target)
+        if target == self.remote:
+            raise BadInputError(f"--push-to {target}: the remote this run reads; name the pull requests' own remote.")
+        try:
+            entries = self._new_run_entries(target)
+            # Metrics (`cache: false`) are in the local cache only when DVC saved a run-cache entry naming them.
+            stage_outs = [(path, oid) for path, oid in self.stage_outputs() if os.path.isfile(self.cache_path(oid))]
+            novel = self.missing_in_remote(stage_outs) if stage_outs else []
+            uploaded = self.upload_from_cache(self._absent(novel, target), target)
+            return entries + len(uploaded)
+        except RetrainError:
+            raise
+        except Exception as error:
+            raise RetrainError(f"push to remote `{target}` failed: {error}; re-run when it is reachable.") from None
+
+    def _new_run_entries(self, target: str) -> int:
+        """Copy to `target` the local run-cache entries that neither the read remote nor `target` holds."""
+        local = Path(self.repo.stage_cache.cache_dir)
+        names = sorted(str(path.relative_to(local.parent)) for path in local.rglob("*") if path.is_file())
+        if not names:
+            return 0
+        read, dest = self._runs_odb(self.remote), self._runs_odb(target)
+        in_read = read.fs.exists([read.fs.join(read.path, *name.split(os.sep)) for name in names])
+        fresh = [name for name, there in zip(names, in_read, strict=True) if not there]
+        paths = [dest.fs.join(dest.path, *name.split(os.sep)) for name in fresh]
+        in_dest = dest.fs.exists(paths) if paths else []
+        copied = 0
+        for name, path, there in zip(fresh, paths, in_dest, strict=True):
+            if not there:
+                dest.fs.put_file(str(local.parent / name), path)
+                copied += 1
+        return copied
+
+    def adopt_runs(self, source: str) -> list[str]:
+        """Opt-in: the run-cache entries `source` holds (a pull requests' remote), and the objects they name, into
+        the local cache, so that the next reproduce restores stages from them. Returns the entries added."""
+        from dvc.stage.cache import RunCacheNotSupported
+
+        self.require_remote(source)
+        local = Path(self.repo.stage_cache.cache_dir)
+        before = {path for path in local.rglob("*") if path.is_file()} if local.is_dir() else set()
+        try:
+            pairs = self.repo.stage_cache.pull(source)
+            fresh = [pair for pair in pairs if local / pair[0][:2] / pair[0] / pair[1] not in before]
+            for objs in self.repo.stage_cache.get_used_objs(fresh).values():
+                # Objects the pull request found in the release remote are not in `source`: reproduce pulls those.
+                self.repo.cloud.pull(objs, remote=source)
+        except RunCacheNotSupported as error:
+            raise BadInputError(f"remote `{source}` keeps no run-cache: {error}") from None
+        except Exception as error:
+            raise RetrainError(f"could not read run-cache from remote `{source}`: {error}") from None
+        return [f"{key}/{value}" for key, value in fresh]
+
+    def forget_unused(self, adopted: list[str]) -> int:
+        """After reproduce: drop adopted entries whose key no stage of the current dvc.lock has, so that the release
+        push promotes only the pull-request entries this release restored. Returns how many were dropped."""
+        from dvc.stage.cache import _can_hash, _get_stage_hash
+
+        self.repo._reset()  # the index as dvc.lock is now
+        keys = {_get_stage_hash(stage) for stage in self.repo.index.stages if _can_hash(stage)}
+        local = Path(self.repo.stage_cache.cache_dir)
+        dropped = 0
+        for entry in adopted:
+            key, value = entry.split("/")
+            if key not in keys:
+                (local / key[:2] / key / value).unlink(missing_ok=True)
+                dropped += 1
+        return dropped
+
+    def stage_outputs(self) -> list[tuple[str, str]]:
+        """(path, oid) of every output a stage computes (cached or kept in git), not what a .dvc file tracks."""
+        found = []
+        for out in self.repo.index.outs:
+            if out.stage.cmd and out.hash_info and out.hash_info.value:
+                found.append((os.path.relpath(out.fs_path, self.root), out.hash_info.value))
+        return sorted(found)
+
     def checkout(self, targets: list[str] | None = None) -> None:
         self.repo.checkout(targets=targets, force=True)
 
@@ -275,9 +370,9 @@ class Pipeline:
         cache.add(str(path), cache.fs, obj.hash_info.value)
         return obj.hash_info.value, path.stat().st_size
 
-    def upload_from_cache(self, missing: list[StoredObject]) -> list[StoredObject]:
+    def upload_from_cache(self, missing: list[StoredObject], remote: str | None = None) -> list[StoredObject]:
         """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""
-        odb = self._odb()
+        odb = self._odb(remote)
         uploaded = []
         for item in missing:
             local = self.repo.cache.local.oid_to_path(item.oid)

@@ -17,11 +17,17 @@ from retrain.remotes import RemoteUnreachableError, check_reachable
 from retrain.steps import RunOptions
 
 
-def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str | None) -> Path:
+def pr_report(
+    root: Path, base: str, output: Path, reproduce: bool, remote: str | None, push_to: str | None = None
+) -> Path:
+    """With `push_to`, what the reproduction computed goes there (the pull requests' own remote), never to `remote`,
+    which the release reads."""
     inputs = changed_inputs(root, base)
     progress = Progress(5 if reproduce and inputs else 2)
-    context = steps.open_context(root, RunOptions(remote=remote), progress)
+    context = steps.open_context(root, RunOptions(remote=remote, push_to=push_to), progress)
     pipeline = context.pipeline
+    if push_to:
+        pipeline.require_remote(push_to)
     notes: list[str] = []
     reproduced = False
     missing: MissingDataError | None = None
@@ -49,7 +55,8 @@ def pr_report(root: Path, base: str, output: Path, reproduce: bool, remote: str 
                 else:
                     steps.reproduce(context)
             if missing is None:
-                with progress.step("push data and run-cache, for the merge build to reuse"):
+                where = f"to `{push_to}`, apart from the release remote" if push_to else "for the merge build"
+                with progress.step(f"push run-cache and outputs, {where}"):
                     steps.push_data(context)
                 reproduced = True
     latest = versioning.latest(list(context.release_tags()), context.artifact)

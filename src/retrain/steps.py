@@ -47,6 +47,10 @@ class RunOptions:
     dry_run: bool = False
     note: str | None = None
     major: bool = False
+    # Opt-in: also restore stages from this remote's run-cache (the pull requests' location); see docs/ci.md.
+    trust_runs_from: str | None = None
+    # Where this run uploads what it computed, when not to the remote it reads (a pull request's own location).
+    push_to: str | None = None
 
 
 @dataclass
@@ -215,10 +219,18 @@ def check_append_only(context: Context) -> None:
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
     pull_absent_batches(context)
+    adopted = []
+    if options.trust_runs_from and not options.force:
+        adopted = pipeline.adopt_runs(options.trust_runs_from)
+        context.progress.say(
+            f"trusting `{options.trust_runs_from}` (opt-in): {len(adopted)} run-cache entr(y/ies) from pull requests"
+        )
     outcome = pipeline.reproduce(force=options.force, allow_missing=not pipeline.missing_in_remote())
     if missing := pipeline.missing_uncached_outputs():
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")
         outcome = pipeline.reproduce(force=options.force, allow_missing=False)
+    if adopted:
+        pipeline.forget_unused(adopted)  # only the entries this release restored reach the release remote
     parts = [f"ran {', '.join(outcome.ran)}"] if outcome.ran else []
     parts += [f"restored from run-cache {', '.join(outcome.restored)}"] if outcome.restored else []
     context.progress.say("; ".join(parts) or "nothing changed: no stage ran")
@@ -237,6 +249,10 @@ def pull_absent_batches(context: Context) -> None:
 
 
 def push_data(context: Context) -> None:
+    if target := context.options.push_to:
+        pushed = context.pipeline.push_apart(target)
+        context.progress.say(f"{pushed} file(s) uploaded to `{target}` (nothing to `{context.pipeline.remote}`)")
+        return
     pushed = context.pipeline.push()
     context.progress.say(f"{pushed} file(s) uploaded to `{context.pipeline.remote}`")
 

@@ -82,6 +82,7 @@ STANDINS = {
     "iterative/setup-cml": ACTIONS_DIR / "setup-cml",
     "actions/cache": ACTIONS_DIR / "cache",
     "actions/create-github-app-token": ACTIONS_DIR / "create-github-app-token",
+    "actions/upload-artifact": ACTIONS_DIR / "upload-artifact",
 }
 # The lock the CI jobs install (`make install-runtime`), and the workflows' cache key for it.
 RUNTIME_LOCK = "requirements.lock"
@@ -428,6 +429,8 @@ class CISandbox:
             args += ["--var", f"{key}={value}"]
         for key, value in (inputs or {}).items():
             args += ["--input", f"{key}={value}"]
+        # Where the upload-artifact stand-in keeps this run's artifacts (one folder per act run).
+        artifacts = self.state["artifacts"] = self.root / "artifacts" / str(time.monotonic_ns())
         runner_env = {
             # What the stand-ins need: where "GitHub", the venv, moto and the CML recording are.
             "CI_STANDIN_GIT_ROOT": str(self.github),
@@ -440,6 +443,7 @@ class CISandbox:
             **{f"CI_STANDIN_{k}": v for k, v in self.pip_env.items()},
             "CI_STANDIN_CACHE_STORE": str(self.cache_store),
             "CI_STANDIN_CACHE_LOG": str(self.cache_log),
+            "CI_STANDIN_ARTIFACTS": str(artifacts),
             # The forge: its state (tokens, Apps, pull requests), the server side of a push, its REST API.
             "CI_STANDIN_FORGE_STATE": str(self.forge.state_file),
             "CI_STANDIN_FORGE_RECEIVE_PACK": str(self.forge.receive_pack),

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from retrain import decisions
+from retrain.report.markdown import ARTIFACT
 from tests.helpers import sh
 
 pytestmark = pytest.mark.ci
@@ -32,6 +33,7 @@ PINS = {
     "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
     "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
 }
 # actions/create-github-app-token v3.1.1: its action.yml at that commit (one permission-* input per GitHub App
 # permission, generated there).
@@ -75,6 +77,8 @@ REAL_INPUTS = {
     "cache": "path, key, restore-keys, upload-chunk-size, enableCrossOsArchive, fail-on-cache-miss, lookup-only, "
     "save-always",
     "create-github-app-token": GITHUB_APP_ACTION_INPUTS,
+    "upload-artifact": "name, path, if-no-files-found, retention-days, compression-level, overwrite, "
+    "include-hidden-files, archive",
 }
 REAL_OUTPUTS = {
     "checkout": "ref, commit",
@@ -84,6 +88,7 @@ REAL_OUTPUTS = {
     "setup-cml": "",
     "cache": "cache-hit",
     "create-github-app-token": "token, installation-id, app-slug",
+    "upload-artifact": "artifact-id, artifact-url, artifact-digest",
 }
 
 
@@ -118,6 +123,17 @@ def test_the_workflows_exist():
 def test_zizmor_offline_has_no_findings():
     result = sh([tool("zizmor"), "--offline", "--no-progress", ROOT / ".github" / "workflows"], check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_auditor_persona_reports_nothing_not_suppressed_with_a_reason():
+    workflows = ROOT / ".github" / "workflows"
+    result = sh([tool("zizmor"), "--offline", "--no-progress", "--persona=auditor", workflows], check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in WORKFLOWS:
+        for line in path.read_text().splitlines():
+            if "zizmor: ignore[" in line:
+                reason = line.split("zizmor: ignore[", 1)[1].split("]", 1)[1].strip()
+                assert len(reason.split()) >= 2, f"{path.name}: a suppression without a written reason: {line.strip()}"
     assert "No findings" in result.stdout, result.stdout
 
 
@@ -158,7 +174,7 @@ def test_permissions_are_read_only_at_the_top_and_least_per_job(path):
         app_only = any("create-github-app-token" in s.get("uses", "") and "if" not in s for s in job_steps)
         comments = "cml comment" in scripts and not app_only
         tags = re.search(r"retrain (promote|rollback) ", scripts) is not None
-        pushes = ("--push" in scripts or tags) and not app_only
+        pushes = (re.search(r"--push(?![-\w])", scripts) is not None or tags) and not app_only  # not --push-to
         if not any("uses" in step for step in job_steps) and "retrain" not in text:  # a guard: no token at all
             assert permissions == {}, f"{job_id}: {permissions}"
             continue
@@ -302,8 +318,8 @@ def test_ingest_is_scheduled_serialised_and_thin():
 
 
 def test_cml_comments_update_one_pr_comment_and_create_on_merge():
-    pr = (ROOT / ".github/workflows/pr.yml").read_text()
-    retrain = (ROOT / ".github/workflows/retrain.yml").read_text()
+    pr = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/pr.yml").read_text())  # one line per command
+    retrain = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/retrain.yml").read_text())
     assert re.search(r"cml comment update reports/report\.md .*--watermark-title=", pr)
     # not CML's automatic target (the first pull request "associated with" the commit, maybe another open one):
     # each pull request `retrain announce` names
@@ -311,6 +327,29 @@ def test_cml_comments_update_one_pr_comment_and_create_on_merge():
     assert re.search(r'cml comment create reports/report\.md --target="\$target"', retrain)
     assert "GITHUB_STEP_SUMMARY" in retrain
     assert "cml runner launch" in retrain and "--cloud=aws" in retrain and "vars.CML_CLOUD_TYPE" in retrain
+
+
+def test_reports_stay_in_the_organisation_unless_publishing_is_opted_into():
+    """CML uploads a report's local images to its public host (--publish, default true) and reports usage unless
+    ITERATIVE_DO_NOT_TRACK=1 (ci-facts.md, "CML command line"): every comment says --publish, from the opt-in
+    variable or false; the PNGs are a workflow artifact instead."""
+    texts = {path.name: re.sub(r"\\\n\s*", "", path.read_text()) for path in [*WORKFLOWS, TRAVIS]}
+    for name, text in texts.items():
+        for command in re.findall(r"cml comment (?:create|update) [^\n]*", text):
+            assert re.search(
+                r'--publish=("\$RETRAIN_PUBLISH_IMAGES"|"\$\{RETRAIN_PUBLISH_IMAGES:-false\}"|false)', command
+            ), (
+                name,
+                command,
+            )
+        if "cml " in text:
+            assert re.search(r"ITERATIVE_DO_NOT_TRACK[:=] ?\"?1", text), name
+    for name in ("pr.yml", "retrain.yml"):
+        spec = load(ROOT / ".github/workflows" / name)
+        job = spec["jobs"]["report" if name == "pr.yml" else "retrain"]
+        assert job["env"]["RETRAIN_PUBLISH_IMAGES"] == "${{ vars.RETRAIN_PUBLISH_IMAGES == 'true' }}"
+        upload = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+        assert [s["with"]["name"] for s in upload] == [ARTIFACT] and upload[0]["with"]["path"] == "reports/*.png"
 
 
 def test_travis_runs_the_same_commands_on_the_right_builds():

@@ -12,16 +12,20 @@ protected develop takes. The first scenarios run on an unprotected develop with 
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
+import yaml
 
 from tests.ci.conftest import (
     APP_CLIENT_ID,
     APP_IDENTITY,
     APP_PRIVATE_KEY,
     APP_SLUG,
+    BUCKET,
     MOTO_ENV,
+    PREFIX,
     TOKEN,
     TRAVIS_USER,
     VENV,
@@ -33,6 +37,7 @@ from tests.ci.forge import MERGE_BUTTON, ConcurrencyGroup, skip_instruction
 pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci")]
 
 REMOTE = "s3remote"
+PR_PREFIX = "pull-requests"  # s3remote-pr, where pull-request builds upload
 OIDC = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/retrain-ci"}
 APP_VARS = {**OIDC, "RETRAIN_APP_CLIENT_ID": APP_CLIENT_ID}
 APP_SECRETS = {"RETRAIN_APP_PRIVATE_KEY": APP_PRIVATE_KEY}
@@ -119,11 +124,20 @@ def test_pr_opened_posts_one_comment_with_a_metrics_table(ci):
     assert METRICS_ROW.search(comment["body"]), comment["body"]
     assert "origin/develop" in comment["body"]
     assert "train.C" in comment["body"], "the params diff is in the report"
-    assert comment["published"], "the report's plots exist beside it"
+    # Nothing left the organisation: no image uploaded to CML's public host, figures as tables, PNGs as the artifact.
+    assert comment["published"] == [] and "](./" not in comment["body"], comment["body"]
+    assert "### F1 per digit" in comment["body"] and "### Confusion matrix" in comment["body"]
+    assert "/actions/runs/" in comment["body"] and "`report-plots`" in comment["body"]
+    plots = ci.state["artifacts"] / "report-plots"
+    assert sorted(path.name for path in plots.iterdir()) == ["confusion.png", "per_class_f1.png"]
     assert METRICS_ROW.search(result.summary("report")), "the job summary has the report too"
-    # Nothing released from a PR; its run-cache was pushed for the merge build to reuse.
+    # Nothing released from a PR; what it computed went to the pull requests' own location, nothing where releases
+    # read (the bucket listed before and after).
     assert ci.origin_refs() == refs
-    assert any(key.startswith("artifact-versioning/runs/") for key in ci.bucket_keys() - keys)
+    added = ci.bucket_keys() - keys
+    assert not [key for key in added if key.startswith(f"{PREFIX}/")], "the PR job wrote where releases read"
+    assert any(key.startswith(f"{PR_PREFIX}/runs/") for key in added), added
+    assert any(key.startswith(f"{PR_PREFIX}/files/md5/") for key in added), "the model it trained, for the opt-in"
     ci.state["pr1"] = {"branch": "tune-c", "head": head}
 
 
@@ -144,17 +158,39 @@ def test_pr_pushed_again_updates_the_same_comment(ci):
     assert METRICS_ROW.search(comments[0]["body"])
 
 
+def forge_pull_request_runs(ci, body: bytes) -> str:
+    """An attacker's run-cache entries: every entry in the pull requests' location now names a planted model (uploaded
+    beside them). Returns the planted object's md5."""
+    planted = hashlib.md5(body).hexdigest()  # noqa: S324 (DVC's own object naming)
+    ci.s3.put_object(Bucket=BUCKET, Key=f"{PR_PREFIX}/files/md5/{planted[:2]}/{planted[2:]}", Body=body)
+    entries = [key for key in ci.bucket_keys() if key.startswith(f"{PR_PREFIX}/runs/")]
+    assert entries
+    for key in entries:
+        entry = yaml.safe_load(ci.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        for out in entry.get("outs", []):
+            if out["path"] == "models/model.joblib":
+                out["md5"] = planted
+        ci.s3.put_object(Bucket=BUCKET, Key=key, Body=yaml.safe_dump(entry).encode())
+    return planted
+
+
 def test_merge_to_develop_commits_the_lock_tags_pushes_and_comments_on_the_pr(ci):
     """Unprotected develop, no App configured: the release is pushed with GITHUB_TOKEN (the fallback), and that
-    push starts no workflow run."""
+    push starts no workflow run. By default the merge build trusts only the release remote's run-cache: it trains
+    again, and a forged run-cache entry in the pull requests' location is never released."""
     tags = ci.origin_tags()
     ci.new_pushes()
     before, merge = ci.merge_pr(1, "tune-c")
     assert [workflow for workflow, _ in ci.runs_for(ci.new_pushes())] == ["retrain.yml"]
+    planted = forge_pull_request_runs(ci, b"a planted model")
 
     result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=OIDC)
 
     assert result.returncode == 0, result.explain()
+    assert re.search(r"ran [a-z, ]*train", result.log), "recomputed, not restored from the PR's run-cache"
+    assert "trusting `s3remote-pr`" not in result.log
+    assert yaml.safe_load(ci.origin_git("show", "develop:dvc.lock"))["stages"]["train"]["outs"][0]["md5"] != planted
+    assert f"{PREFIX}/files/md5/{planted[:2]}/{planted[2:]}" not in ci.bucket_keys()
     assert result.job_results() in (
         {"release-branch": "success", "launch-runner": "skipped", "retrain": "success"},
         {"release-branch": "success", "retrain": "success"},
@@ -215,6 +251,31 @@ def test_merge_that_changes_nothing_in_the_pipeline_makes_no_commit_and_no_tag(c
     assert ci.origin_tags() == tags, "no tag"
     assert ci.comments() == comments, "nothing to announce"
     assert "up to date" in result.summary("retrain")
+
+
+def test_with_the_opt_in_the_merge_build_restores_what_the_pull_request_computed(ci):
+    """Repository variable RETRAIN_TRUST_PR_RUNS=true (for teams that trust everyone who can push a branch): the merge
+    build restores the pull request's stages from s3remote-pr instead of training them, and releases them."""
+    ci.start_branch("tune-tol")
+    ci.set_param("train", "C", "0.9")
+    head = ci.commit_all("Tune C for the opt-in")
+    ci.push("tune-tol")
+    result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(8, head, "tune-tol", "opened"), variables=OIDC)
+    assert result.returncode == 0, result.explain()
+    tags = ci.origin_tags()
+    before, merge = ci.merge_pr(8, "tune-tol")
+
+    result = ci.act(
+        "push", "retrain.yml", ci.push_payload(before, merge), variables={**OIDC, "RETRAIN_TRUST_PR_RUNS": "true"}
+    )
+
+    assert result.returncode == 0, result.explain()
+    assert "trusting `s3remote-pr` (opt-in)" in result.log
+    assert re.search(r"restored from run-cache [a-z, ]*train", result.log), result.log[-3000:]
+    assert not re.search(r"ran [a-z, ]*train", result.log)
+    added = new_tags(tags, ci.origin_tags())
+    assert len(added) == 1, added
+    assert ci.missing_objects(ci.origin_head()) == [], "the release remote holds what the PR computed"
 
 
 def test_dispatch_force_recomputes_every_stage(ci):
@@ -304,6 +365,25 @@ def test_fork_pull_request_without_credentials_succeeds_and_says_the_remote_was_
     assert "configure-aws-credentials stand-in" not in result.log, "no credentials step ran"
     assert ci.comments_on("pr", 3) == [], "a read-only token cannot comment"
     assert ci.origin_refs() == refs
+    assert ci.bucket_keys() == keys
+
+
+def test_dependabot_pull_request_without_secrets_is_reported_like_a_fork(ci):
+    """Dependabot's pull requests come from this repository but get no secrets and a read-only token (GitHub docs,
+    "Automating Dependabot with GitHub Actions"): the job skips the AWS and comment steps and succeeds."""
+    ci.start_branch("dependabot/pip/scikit-learn")
+    ci.set_param("train", "C", "1.5")
+    head = ci.commit_all("Bump a dependency (as Dependabot would)")
+    ci.push("dependabot/pip/scikit-learn")
+    keys = ci.bucket_keys()
+    payload = ci.pull_request_payload(9, head, "dependabot/pip/scikit-learn", "opened")
+    payload["pull_request"]["user"] = {"login": "dependabot[bot]"}
+
+    result = ci.act("pull_request", "pr.yml", payload, variables=OIDC)
+
+    assert result.returncode == 0, result.explain()
+    assert re.search(rf"remote `{REMOTE}` was not reachable", result.summary("report")), result.summary("report")
+    assert "configure-aws-credentials stand-in" not in result.log and ci.comments_on("pr", 9) == []
     assert ci.bucket_keys() == keys
 
 

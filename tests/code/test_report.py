@@ -31,8 +31,28 @@ def test_markdown_has_metrics_table_gate_and_plots() -> None:
     assert "| rows | 1,797 | 2,197 | +400 |" in text
     assert "| train.C | 1.0 | 0.5 |" in text
     assert "✅ gate passed" in text
-    assert "![Confusion matrix](./confusion.png)" in text
+    assert "![" not in text, "no image link by default: CML would upload it to its public host"
+    assert "Plots (`confusion.png`): beside it; not uploaded anywhere else." in text
     assert "> remote not reachable" in text
+    report.images = True  # opted in (a public repository)
+    assert "![Confusion matrix](./confusion.png)" in render_markdown(report)
+
+
+def test_figures_are_tables_with_changes_and_the_pngs_are_named_as_the_run_artifact() -> None:
+    report = Report(
+        title="t",
+        base_label="develop",
+        headline="h",
+        per_class=[MetricChange("0", 0.9, 0.95), MetricChange("1", None, 0.8)],
+        confusion=[[5, 1], [0, 7]],
+        plots=[("F1 per digit", "per_class_f1.png")],
+        artifact_url="https://github.com/acme/ml-repo/actions/runs/7#artifacts",
+    )
+    text = render_markdown(report)
+    assert "| 0 | 0.9000 | 0.9500 | +0.0500 |" in text and "| 1 | – | 0.8000 | new |" in text
+    assert "| 0 | **5** | 1 |" in text and "| 1 | · | **7** |" in text
+    assert "[workflow artifact](https://github.com/acme/ml-repo/actions/runs/7#artifacts) `report-plots`" in text
+    assert "![" not in text
 
 
 def test_markdown_says_what_each_stage_serves_next_to_the_new_release() -> None:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.helpers import VENV_BIN, Project, second_clone
+from tests.helpers import S3_BUCKET, VENV_BIN, Project, second_clone
 
 pytestmark = pytest.mark.slow
+
+
+def stages_said(stderr: str, verb: str) -> list[str]:
+    """The stages a run's reproduce line names after `verb` ("ran train, evaluate; restored from run-cache ...")."""
+    found = re.search(rf"(?:^ *|; ){verb} ([a-z_, ]+?)(?:;|$)", stderr, re.M)
+    return found.group(1).split(", ") if found else []
 
 
 def released(project: Project, *args: str) -> str:
@@ -204,6 +213,72 @@ class TestRunCache:
         )
         assert "ran train" not in result.stderr and "Running stage 'train'" not in result.stdout
         assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
+
+
+class TestPullRequestLocation:
+    """Pull-request builds upload apart from the release remote (`--push-to s3remote-pr`); the merge build trusts only
+    the release remote's run-cache unless it opts in (`--trust-runs-from s3remote-pr`)."""
+
+    PR_REMOTE = "s3remote-pr"
+
+    def _pull_request_build(self, project: Project, s3) -> set[str]:
+        project.dvc("remote", "modify", "--local", self.PR_REMOTE, "endpointurl", s3.endpoint)
+        released(project, "--push")
+        release_keys = set(s3.keys("artifact-versioning/"))
+        project.git("switch", "--quiet", "-c", "feature")
+        project.set_param("train", "C", 0.25)
+        report = project.retrain("report", "--base", "develop", "--reproduce", "--push-to", self.PR_REMOTE)
+        assert report.returncode == 0, report.stderr
+        assert set(s3.keys("artifact-versioning/")) == release_keys, "the PR build wrote where releases read"
+        assert any(key.startswith("pull-requests/runs/") for key in s3.keys("pull-requests/")), s3.keys()
+        project.git("switch", "--quiet", "develop")
+        project.git("merge", "--quiet", "--ff-only", "feature")
+        project.git("push", "--quiet", "origin", "develop")
+        return release_keys
+
+    def _merge_build(self, project: Project, s3, tmp_path: Path, *args: str):
+        merge_build = second_clone(project, tmp_path)
+        merge_build.env.update(project.env)
+        merge_build.dvc("remote", "modify", "--local", self.PR_REMOTE, "endpointurl", s3.endpoint)
+        result = merge_build.retrain("run", "--push", *args)
+        assert result.returncode == 0, result.stderr
+        return merge_build, result
+
+    def test_by_default_the_merge_build_recomputes_and_never_releases_a_forged_entry(
+        self, s3_project: Project, s3, tmp_path
+    ) -> None:
+        self._pull_request_build(s3_project, s3)
+        # An attacker's entry: every run-cache entry in the PR location now names a planted model.
+        planted = b"planted model"
+        planted_md5 = hashlib.md5(planted).hexdigest()  # noqa: S324 (DVC's own object naming)
+        s3.client.put_object(
+            Bucket=S3_BUCKET, Key=f"pull-requests/files/md5/{planted_md5[:2]}/{planted_md5[2:]}", Body=planted
+        )
+        for key in s3.keys("pull-requests/runs/"):
+            entry = yaml.safe_load(s3.client.get_object(Bucket=S3_BUCKET, Key=key)["Body"].read())
+            for out in entry.get("outs", []):
+                if out["path"] == "models/model.joblib":
+                    out["md5"] = planted_md5
+            s3.client.put_object(Bucket=S3_BUCKET, Key=key, Body=yaml.safe_dump(entry).encode())
+
+        merge_build, result = self._merge_build(s3_project, s3, tmp_path)
+
+        assert "train" in stages_said(result.stderr, "ran"), result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
+        assert merge_build.lock_objects()["models/model.joblib"] != planted_md5
+        assert not s3.has(planted_md5), "the planted object reached the release remote"
+
+    def test_with_the_opt_in_the_merge_build_restores_the_pull_requests_stages(
+        self, s3_project: Project, s3, tmp_path
+    ) -> None:
+        self._pull_request_build(s3_project, s3)
+
+        merge_build, result = self._merge_build(s3_project, s3, tmp_path, "--trust-runs-from", self.PR_REMOTE)
+
+        assert "train" in stages_said(result.stderr, "restored from run-cache"), result.stderr
+        assert "Running stage 'train'" not in result.stdout
+        assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
+        assert s3.has(merge_build.lock_objects()["models/model.joblib"]), "the release remote holds the model"
 
 
 class TestConcurrentReleases:

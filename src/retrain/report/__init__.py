@@ -6,18 +6,24 @@ text) and `plots` (the PNGs beside it).
 
 from __future__ import annotations
 
+import csv
+import os
 from pathlib import Path
 
 from retrain import dvcops
 from retrain.layout import DVC_YAML
 from retrain.project import Project
 from retrain.report.compare import compare, per_class
-from retrain.report.data import Report
+from retrain.report.data import MetricChange, Report
 from retrain.report.markdown import render_markdown
 from retrain.report.plots import Confusion, write_plots
 from retrain.report.stages import stages_now
 
 __all__ = ["Report", "compare", "finish", "stages_now", "write"]
+
+
+IMAGES_ENV = "RETRAIN_PUBLISH_IMAGES"  # "true": image links in the markdown (public repositories only)
+RUN_URL_ENV = "RETRAIN_RUN_URL"  # the CI run, whose artifacts hold the PNGs
 
 
 def finish(report: Report, root: Path, project: Project, output: Path, base_rev: str | None) -> Path:
@@ -31,14 +37,48 @@ def finish(report: Report, root: Path, project: Project, output: Path, base_rev:
 
 def write(report: Report, root: Path, output: Path, base_rev: str | None, metrics_file: str) -> Path:
     """Render the plots beside the report (a `per_class_<name>` metric, a dvc.yaml plot with `template:
-    confusion`: whichever the project has), then the markdown; return the report's path."""
+    confusion`: whichever the project has) and their figures as tables, then the markdown; return its path."""
     output = output if output.is_absolute() else root / output
+    report.images = os.environ.get(IMAGES_ENV) == "true"
+    if run_url := os.environ.get(RUN_URL_ENV):
+        report.artifact_url = f"{run_url}#artifacts"
     new = per_class(root, None, metrics_file)
     spec = dvcops.confusion_plot((root / DVC_YAML).read_text()) if (root / DVC_YAML).is_file() else None
     confusion = Confusion(root / spec[0], spec[1], spec[2]) if spec else None
+    old = per_class(root, base_rev, metrics_file) if new and base_rev is not None else None
+    if new:
+        name, values = new
+        before = old[1] if old and old[0] == name else {}
+        report.per_class_name = name
+        report.per_class = [MetricChange(label, before.get(label), values[label]) for label in _ordered(values)]
     if new or (confusion and confusion.csv.is_file()):
-        old = per_class(root, base_rev, metrics_file) if base_rev is not None else None
         report.plots = write_plots(output.parent, confusion, new, old, report.base_label)
+    if confusion:
+        report.confusion_labels, report.confusion = confusion_counts(confusion)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_markdown(report))
     return output
+
+
+def _ordered(labels) -> list:
+    """Class labels in their natural order: numerically when they are all numbers, else as text."""
+    labels = list(labels)
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+def confusion_counts(confusion: Confusion) -> tuple[list[str], list[list[int]]]:
+    """The labels and [actual][predicted] counts of a confusion file (one row per held-out sample); empty
+    without it."""
+    if not confusion.csv.is_file():
+        return [], []
+    with confusion.csv.open(newline="") as rows:
+        pairs = [(row[confusion.actual], row[confusion.predicted]) for row in csv.DictReader(rows)]
+    labels = _ordered({label for pair in pairs for label in pair})
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for actual, predicted in pairs:
+        matrix[index[actual]][index[predicted]] += 1
+    return labels, matrix

@@ -41,6 +41,14 @@ class Report:
     inputs: list[str] = field(default_factory=list)  # stage dependencies whose hash differs from the base's
     gate: GateVerdict | None = None
     plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)
+    # Image links in the markdown (CML then uploads them to its public host): only when publishing is opted into.
+    # Otherwise the figures are tables, and the PNGs are named as the run's workflow artifact.
+    images: bool = False
+    per_class_name: str = ""  # the metric of the `per_class_<name>` entry, e.g. f1
+    per_class: list[MetricChange] = field(default_factory=list)  # that metric for each class, against the base
+    confusion_labels: list[str] = field(default_factory=list)
+    confusion: list[list[int]] = field(default_factory=list)  # this run's counts, [actual][predicted]
+    artifact_url: str | None = None  # where the PNGs are (the CI run's artifacts), when known
     notes: list[str] = field(default_factory=list)
     stages: list[StageNow] = field(default_factory=list)  # every stage .gto allows, in its order
     metric: str = ""  # the primary metric: first in the metrics table, shown beside each stage's release

@@ -71,8 +71,41 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.data:
         lines += ["### Data", "", *_table(report.data, report.base_label), ""]
-    if report.plots:
+    if report.per_class:
+        title = (
+            f"{report.per_class_name.upper() if len(report.per_class_name) <= 3 else report.per_class_name} per class"
+        )
+        lines += [f"### {title}", "", *_table(report.per_class, report.base_label), ""]
+    if report.confusion:
+        lines += [
+            "### Confusion matrix (this run, held-out rows)",
+            "",
+            *_confusion(report.confusion_labels, report.confusion),
+            "",
+        ]
+    if report.plots and report.images:
         lines += ["### Plots", ""]
         lines += [f"![{caption}](./{name})" for caption, name in report.plots]
         lines.append("")
+    elif report.plots:
+        names = ", ".join(f"`{name}`" for _, name in report.plots)
+        where = (
+            f"in the [workflow artifact]({report.artifact_url}) `{ARTIFACT}`" if report.artifact_url else "beside it"
+        )
+        lines += [f"Plots ({names}): {where}; not uploaded anywhere else.", ""]
     return "\n".join(lines)
+
+
+ARTIFACT = "report-plots"  # the name the workflows upload the PNGs under (actions/upload-artifact)
+
+
+def _confusion(labels: list[str], matrix: list[list[int]]) -> list[str]:
+    lines = ["| actual \\ predicted | " + " | ".join(labels) + " |"]
+    lines.append("|---:|" + "---:|" * len(labels))
+    for actual, row in enumerate(matrix):
+        cells = [
+            f"**{count}**" if actual == predicted else (str(count) if count else "·")
+            for predicted, count in enumerate(row)
+        ]
+        lines.append(f"| {labels[actual]} | " + " | ".join(cells) + " |")
+    return lines
