@@ -126,7 +126,7 @@ def test_pr_opened_posts_one_comment_with_a_metrics_table(ci):
     assert "train.C" in comment["body"], "the params diff is in the report"
     # Nothing left the organisation: no image uploaded to CML's public host, figures as tables, PNGs as the artifact.
     assert comment["published"] == [] and "](./" not in comment["body"], comment["body"]
-    assert "### F1 per digit" in comment["body"] and "### Confusion matrix" in comment["body"]
+    assert "### F1 per class" in comment["body"] and "### Confusion matrix" in comment["body"]
     assert "/actions/runs/" in comment["body"] and "`report-plots`" in comment["body"]
     plots = ci.state["artifacts"] / "report-plots"
     assert sorted(path.name for path in plots.iterdir()) == ["confusion.png", "per_class_f1.png"]

@@ -43,13 +43,17 @@ def test_figures_are_tables_with_changes_and_the_pngs_are_named_as_the_run_artif
         title="t",
         base_label="develop",
         headline="h",
+        per_class_name="f1",
         per_class=[MetricChange("0", 0.9, 0.95), MetricChange("1", None, 0.8)],
+        confusion_labels=["0", "1"],
         confusion=[[5, 1], [0, 7]],
-        plots=[("F1 per digit", "per_class_f1.png")],
+        plots=[("F1 per class", "per_class_f1.png")],
         artifact_url="https://github.com/acme/ml-repo/actions/runs/7#artifacts",
     )
     text = render_markdown(report)
     assert "| 0 | 0.9000 | 0.9500 | +0.0500 |" in text and "| 1 | – | 0.8000 | new |" in text
+    assert "### F1 per class" in text
+    assert "| actual \\ predicted | 0 | 1 |" in text
     assert "| 0 | **5** | 1 |" in text and "| 1 | · | **7** |" in text
     assert "[workflow artifact](https://github.com/acme/ml-repo/actions/runs/7#artifacts) `report-plots`" in text
     assert "![" not in text
@@ -147,3 +151,14 @@ def test_changed_inputs_name_the_dependencies_whose_hash_moved() -> None:
     assert changed_inputs(None, lock("a", "c")) == ["requirements.lock", "src/pipeline"]
     text = render_markdown(Report(title="t", base_label="develop", headline="h", inputs=["requirements.lock"]))
     assert "### Inputs changed" in text and "- `requirements.lock`" in text
+
+
+def test_confusion_counts_take_the_projects_labels_and_columns(tmp_path) -> None:
+    """Any pipeline's confusion file: its own column names and labels (text or numbers, in natural order)."""
+    from retrain.report import confusion_counts
+    from retrain.report.plots import Confusion
+
+    rows = tmp_path / "confusion.csv"
+    rows.write_text("truth,guess\n10,10\n9,10\n9,9\n10,10\n")
+    assert confusion_counts(Confusion(rows, "truth", "guess")) == (["9", "10"], [[1, 1], [0, 2]])
+    assert confusion_counts(Confusion(tmp_path / "absent.csv", "truth", "guess")) == ([], [])
