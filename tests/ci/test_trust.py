@@ -297,3 +297,17 @@ def test_docs_ci_names_every_policy_file_and_only_files_that_exist():
     named = {name for name in re.findall(r"`([a-z-]+\.json)`", text) if "role" in name or "bucket" in name}
     assert shipped - {"iam-policy.schema.json"} <= named, shipped - named
     assert named <= shipped, named - shipped
+
+
+def test_the_cloud_runner_policy_is_ec2_only_on_the_release_role():
+    """The launch job runs in the release environment, so the EC2 actions `cml runner launch` needs sit on the
+    release role, and nothing in them reaches S3 or IAM."""
+    runner = policy("release-role-runner-permissions.json")["Statement"]
+    actions = {action for statement in runner for action in as_list(statement["Action"])}
+    assert {"ec2:RunInstances", "ec2:TerminateInstances", "ec2:CreateTags"} <= actions
+    assert all(action.startswith("ec2:") for action in actions), actions
+    assert "release-role-runner-permissions.json" in ROLES["retrain-release"]["permissions"]
+    assert all("runner" not in name for name in ROLES["retrain-pull-request"]["permissions"])
+    launch = load(ROOT / ".github" / "workflows" / "retrain.yml")["jobs"]["launch-runner"]
+    environment = launch["environment"]
+    assert (environment if isinstance(environment, str) else environment["name"]) == "release"
