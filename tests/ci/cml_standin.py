@@ -348,6 +348,20 @@ def infer_token(options: dict[str, object]) -> str:
     raise CmlError("token not found")
 
 
+def infer_target(options: dict[str, object]) -> tuple[str, str, str]:
+    """(repository, driver, token) as CML infers them for a command that talks to the forge."""
+    repo = infer_repo(options)
+    return repo, infer_driver(options, repo), infer_token(options)
+
+
+def github_target(options: dict[str, object]) -> tuple[str, str]:
+    """(repository, token) for the commands emulated on the github driver only."""
+    repo, driver, token = infer_target(options)
+    if driver != "github":
+        raise CmlError(f"the CML stand-in emulates the github driver only, not {driver}")
+    return repo, token
+
+
 def event_payload() -> dict:
     path = os.environ.get("GITHUB_EVENT_PATH")
     if not path or not Path(path).is_file():
@@ -526,11 +540,7 @@ def comment(name: str, options: dict[str, object], positionals: list[str], argv:
         options["update"] = True
     if options.get("watch"):
         raise CmlError("--watch is not emulated by the CML stand-in")
-    repo = infer_repo(options)
-    driver = infer_driver(options, repo)
-    token = infer_token(options)
-    if driver != "github":
-        raise CmlError(f"the CML stand-in emulates the github driver only, not {driver}")
+    repo, token = github_target(options)
     update = bool(options.get("update"))
     if options.get("rm-watermark") and update:
         raise CmlError("watermarks are mandatory for updatable comments")
@@ -578,7 +588,7 @@ def comment(name: str, options: dict[str, object], positionals: list[str], argv:
             "comment_id": comment_id,
             "command": name,
             "repo": repo,
-            "driver": driver,
+            "driver": "github",  # github_target refused any other
             "token_set": bool(token),
             "target": target,
             "watermark_title": label,
@@ -598,9 +608,7 @@ def comment(name: str, options: dict[str, object], positionals: list[str], argv:
 
 
 def runner_launch(options: dict[str, object], argv: list[str]) -> str:
-    repo = infer_repo(options)
-    driver = infer_driver(options, repo)
-    token = infer_token(options)
+    repo, driver, token = infer_target(options)
     cloud = options.get("cloud")
     if cloud == "aws" and not (os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY")):
         raise CmlError("--cloud=aws needs AWS credentials in the environment (AWS_ACCESS_KEY_ID, ...)")
@@ -640,11 +648,7 @@ def pr_create(options: dict[str, object], globs: list[str], argv: list[str]) -> 
         raise CmlError("committing paths with `cml pr create GLOB...` is not emulated by the CML stand-in")
     if options.get("merge") or options.get("rebase") or options.get("squash"):
         raise CmlError("auto-merge is not emulated by the CML stand-in")
-    repo = infer_repo(options)
-    driver = infer_driver(options, repo)
-    token = infer_token(options)
-    if driver != "github":
-        raise CmlError(f"the CML stand-in emulates the github driver only, not {driver}")
+    repo, token = github_target(options)
     repo_prepare(options)  # CML's ci(): identity (the real one also puts the token in the remote URL)
     remote = str(options.get("remote") or "origin")
     url = git("config", "--get", f"remote.{remote}.url")
