@@ -45,6 +45,15 @@ def s3_credentials() -> Iterator[None]:
                 os.environ[key] = value
 
 
+def doc_block(doc: str, name: str) -> str:
+    """The bash block of `doc` (relative to the repository) between `<!-- NAME:begin -->` and `<!-- NAME:end -->`:
+    the commands a test runs as written."""
+    text = (REPO_ROOT / doc).read_text()
+    block = re.search(rf"<!-- {name}:begin -->\n```bash\n(.*?)```\n<!-- {name}:end -->", text, re.S)
+    assert block, f"{doc} lost its {name} block"
+    return block.group(1)
+
+
 def bootstrap_s3(endpoint: str) -> None:
     """The project's bucket on `endpoint`, made by scripts/bootstrap_s3.py as a user would."""
     from scripts.bootstrap_s3 import bootstrap_bucket

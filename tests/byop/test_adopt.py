@@ -3,22 +3,14 @@ pipeline's files beside it, turns the fork into that pipeline and releases it wi
 
 from __future__ import annotations
 
-import re
 import shutil
 
 import pytest
 
 from tests.byop import TEMPLATE
-from tests.helpers import REPO_ROOT, Project
+from tests.helpers import Project, doc_block
 
 pytestmark = pytest.mark.slow
-
-
-def adopt_block() -> str:
-    text = (REPO_ROOT / "docs/adopt.md").read_text()
-    block = re.search(r"<!-- adopt:begin -->\n```bash\n(.*?)```\n<!-- adopt:end -->", text, re.S)
-    assert block, "docs/adopt.md lost its step-by-step block"
-    return block.group(1)
 
 
 def test_adopt_block_runs_as_written(project: Project) -> None:
@@ -30,7 +22,7 @@ def test_adopt_block_runs_as_written(project: Project) -> None:
         copy = shutil.copytree if source.is_dir() else shutil.copy2
         copy(source, mine / name)
 
-    result = project.sh("bash", "-c", "set -euo pipefail\n" + adopt_block(), check=False)
+    result = project.sh("bash", "-c", "set -euo pipefail\n" + doc_block("docs/adopt.md", "adopt"), check=False)
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.helpers import REPO_ROOT, Project
-
-
-def workflow_block() -> str:
-    text = (REPO_ROOT / "README.md").read_text()
-    block = re.search(r"<!-- workflow:begin -->\n```bash\n(.*?)```\n<!-- workflow:end -->", text, re.S)
-    assert block, "README.md lost its workflow block"
-    return block.group(1)
+from tests.helpers import REPO_ROOT, Project, doc_block
 
 
 @pytest.mark.slow
 def test_readme_workflow_runs_as_written(project: Project) -> None:
     """Every line of the README's workflow block, in order, in a fresh clone; each must succeed."""
-    script = "set -euo pipefail\n" + workflow_block()
+    script = "set -euo pipefail\n" + doc_block("README.md", "workflow")
     result = project.sh("bash", "-c", script, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "model@v1.0.0" in result.stdout and "model@v1.1.0" in result.stdout

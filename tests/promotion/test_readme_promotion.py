@@ -8,21 +8,14 @@ import re
 import pytest
 import yaml
 
-from tests.helpers import REPO_ROOT, Project
+from tests.helpers import Project, doc_block
 
 pytestmark = pytest.mark.slow
 
 
-def promotion_block() -> str:
-    text = (REPO_ROOT / "README.md").read_text()
-    block = re.search(r"<!-- promotion:begin -->\n```bash\n(.*?)```\n<!-- promotion:end -->", text, re.S)
-    assert block, "README.md lost its promotion block"
-    return block.group(1)
-
-
 def test_readme_promotion_block_runs_as_written(released: Project) -> None:
     """Every line, in order, in a clone whose origin holds model@v1.0.0, v1.1.0 and v1.1.1; each must succeed."""
-    result = released.sh("bash", "-c", "set -euo pipefail\n" + promotion_block(), check=False)
+    result = released.sh("bash", "-c", "set -euo pipefail\n" + doc_block("README.md", "promotion"), check=False)
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
