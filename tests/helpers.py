@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,3 +254,19 @@ def second_clone(project: Project, where: Path) -> Project:
         if value:
             other.dvc("remote", "modify", "--local", "s3remote", option, value)
     return other
+
+
+def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name` in this test session's temporary root, filled by `build` once for every xdist worker: the
+    first that needs it builds it under a file lock, the others wait and share it. `build` writes
+    `template.json` last, the mark of a finished build."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # this session's folder, common to its workers
+    where = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (where / "template.json").is_file():
+            where.mkdir(exist_ok=True)
+            build(where)
+    return where

@@ -11,7 +11,6 @@ Under xdist the workers share one template (built by the first that needs it, un
 
 from __future__ import annotations
 
-import fcntl
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import THREAD_ENV, ControlledS3, copy_project, retrain
-from tests.helpers import S3_ENV, Project, clone_project
+from tests.helpers import S3_ENV, Project, built_once, clone_project
 
 
 @dataclass(frozen=True)
@@ -89,15 +88,7 @@ def _load(where: Path) -> Template:
 
 @pytest.fixture(scope="session")
 def template(seed_origin: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Template:
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent  # this session's folder, common to its workers
-    where = shared / "faults-template"
-    with (shared / "faults-template.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (where / "template.json").is_file():
-            where.mkdir(exist_ok=True)
-            _build(seed_origin, where)
+    where = built_once(tmp_path_factory, worker_id, "faults-template", lambda where: _build(seed_origin, where))
     return _load(where)
 
 

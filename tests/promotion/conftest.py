@@ -8,14 +8,13 @@ the workers share it (built by the first that needs it, under a file lock).
 
 from __future__ import annotations
 
-import fcntl
 import json
 from pathlib import Path
 
 import pytest
 
 from tests.faults.harness import THREAD_ENV, copy_clone, copy_project, retrain
-from tests.helpers import Project, clone_project
+from tests.helpers import Project, built_once, clone_project
 
 RELEASES = ("model@v1.0.0", "model@v1.1.0", "model@v1.1.1")
 
@@ -40,15 +39,7 @@ def _build(seed_origin: Path, where: Path) -> None:
 
 @pytest.fixture(scope="session")
 def three_releases(seed_origin: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Project:
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent  # this session's folder, common to its workers
-    where = shared / "promotion-template"
-    with (shared / "promotion-template.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (where / "template.json").is_file():
-            where.mkdir(exist_ok=True)
-            _build(seed_origin, where)
+    where = built_once(tmp_path_factory, worker_id, "promotion-template", lambda where: _build(seed_origin, where))
     saved = json.loads((where / "template.json").read_text())
     return Project(Path(saved["root"]), Path(saved["origin"]), Path(saved["storage"]), saved["env"])
 
