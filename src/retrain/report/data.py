@@ -53,3 +53,8 @@ class Report:
     stages: list[StageNow] = field(default_factory=list)  # every stage .gto allows, in its order
     metric: str = ""  # the primary metric: first in the metrics table, shown beside each stage's release
     candidate: str | None = None  # the release this run made, to compare with what serves
+
+
+def metric_label(name: str) -> str:
+    """A metric's name for a heading or an axis: short ones as initials (F1), others in words."""
+    return name.upper() if len(name) <= 3 else name.replace("_", " ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrain.report.data import MetricChange, Report
+from retrain.report.data import MetricChange, Report, metric_label
 
 
 def _number(value: float | int | None) -> str:
@@ -72,9 +72,7 @@ def render_markdown(report: Report) -> str:
     if report.data:
         lines += ["### Data", "", *_table(report.data, report.base_label), ""]
     if report.per_class:
-        title = (
-            f"{report.per_class_name.upper() if len(report.per_class_name) <= 3 else report.per_class_name} per class"
-        )
+        title = f"{metric_label(report.per_class_name)} per class"  # the per-class plot's caption too
         lines += [f"### {title}", "", *_table(report.per_class, report.base_label), ""]
     if report.confusion:
         lines += [

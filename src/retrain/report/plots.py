@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrain.report.data import metric_label
+
 CONFUSION_PNG = "confusion.png"
 
 
@@ -31,7 +33,7 @@ def write_plots(
     old = per_class_old[1] if per_class_old and per_class_new and per_class_old[0] == per_class_new[0] else None
     titles = {CONFUSION_PNG: "Confusion matrix"} if csv else {}
     if per_class_new:
-        titles[f"per_class_{per_class_new[0]}.png"] = f"{_label(per_class_new[0])} per class"
+        titles[f"per_class_{per_class_new[0]}.png"] = f"{metric_label(per_class_new[0])} per class"
     key = hashlib.md5(
         json.dumps([per_class_new, old, base, titles], sort_keys=True).encode() + (csv.read_bytes() if csv else b""),
         usedforsecurity=False,
@@ -47,10 +49,6 @@ def write_plots(
         _per_class(out_dir / f"per_class_{per_class_new[0]}.png", per_class_new, old, base)
     stamp.write_text(key)
     return made
-
-
-def _label(name: str) -> str:
-    return name.upper() if len(name) <= 3 else name.replace("_", " ")
 
 
 def _pyplot():
@@ -102,8 +100,8 @@ def _per_class(target: Path, new: tuple[str, dict], old: dict | None, base: str)
     if old:
         axis.bar(positions - width / 2, [old.get(label, 0) for label in classes], width, label=base)
     axis.bar(positions + (width / 2 if old else 0), [values[label] for label in classes], width, label="this run")
-    title = f"{_label(name)} per class" + ("" if old else f": this run only ({base}, nothing to compare)")
-    axis.set(xlabel="class", ylabel=_label(name), title=title)
+    title = f"{metric_label(name)} per class" + ("" if old else f": this run only ({base}, nothing to compare)")
+    axis.set(xlabel="class", ylabel=metric_label(name), title=title)
     axis.set_xticks(positions, classes)
     axis.legend(loc="lower right")
     figure.tight_layout()
