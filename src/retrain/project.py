@@ -27,6 +27,7 @@ class Project:
     data_stats: str | None  # the JSON file of data statistics, if the project has one
     raw: Raw
     engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and every `cache: false` output
+    confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
 
 
 def load(root: Path) -> Project:
@@ -44,7 +45,8 @@ def load(root: Path) -> Project:
             )
     metrics = settings.metrics_file or _metrics_file(root, settings, declared)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
-    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached))
+    confusion = dvcops.confusion_plot(dvc_yaml)
+    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:

@@ -10,8 +10,6 @@ import csv
 import os
 from pathlib import Path
 
-from retrain import dvcops
-from retrain.layout import DVC_YAML
 from retrain.project import Project
 from retrain.report.compare import compare, per_class
 from retrain.report.data import MetricChange, Report
@@ -32,20 +30,20 @@ def finish(report: Report, root: Path, project: Project, output: Path, base_rev:
     report.metric = metric
     report.stages = stages_now(root, project.artifact, metric, project.metrics)
     compare(root, report, base_rev, project.metrics, project.data_stats)
-    return write(report, root, output, base_rev, project.metrics)
+    return write(report, root, output, base_rev, project)
 
 
-def write(report: Report, root: Path, output: Path, base_rev: str | None, metrics_file: str) -> Path:
+def write(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> Path:
     """Render the plots beside the report (a `per_class_<name>` metric, a dvc.yaml plot with `template:
     confusion`: whichever the project has) and their figures as tables, then the markdown; return its path."""
     output = output if output.is_absolute() else root / output
     report.images = os.environ.get(IMAGES_ENV) == "true"
     if run_url := os.environ.get(RUN_URL_ENV):
         report.artifact_url = f"{run_url}#artifacts"
-    new = per_class(root, None, metrics_file)
-    spec = dvcops.confusion_plot((root / DVC_YAML).read_text()) if (root / DVC_YAML).is_file() else None
+    new = per_class(root, None, project.metrics)
+    spec = project.confusion_plot  # read from dvc.yaml with the rest of the project
     confusion = Confusion(root / spec[0], spec[1], spec[2]) if spec else None
-    old = per_class(root, base_rev, metrics_file) if new and base_rev is not None else None
+    old = per_class(root, base_rev, project.metrics) if new and base_rev is not None else None
     if new:
         name, values = new
         before = old[1] if old and old[0] == name else {}
