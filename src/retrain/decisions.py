@@ -22,9 +22,11 @@ LEGACY_MARK = "[skip ci]"  # what the engine's commits said before: still recogn
 class ReleaseState:
     """Where the current commit stands against the releases."""
 
-    base: tuple[str, versioning.Version] | None  # the latest release of the artifact, anywhere
+    base: tuple[str, versioning.Version] | None  # the latest release of the artifact on this commit's history
     on_head: str | None  # the newest release tag already on this commit
     lock_changed: bool  # dvc.lock differs from the base's
+    ignored: tuple[str, ...] = ()  # release tags off this commit's history: never a base, named in the output
+    taken: frozenset[str] = frozenset()  # every release tag anywhere: a new version never reuses one
 
     @property
     def base_tag(self) -> str | None:
@@ -36,12 +38,28 @@ class ReleaseState:
         return self.on_head is None and self.lock_changed
 
 
-def release_state(tags: Mapping[str, str], head: str, artifact: str, lock: str, base_lock: str | None) -> ReleaseState:
-    """`tags`: release tag -> commit; `lock`/`base_lock`: dvc.lock now and at the latest release."""
+def release_state(
+    tags: Mapping[str, str],
+    head: str,
+    artifact: str,
+    lock: str,
+    base_lock: str | None,
+    every: Mapping[str, str] | None = None,
+) -> ReleaseState:
+    """`tags`: release tag -> commit, those on HEAD's history; `every`: all release tags (default: `tags`);
+    `lock`/`base_lock`: dvc.lock now and at the latest release on the history."""
+    every = tags if every is None else every
     base = versioning.latest(list(tags), artifact)
     on_head = versioning.latest([tag for tag, sha in tags.items() if sha == head], artifact)
     changed = base is None or base_lock != lock
-    return ReleaseState(base=base, on_head=on_head[0] if on_head else None, lock_changed=changed)
+    ignored = tuple(sorted(tag for tag in every if tag not in tags))
+    return ReleaseState(
+        base=base,
+        on_head=on_head[0] if on_head else None,
+        lock_changed=changed,
+        ignored=ignored,
+        taken=frozenset(every),
+    )
 
 
 def stale_local_tags(local: Mapping[str, str], remote: Mapping[str, str], head: str) -> dict[str, str]:

@@ -139,8 +139,8 @@ def announce(
 
 def previous_release(root: Path, artifact: str, commit: str, this_tag: str | None) -> str | None:
     """The latest release before `commit`'s: a release tag on its history, other than the run's own."""
-    tags = gitops.tags(root, layout.release_glob(artifact))
-    earlier = [tag for tag, sha in tags.items() if tag != this_tag and gitops.is_ancestor(root, sha, commit)]
+    tags = gitops.tags(root, layout.release_glob(artifact), merged_into=commit)
+    earlier = [tag for tag in tags if tag != this_tag]
     found = versioning.latest(earlier, artifact)
     return found[0] if found else None
 

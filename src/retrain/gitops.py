@@ -182,9 +182,19 @@ def subjects_between(root: Path, since: str | None, until: str, first_parent: bo
     return git(root, "log", "--format=%s", *(["--first-parent"] if first_parent else []), *span).splitlines()
 
 
-def tags(root: Path, pattern: str) -> dict[str, str]:
-    """Local tags matching a glob -> the commit each points to."""
-    out = git(root, "for-each-ref", "--format=%(refname:short) %(*objectname) %(objectname)", f"refs/tags/{pattern}")
+def tags(root: Path, pattern: str, merged_into: str | None = None, containing: str | None = None) -> dict[str, str]:
+    """Local tags matching a glob -> the commit each points to; with `merged_into`, only the tags on that revision's
+    history; with `containing`, only those whose commit has that revision in its history (one `for-each-ref` call
+    either way, however many tags)."""
+    merged = [f"--merged={merged_into}"] if merged_into else []
+    merged += [f"--contains={containing}"] if containing else []
+    out = git(
+        root,
+        "for-each-ref",
+        *merged,
+        "--format=%(refname:short) %(*objectname) %(objectname)",
+        f"refs/tags/{pattern}",
+    )
     result = {}
     for line in out.splitlines():
         name, *shas = line.split()
@@ -203,7 +213,13 @@ def tag_date(root: Path, tag: str) -> str:
 def create_tag(root: Path, tag: str, message: str, target: str = "HEAD", date: int | None = None) -> None:
     """An annotated tag on `target`; `date` (seconds since the epoch, UTC) is the tagger date, else now."""
     dated = {"GIT_COMMITTER_DATE": f"{date} +0000"} if date is not None else None
-    run(["git", "tag", "--annotate", tag, target, "--file=-"], cwd=root, input_text=message, env=dated)
+    # verbatim: git's default cleanup drops every line starting with `#` from a note that is documented as kept whole.
+    run(
+        ["git", "tag", "--annotate", "--cleanup=verbatim", tag, target, "--file=-"],
+        cwd=root,
+        input_text=message,
+        env=dated,
+    )
 
 
 def delete_tag(root: Path, tag: str) -> None:

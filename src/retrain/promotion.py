@@ -124,6 +124,27 @@ def which(root: Path, stage: str) -> tuple[str, Holding]:
     return f"{artifact}@{held.version}", held
 
 
+def check_trusted(root: Path, release: str, held: Holding) -> None:
+    """Refuse to act on a stage tag that anyone could have pushed: it must sit on a release of this checkout's
+    history (CI publishes from `develop`) and read as the registry flow (`retrain promote`/`rollback`) writes it."""
+    on_history = gitops.tags(root, release, merged_into="HEAD")
+    branch = gitops.git(root, "rev-parse", "--abbrev-ref", "HEAD")  # "HEAD" when detached
+    fix = (
+        f"Delete it on origin (`git push origin :refs/tags/{held.tag}`) and assign the stage with `retrain promote` "
+        "or `retrain rollback`; nothing was published."
+    )
+    if on_history.get(release) != held.commit:
+        raise BadInputError(
+            f"stage tag {held.tag} assigns {held.stage} to {release}, which is not a release on {branch}'s history "
+            f"(commit {held.commit[:8]}): a stage counts only on a release of the branch releases are made on. {fix}"
+        )
+    if not versioning.made_by_registry(held.message, held.stage, release):
+        raise BadInputError(
+            f"stage tag {held.tag} was not made by the registry flow (its message lacks the subject, `action:` and "
+            f"`by:` lines that `retrain promote` writes). {fix}"
+        )
+
+
 def which_json(release: str, held: Holding) -> dict:
     return {
         "stage": held.stage,

@@ -59,10 +59,9 @@ def pr_report(
                 with progress.step(f"push run-cache and outputs, {where}"):
                     steps.push_data(context)
                 reproduced = True
-    latest = versioning.latest(list(context.release_tags()), context.artifact)
-    on_head = versioning.latest(
-        [tag for tag, sha in context.release_tags().items() if sha == gitops.head(root)], context.artifact
-    )
+    on_history = context.releases_on_history()  # a tag off the pull request's history is no baseline
+    latest = versioning.latest(list(on_history), context.artifact)
+    on_head = versioning.latest([tag for tag, sha in on_history.items() if sha == gitops.head(root)], context.artifact)
     verdict = None
     with progress.step(f"compare with {base}"):
         if (root / context.project.metrics).exists() and (reproduced or not reproduce) and missing is None:

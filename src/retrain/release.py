@@ -97,7 +97,7 @@ def _cycle(context: Context) -> Outcome:
         _save(context.root, Outcome(Status.GATED, None, gitops.head(context.root), headline))
         raise GatedError(headline + ". Fix the data or params on a branch; the latest release stays as it is.")
     with _step(progress, Step.TAG):
-        tag = steps.tag(context, state.base)
+        tag = steps.tag(context, state)
     if options.push:
         _publish(context, tag, finishing=False)
     _report(context, f"released {tag}", base_tag, verdict, tag, released=True)
@@ -108,7 +108,7 @@ def _dry_run(context: Context, state) -> Outcome:
     base_tag = state.base_tag
     with _step(context.progress, Step.GATE, "(dry run)"):
         verdict = steps.gate(context, base_tag) if state.releases else None
-    would = steps.next_tag(context, state.base) if state.releases else None
+    would = steps.next_tag(context, state) if state.releases else None
     if verdict is not None and not verdict.passed:
         headline = f"dry run: would be gated, no tag. {verdict.reason}"
     elif would:

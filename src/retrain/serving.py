@@ -35,6 +35,7 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
     """Publish what `stage` holds now (the registry decides, not the tag that started a deploy: a deploy that
     starts late publishes the latest assignment, never an older one)."""
     release, held = promotion.which(root, stage)
+    promotion.check_trusted(root, release, held)
     _, model_path = project.artifact(root)
     oid = dvcops.lock_outputs(gitops.show_file(root, release, layout.LOCK)).get(model_path)
     if not oid:

@@ -73,6 +73,11 @@ class Context:
     def release_tags(self) -> dict[str, str]:
         return gitops.tags(self.root, layout.release_glob(self.artifact))
 
+    def releases_on_history(self, rev: str = "HEAD") -> dict[str, str]:
+        """The release tags on `rev`'s history: the only releases a gate, a version bump or an append-only check
+        may build on (a tag pushed onto a commit off that history is anyone's claim, not a release)."""
+        return gitops.tags(self.root, layout.release_glob(self.artifact), merged_into=rev)
+
 
 def open_context(
     root: Path, options: RunOptions, progress: Progress, branch: str = "", found: project.Project | None = None
@@ -201,9 +206,8 @@ def check_append_only(context: Context) -> None:
     still be there, unchanged."""
     if not context.config.append_only:
         return
-    root, head = context.root, gitops.head(context.root)
-    on_history = [tag for tag, sha in context.release_tags().items() if gitops.is_ancestor(root, sha, head)]
-    base = versioning.latest(on_history, context.artifact)
+    root = context.root
+    base = versioning.latest(list(context.releases_on_history()), context.artifact)
     if base is None:
         return
     lost = decisions.lost_batches(context.raw.at(root, base[0]), context.raw.in_tree(root))
@@ -294,21 +298,30 @@ def push_command(remote: str, batches: list[str]) -> str:
 
 # --- 5-7. state, commit, gate, tag --------------------------------------------------------------------------
 def state(context: Context) -> decisions.ReleaseState:
+    """Where HEAD stands against the releases on its own history; every other release tag is named and ignored."""
     root = context.root
-    tags = context.release_tags()
-    base = versioning.latest(list(tags), context.artifact)
+    on_history = context.releases_on_history()
+    every = context.release_tags()
+    base = versioning.latest(list(on_history), context.artifact)
     base_lock = gitops.show_file(root, base[0], layout.LOCK) if base else None
     lock = (root / layout.LOCK).read_text()
-    return decisions.release_state(tags, gitops.head(root), context.artifact, lock, base_lock)
+    found = decisions.release_state(on_history, gitops.head(root), context.artifact, lock, base_lock, every)
+    if found.ignored:
+        shown = ", ".join(f"{tag} (on {every[tag][:8]})" for tag in found.ignored[:5])
+        more = f" and {len(found.ignored) - 5} more" if len(found.ignored) > 5 else ""
+        context.progress.say(
+            f"ignored {len(found.ignored)} release tag(s) not on this commit's history: {shown}{more}; the gate "
+            f"compares with {found.base_tag or 'no earlier release'}"
+        )
+    return found
 
 
 def released_after_head(context: Context) -> tuple[str, str] | None:
     """The latest release made on a later commit that contains HEAD (tag, commit), if any: HEAD's changes are
     released already. (After preflight with --push, local release tags are origin's.)"""
     root, head = context.root, gitops.head(context.root)
-    later = {
-        tag: sha for tag, sha in context.release_tags().items() if sha != head and gitops.is_ancestor(root, head, sha)
-    }
+    glob = layout.release_glob(context.artifact)
+    later = {tag: sha for tag, sha in gitops.tags(root, glob, containing=head).items() if sha != head}
     found = versioning.latest(list(later), context.artifact)
     return (found[0], later[found[0]]) if found else None
 
@@ -371,17 +384,19 @@ def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
     return decisions.gate(metric, metrics[metric], old, settings.max_regression, lower, relative)
 
 
-def next_tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
-    root = context.root
+def next_tag(context: Context, state: decisions.ReleaseState) -> str:
+    """The next version after the base (on HEAD's history), skipping any number a tag anywhere already has."""
+    root, base = context.root, state.base
     data_changed = base is None or context.raw.at(root, base[0]) != context.raw.in_tree(root)
-    version = versioning.next_version(base[1] if base else None, data_changed, context.options.major)
+    taken = [found for tag in state.taken if (found := versioning.parse_tag(tag, context.artifact))]
+    version = versioning.next_free_version(base[1] if base else None, data_changed, context.options.major, taken)
     return versioning.tag_name(context.artifact, version)
 
 
-def tag(context: Context, base: tuple[str, versioning.Version] | None) -> str:
+def tag(context: Context, state: decisions.ReleaseState) -> str:
     """Tag HEAD with the next version, the lineage in the annotated tag's message."""
     root = context.root
-    name = next_tag(context, base)
+    name = next_tag(context, state)
     gitops.create_tag(root, name, versioning.tag_message(name, lineage(context)))
     context.progress.say(f"tagged {gitops.head(root)[:8]} as {name}")
     return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -63,6 +64,16 @@ def next_version(previous: Version | None, data_changed: bool, major: bool) -> V
     if major:
         return previous.bump(Bump.MAJOR)
     return previous.bump(Bump.MINOR if data_changed else Bump.PATCH)
+
+
+def next_free_version(previous: Version | None, data_changed: bool, major: bool, taken: Collection[Version]) -> Version:
+    """`next_version`, bumped again the same way while a tag anywhere has that number: the base is the latest release
+    on the commit's history, but a version is never given twice (a tag off that history may hold the next one)."""
+    version = next_version(previous, data_changed, major)
+    kind = Bump.MAJOR if major else Bump.MINOR if data_changed else Bump.PATCH
+    while version in taken:
+        version = version.bump(kind) if previous is not None else version.bump(Bump.MAJOR)
+    return version
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,21 @@ def _stage_message(subject: str, assignment: Assignment) -> str:
     if assignment.note:
         lines += ["note:", assignment.note]
     return "\n".join(lines) + "\n"
+
+
+def made_by_registry(message: str, stage: str, release: str) -> bool:
+    """Whether a stage tag's message is what `retrain promote` or `retrain rollback` writes for assigning `stage` to
+    `release`: its subject names both, then the `action:` and `by:` lines (before any free-text note)."""
+    lines = message.splitlines()
+    if not lines:
+        return False
+    subject = lines[0]
+    promoted = subject == f"Promote {release} to {stage}"
+    rolled_back = subject.startswith(f"Roll back {stage} from ") and subject.endswith(f" to {release}")
+    head = lines[1 : lines.index("note:")] if "note:" in lines else lines[1:]
+    actions = {line.removeprefix("action: ") for line in head if line.startswith("action: ")}
+    expected = PROMOTE if promoted else ROLLBACK if rolled_back else None
+    return expected is not None and actions == {expected} and any(line.startswith("by: ") for line in head)
 
 
 def is_rollback(message: str) -> bool:

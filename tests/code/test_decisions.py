@@ -34,6 +34,14 @@ class TestReleaseState:
         state = decisions.release_state({"model#prod#1": OLD, "model@v1.0.0": OLD}, HEAD, "model", "a", "b")
         assert state.base_tag == "model@v1.0.0"
 
+    def test_a_tag_off_the_history_is_no_base_but_is_named_and_its_number_taken(self) -> None:
+        on_history = {"model@v1.0.0": OLD}
+        every = {**on_history, "model@v9.0.0": "f" * 40, "model@v1.1.0": "e" * 40}
+        state = decisions.release_state(on_history, HEAD, "model", "new", "old", every)
+        assert state.base_tag == "model@v1.0.0"
+        assert state.ignored == ("model@v1.1.0", "model@v9.0.0")
+        assert state.taken == frozenset(every)
+
 
 class TestOriginMoved:
     def test_origin_tags_win_and_local_only_tags_survive_only_on_head(self) -> None:
