@@ -63,6 +63,11 @@ def bootstrap_s3(endpoint: str) -> None:
         bootstrap_bucket(S3_BUCKET, endpoint_url=endpoint)
 
 
+# One BLAS/OpenMP thread per process: the suite runs two workers on two cores, and oversubscribed numeric threads made
+# training several times slower there.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def base_env() -> dict[str, str]:
     """The environment a user has after `make`: the venv first on PATH, no AWS settings leaking in."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "RETRAIN_", "GITHUB_"))}
@@ -73,6 +78,7 @@ def base_env() -> dict[str, str]:
     env.setdefault("GIT_COMMITTER_NAME", "Test")
     env.setdefault("GIT_COMMITTER_EMAIL", "test@example.invalid")
     env["DVC_NO_ANALYTICS"] = "1"
+    env.update(THREAD_ENV)
     return env
 
 

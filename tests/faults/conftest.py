@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import THREAD_ENV, ControlledS3, copy_project, retrain
+from tests.faults.harness import ControlledS3, copy_project, retrain
 from tests.helpers import S3_ENV, Project, built_once, clone_project
 
 
@@ -37,7 +37,6 @@ class Template:
 
 def _build(seed_origin: Path, where: Path) -> None:
     project = clone_project(seed_origin, where)
-    project.env.update(THREAD_ENV)
     first = retrain(project, "run", "--push")
     assert first.returncode == 0, first.describe()
     raw = project.root / "data" / "raw"

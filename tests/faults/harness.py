@@ -25,9 +25,6 @@ from pathlib import Path
 
 from tests.helpers import VENV_BIN, Project
 
-# One BLAS/OpenMP thread per process: with `-n 2` on two cores, more threads only fight (training runs
-# several times faster this way).
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 RUN_TIMEOUT_S = 240  # no single `retrain` call in this suite may take longer
 RELEASE_TAGS = "model@v"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import THREAD_ENV, copy_clone, copy_project, retrain
+from tests.faults.harness import copy_clone, copy_project, retrain
 from tests.helpers import Project, built_once, clone_project
 
 RELEASES = ("model@v1.0.0", "model@v1.1.0", "model@v1.1.1")
@@ -26,7 +26,6 @@ def _release(project: Project, expected: str) -> None:
 
 def _build(seed_origin: Path, where: Path) -> None:
     project = clone_project(seed_origin, where)
-    project.env.update(THREAD_ENV)
     _release(project, RELEASES[0])
     project.add_batch(rows=300, seed=5)
     _release(project, RELEASES[1])
