@@ -130,11 +130,6 @@ def show_file(root: Path, rev: str, path: str) -> str | None:
         return None
 
 
-def list_tree(root: Path, rev: str, folder: str) -> list[str]:
-    """Paths of the files directly in `folder` at a revision (none when it has no such folder)."""
-    return git(root, "ls-tree", "--name-only", rev, f"{folder.rstrip('/')}/", check=False).splitlines()
-
-
 def json_at(root: Path, rev: str, path: str) -> dict:
     """A JSON file's content at a revision, or {} when it does not exist there."""
     text = show_file(root, rev, path)

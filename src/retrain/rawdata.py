@@ -88,8 +88,12 @@ class Raw:
         if self.single:
             name = f"{self.path}{DVC_SUFFIX}"
             return _tracked({name: gitops.show_file(root, rev, name)})
-        names = [name for name in gitops.list_tree(root, rev, self.path) if name.endswith(DVC_SUFFIX)]
-        return _tracked({name: gitops.show_file(root, rev, name) for name in names})
+        # Two git processes however many batches: the folder's listing, then every .dvc file in one cat-file.
+        blobs = {
+            name: blob for name, blob in gitops.tree_entries(root, rev, self.path).items() if name.endswith(DVC_SUFFIX)
+        }
+        texts = gitops.read_blobs(root, sorted(set(blobs.values())))
+        return _tracked({name: texts[blob] for name, blob in blobs.items()})
 
 
 def _tracked(texts: dict[str, str | None]) -> dict[str, str]:
