@@ -44,6 +44,8 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ou
     progress = progress or Progress(len(Step))
     with _step(progress, Step.PREFLIGHT):
         context = steps.preflight(root, options, progress)
+        if options.push:
+            origin.reconcile_tags(context)
     if options.push and (later := steps.released_after_head(context)):
         # Another run (GitHub Actions and Travis both on, or a retry that GitHub's concurrency queued) already
         # released a commit that contains this one: building this older commit again could only go backwards.

@@ -89,7 +89,8 @@ def open_context(
 
 # --- 1. preflight -------------------------------------------------------------------------------------------
 def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
-    """Refuse, before any compute, what would make the release wrong; restore what an earlier run left deleted."""
+    """Refuse, before any compute, what would make the release wrong; restore what an earlier run left deleted.
+    (A pushing run then makes its tags agree with origin's: `origin.reconcile_tags`, called by the release.)"""
     branch = gitops.current_branch(root)
     if lock := gitops.index_lock(root):
         shown = os.path.relpath(lock, root)
@@ -120,10 +121,6 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
         _check(root, command)
     check_reachable(context.pipeline.remote, context.pipeline.remote_config, root)
     progress.say(f"branch {branch}, remote `{context.pipeline.remote}` reachable")
-    if options.push:
-        from retrain import origin
-
-        origin.reconcile_tags(context)
     return context
 
 
