@@ -48,7 +48,10 @@ def s3_client(config: dict):
 
 
 def check_s3(name: str, config: dict) -> None:
-    """HEAD the bucket with the same endpoint and credentials that DVC will use."""
+    """List at most one key under the remote's prefix, with the same endpoint and credentials that DVC will use.
+
+    Not HeadBucket: S3 authorizes it as s3:ListBucket with no `s3:prefix`, and the shipped policies (docs/aws) grant
+    s3:ListBucket only under their prefixes, so on AWS a HeadBucket would be refused to every role."""
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -57,10 +60,11 @@ def check_s3(name: str, config: dict) -> None:
         ReadTimeoutError,
     )
 
-    bucket = urlparse(config["url"]).netloc
+    parsed = urlparse(config["url"])
+    bucket, prefix = parsed.netloc, parsed.path.strip("/")
     client = s3_client(config)
     try:
-        client.head_bucket(Bucket=bucket)
+        client.list_objects_v2(Bucket=bucket, MaxKeys=1, **({"Prefix": f"{prefix}/"} if prefix else {}))
     except NoCredentialsError:
         raise BadInputError(
             f"no AWS credentials for DVC remote `{name}` ({config['url']}): set AWS_ACCESS_KEY_ID and "
