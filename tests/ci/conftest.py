@@ -399,9 +399,11 @@ class CISandbox:
         variables: dict | None = None,
         inputs: dict | None = None,
         extra_env: dict | None = None,
+        job: str | None = None,
         timeout: float = 900,
     ) -> ActResult:
-        """Run .github/workflows/`workflow` of the developer clone's checked-out commit with act."""
+        """Run .github/workflows/`workflow` of the developer clone's checked-out commit with act (only `job`, if
+        given: act's -j)."""
         workflow_path = self.dev / ".github" / "workflows" / workflow
         args = [
             ACT,
@@ -413,14 +415,17 @@ class CISandbox:
             workflow_path.relative_to(self.dev),
             "-P",
             "ubuntu-latest=-self-hosted",
+            # The cloud runner's job: runs-on [self-hosted, cml-retrain-RUN-ATTEMPT], a label made per run.
             "-P",
-            "cml-retrain=-self-hosted",
+            "self-hosted=-self-hosted",
             "--no-skip-checkout",
             "--action-offline-mode",
             "--no-cache-server",
             "--action-cache-path",
             self.root / "act-cache",
         ]
+        if job is not None:
+            args += ["-j", job]
         for uses in sorted(set(workflow_uses(workflow_path))):
             name = uses.split("@", 1)[0]
             assert name in STANDINS, f"no stand-in for {uses}"
