@@ -62,9 +62,11 @@ PREFIX = "artifact-versioning"
 REMOTE = "s3remote"
 ROLE_ARN = "arn:aws:iam::123456789012:role/retrain-ci"
 TOKEN = "ghs_standintoken000000000000000000000000"  # noqa: S105 (a fake GITHUB_TOKEN, for the stand-ins)
-# Travis's REPO_TOKEN: a machine user's personal access token (a fake).
-TRAVIS_TOKEN = "ghp_machineusertoken00000000000000000000"  # noqa: S105
+# Travis's settings tokens (fakes), both fine-grained tokens of a machine user: PR_COMMENT_TOKEN may comment on
+# pull requests, GITHUB_DISPATCH_TOKEN may dispatch workflows (Actions: write); neither can push or tag.
 TRAVIS_USER = "acme-ci-bot"
+TRAVIS_COMMENT_TOKEN = "github_pat_travis_comment_0000000000000"  # noqa: S105
+TRAVIS_DISPATCH_TOKEN = "github_pat_travis_dispatch_000000000000"  # noqa: S105
 DEVELOPER = "dee-veloper"
 # The GitHub App the release pushes with on a protected develop (docs/ci.md): its client id, slug and key.
 APP_CLIENT_ID = "Iv23liRetrainStandin"
@@ -397,9 +399,11 @@ class CISandbox:
         variables: dict | None = None,
         inputs: dict | None = None,
         extra_env: dict | None = None,
+        job: str | None = None,
         timeout: float = 900,
     ) -> ActResult:
-        """Run .github/workflows/`workflow` of the developer clone's checked-out commit with act."""
+        """Run .github/workflows/`workflow` of the developer clone's checked-out commit with act (only `job`, if
+        given: act's -j)."""
         workflow_path = self.dev / ".github" / "workflows" / workflow
         args = [
             ACT,
@@ -411,14 +415,17 @@ class CISandbox:
             workflow_path.relative_to(self.dev),
             "-P",
             "ubuntu-latest=-self-hosted",
+            # The cloud runner's job: runs-on [self-hosted, cml-retrain-RUN-ATTEMPT], a label made per run.
             "-P",
-            "cml-retrain=-self-hosted",
+            "self-hosted=-self-hosted",
             "--no-skip-checkout",
             "--action-offline-mode",
             "--no-cache-server",
             "--action-cache-path",
             self.root / "act-cache",
         ]
+        if job is not None:
+            args += ["-j", job]
         for uses in sorted(set(workflow_uses(workflow_path))):
             name = uses.split("@", 1)[0]
             assert name in STANDINS, f"no stand-in for {uses}"
@@ -540,7 +547,8 @@ class CISandbox:
             travis_env |= {
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
-                "REPO_TOKEN": TRAVIS_TOKEN,
+                "PR_COMMENT_TOKEN": TRAVIS_COMMENT_TOKEN,
+                "GITHUB_DISPATCH_TOKEN": TRAVIS_DISPATCH_TOKEN,
             }
         script = travis_script(config, job)
         script_path = build.parent / "travis-build.sh"
@@ -635,7 +643,7 @@ def travis_condition(condition: str, variables: dict[str, str]) -> bool:
             return in_list(value)
         right = take()
         if operator in ("=~", "!~"):
-            found = re.search(right.strip("/"), value, re.M) is not None
+            found = re.search(ruby_regexp(right[1:-1]), value, re.M) is not None
             return found if operator == "=~" else not found
         if operator in ("=", "=="):
             return value == right
@@ -656,6 +664,22 @@ def travis_condition(condition: str, variables: dict[str, str]) -> bool:
     return result
 
 
+def ruby_regexp(pattern: str) -> str:
+    """A Ruby regular expression as Python's re (with re.M) reads it: Ruby's `^`/`$` match at every line (re.M),
+    `\\A` is the start of the string, `\\z` its end and `\\Z` its end or before a final newline (Python's `\\Z` is
+    Ruby's `\\z`). Only these differences, the ones .travis.yml's conditions use."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            out += {"\\Z": r"(?=\n?\Z)", "\\z": r"\Z"}.get(pair, pair)
+            i += 2
+        else:
+            out += pattern[i]
+            i += 1
+    return out
+
+
 def travis_script(config: dict, job: dict) -> str:
     """Travis's phases in one bash session, as travis-build runs them: env.global exported;
     before_install and install stop the build at the first failure; every script command runs
@@ -668,6 +692,8 @@ def travis_script(config: dict, job: dict) -> str:
 
     def phase(name: str) -> list[str]:
         value = job.get(name, config.get(name)) or []
+        if value == "skip":  # Travis's way to run nothing in a phase ("Skipping the Installation Phase")
+            return []
         return [value] if isinstance(value, str) else list(value)
 
     for name in ("before_install", "install", "script"):
@@ -840,7 +866,8 @@ def ci(tmp_path_factory) -> CISandbox:
     forge = Forge(root / "forge", origin, OWNER_REPO, SERVER)
     forge.install()
     forge.register_token(TOKEN, "github-actions[bot]", "github_token", {"contents": "write", "pull_requests": "write"})
-    forge.register_token(TRAVIS_TOKEN, TRAVIS_USER, "user")
+    forge.register_token(TRAVIS_COMMENT_TOKEN, TRAVIS_USER, "fine_grained", {"pull_requests": "write"})
+    forge.register_token(TRAVIS_DISPATCH_TOKEN, TRAVIS_USER, "fine_grained", {"actions": "write"})
     api = FakeGitHub(forge.state_file).start()
 
     # The developer's clone, through the "GitHub" URL (rewritten by git_environment: act reads the

@@ -6,9 +6,11 @@ create-github-app-token stand-in and the CML stand-in all read:
 
 * ``tokens``: token -> {identity, kind, permissions}. Kinds: ``github_token`` (a job's GITHUB_TOKEN, the
   github-actions[bot] integration), ``app`` (a GitHub App installation token), ``user`` (a person's or a machine
-  user's personal access token);
+  user's classic personal access token, which may push wherever its owner may), ``fine_grained`` (a fine-grained
+  personal access token: only its ``permissions``, e.g. ``{"actions": "write"}`` to dispatch workflows, count);
 * ``apps``: client id -> {slug, installation_id, private_key}: the Apps installed on the repository;
 * ``rules``: branch -> {bypass: [identities]}: a ruleset (or branch protection) on the branch;
+* ``tag_rules``: [{patterns, bypass}]: tag rulesets restricting creations, updates and deletions of matching tags;
 * ``pulls``: the pull requests, as the REST API shows them (plus the commits each contains).
 
 Who pushes: the origin's pre-receive hook reads ``FORGE_TOKEN`` (the token a clone sends: the receive-pack wrapper
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import fnmatch
 import json
 import os
 import re
@@ -168,7 +171,17 @@ class Forge:
         self.receive_pack = root / "forge-receive-pack"
         root.mkdir(parents=True, exist_ok=True)
         if not self.state_file.exists():
-            self._write({"repository": repository, "tokens": {}, "apps": {}, "rules": {}, "pulls": []})
+            self._write(
+                {
+                    "repository": repository,
+                    "origin": str(origin),
+                    "tokens": {},
+                    "apps": {},
+                    "rules": {},
+                    "tag_rules": [],
+                    "pulls": [],
+                }
+            )
 
     # --- state -----------------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -213,6 +226,18 @@ class Forge:
 
         def change(state):
             state["rules"][branch] = {"bypass": [*bypass, MERGE_BUTTON]}
+
+        self.update(change)
+
+    def protect_tags(self, patterns: list[str], bypass: list[str]) -> None:
+        """A tag ruleset: *Restrict creations*, *Restrict updates* and *Restrict deletions* of the tags matching
+        `patterns` (fnmatch syntax, as rulesets' "Target tags"), bypassed only by the identities listed. "About
+        rulesets": rulesets can target tags, and their bypass list can name GitHub Apps; GITHUB_TOKEN cannot be on it.
+        """
+        assert GITHUB_ACTIONS_BOT not in bypass, "GitHub offers no way to put GITHUB_TOKEN on a bypass list"
+
+        def change(state):
+            state.setdefault("tag_rules", []).append({"patterns": list(patterns), "bypass": list(bypass)})
 
         self.update(change)
 
@@ -398,6 +423,7 @@ def hook(name: str, state_file: str, push_log: str) -> int:
             )
             return 1
         identity, kind = known["identity"], known["kind"]
+        # An App token, a job's GITHUB_TOKEN and a fine-grained token push only with contents: write.
         if kind != "user" and known["permissions"].get("contents") != "write":
             print(f"Permission to {state['repository']}.git denied to {identity}.", file=sys.stderr)
             return 1
@@ -412,7 +438,13 @@ def hook(name: str, state_file: str, push_log: str) -> int:
                 record = {"ref": ref, "old": old, "new": new, "identity": identity, "kind": kind}
                 log.write(json.dumps(record) + "\n")
         return 0
-    for _old, _new, ref in updates:
+    for old, new, ref in updates:
+        refused = tag_rule_refusal(state, identity, old, new, ref)
+        if refused:
+            print(f"error: GH013: Repository rule violations found for {ref}.", file=sys.stderr)
+            print(f"- {refused}", file=sys.stderr)
+            print(f"(pushed by {identity}, not on the bypass list)", file=sys.stderr)
+            return 1
         branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
         rule = state["rules"].get(branch) if branch else None
         if rule is not None and identity not in rule["bypass"]:
@@ -428,3 +460,20 @@ def hook(name: str, state_file: str, push_log: str) -> int:
             print(f"(pushed by {identity}, not on the bypass list)", file=sys.stderr)
             return 1
     return 0
+
+
+def tag_rule_refusal(state: dict, identity: str, old: str, new: str, ref: str) -> str | None:
+    """Why a tag ruleset refuses this ref update (GitHub's message for the rule), or None. "Available rules for
+    rulesets": Restrict creations / updates / deletions; a push a rule rejects fails with GH013."""
+    if not ref.startswith("refs/tags/"):
+        return None
+    name = ref.removeprefix("refs/tags/")
+    for rule in state.get("tag_rules", []):
+        if identity in rule["bypass"] or not any(fnmatch.fnmatchcase(name, p) for p in rule["patterns"]):
+            continue
+        if old == ZERO:
+            return "Cannot create ref due to creations being restricted."
+        if new == ZERO:
+            return "Cannot delete this protected ref."
+        return "Cannot update this protected ref."
+    return None

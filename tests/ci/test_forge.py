@@ -4,6 +4,7 @@ repository with the model's hooks, and against this repository's own workflow fi
 from __future__ import annotations
 
 import json
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -27,6 +28,8 @@ GITHUB_TOKEN = "ghs_jobtoken"  # noqa: S105 (fakes)
 APP_TOKEN = "ghs_app_token"  # noqa: S105
 READ_ONLY = "ghs_readonly"
 UNKNOWN = "ghs_unknown"
+DISPATCH_TOKEN = "github_pat_dispatch"  # noqa: S105 (fakes)
+COMMENT_TOKEN = "github_pat_comment"  # noqa: S105
 
 
 def test_skip_instructions_are_githubs_and_the_engines_mark_is_none():
@@ -219,3 +222,86 @@ def test_the_fake_api_lists_pull_requests_like_github(forge):
         assert get("/repos/acme/ml-repo/pulls", UNKNOWN)[0] == 401
     finally:
         api.stop()
+
+
+def test_the_tag_ruleset_lets_only_the_release_app_create_update_or_delete_model_tags(forge):
+    """docs/ci.md's tag ruleset: only the release App may create, update or delete `model@*` and `model#*` tags;
+    anyone else (a developer, GITHUB_TOKEN, a fine-grained token) is refused with GitHub's GH013."""
+    made, work = forge
+    made.protect_tags(["model@*", "model#*"], bypass=[APP])
+    made.register_token(DISPATCH_TOKEN, "travis-bot", "fine_grained", {"actions": "write"})
+    commit(work, "a release")
+    sh(["git", "tag", "-a", "model#prod#1", "-m", "forged stage tag"], work)
+    sh(["git", "tag", "-a", "model@v9.0.0", "-m", "forged release"], work)
+    for tag in ("model#prod#1", "model@v9.0.0"):
+        for who in ({"actor": "dee-veloper"}, {"token": GITHUB_TOKEN}):
+            refused = push(work, tag, check=False, **who)
+            assert refused.returncode != 0, (tag, who)
+            assert "GH013" in refused.stderr and "creations being restricted" in refused.stderr, refused.stderr
+    refused = push(work, "model#prod#1", token=DISPATCH_TOKEN, check=False)
+    assert "Permission to acme/ml-repo.git denied" in refused.stderr, "a dispatch-only token pushes nothing"
+    push(work, "model#prod#1", token=APP_TOKEN)  # the App, on the bypass list
+    sh(["git", "tag", "-f", "-a", "model#prod#1", "-m", "moved", "HEAD~1"], work)
+    moved = push(work, "+model#prod#1", actor="dee-veloper", check=False)
+    assert "GH013" in moved.stderr and "Cannot update this protected ref" in moved.stderr, moved.stderr
+    deleted = push(work, ":refs/tags/model#prod#1", actor="dee-veloper", check=False)
+    assert "GH013" in deleted.stderr and "Cannot delete this protected ref" in deleted.stderr, deleted.stderr
+    push(work, "+model#prod#1", token=APP_TOKEN)  # the App may update it, and delete it
+    push(work, ":refs/tags/model#prod#1", token=APP_TOKEN)
+    sh(["git", "tag", "v1-notes", "HEAD"], work)
+    push(work, "v1-notes", actor="dee-veloper")  # other tags are not the ruleset's
+    assert [(p.ref, p.identity) for p in made.pushes()][-4:] == [
+        ("refs/tags/model#prod#1", APP),
+        ("refs/tags/model#prod#1", APP),
+        ("refs/tags/model#prod#1", APP),
+        ("refs/tags/v1-notes", "dee-veloper"),
+    ]
+    with pytest.raises(AssertionError):
+        made.protect_tags(["model#*"], bypass=["github-actions[bot]"])  # GitHub offers no such thing
+
+
+def _dispatch(api: FakeGitHub, token: str, *args: str) -> tuple[int, str]:
+    from tests.helpers import base_env
+
+    env = {**base_env(), "GITHUB_API_URL": api.url, "GITHUB_DISPATCH_TOKEN": token}
+    script = REPO_ROOT / "scripts" / "dispatch_workflow.py"
+    result = sh([sys.executable, script, *args, "--repo", "acme/ml-repo"], REPO_ROOT, env, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_travis_hands_the_release_to_github_with_a_token_that_can_only_dispatch(forge):
+    """scripts/dispatch_workflow.py, as .travis.yml's develop and cron builds call it, against the fake API: GitHub
+    accepts the dispatch of retrain.yml (and ingest.yml) on develop from an Actions: write token, and refuses what
+    GitHub refuses; the same token can push nothing."""
+    made, work = forge
+    made.register_token(DISPATCH_TOKEN, "travis-bot", "fine_grained", {"actions": "write"})
+    made.register_token(COMMENT_TOKEN, "travis-bot", "fine_grained", {"pull_requests": "write"})
+    api = FakeGitHub(made.state_file).start()
+    try:
+        code, out = _dispatch(api, DISPATCH_TOKEN, "retrain.yml", "--ref", "develop")
+        assert code == 0 and "dispatched retrain.yml on develop of acme/ml-repo" in out, out
+        code, out = _dispatch(api, DISPATCH_TOKEN, "ingest.yml", "--ref", "develop")
+        assert code == 0, out
+        develop = sh(["git", "rev-parse", "HEAD"], work).stdout.strip()
+        assert [(d["workflow"], d["ref"], d["sha"], d["inputs"]) for d in api.dispatches()] == [
+            ("retrain.yml", "refs/heads/develop", develop, {}),
+            ("ingest.yml", "refs/heads/develop", develop, {}),
+        ]
+        refusals = [
+            (COMMENT_TOKEN, ["retrain.yml", "--ref", "develop"], "403: Resource not accessible"),
+            (UNKNOWN, ["retrain.yml", "--ref", "develop"], "401: Bad credentials"),
+            (DISPATCH_TOKEN, ["retrain.yml", "--ref", "nowhere"], "422: No ref found for: nowhere"),
+            (DISPATCH_TOKEN, ["pr.yml", "--ref", "develop"], "does not have 'workflow_dispatch' trigger"),
+            (DISPATCH_TOKEN, ["retrain.yml", "--ref", "develop", "--input", "push=1"], "Unexpected inputs"),
+            ("", ["retrain.yml", "--ref", "develop"], "GITHUB_DISPATCH_TOKEN is not set"),
+        ]
+        for token, args, reason in refusals:
+            code, out = _dispatch(api, token, *args)
+            assert code == 2 and reason in out.strip().splitlines()[-1], (args, out)
+        assert len(api.dispatches()) == 2, "a refused dispatch starts nothing"
+    finally:
+        api.stop()
+    # The dispatch token cannot push a branch or a tag (Contents is not among its permissions).
+    commit(work, "by travis")
+    refused = push(work, "develop", token=DISPATCH_TOKEN, check=False)
+    assert refused.returncode != 0 and "Permission to acme/ml-repo.git denied" in refused.stderr

@@ -1,6 +1,6 @@
-"""promote.yml and deploy.yml run by act against the CI sandbox (see conftest.py): a dispatched promotion tags the
-stage on origin and publishes the model and its card to the bucket in the same run; a pushed stage tag starts the
-deploy hook, which publishes what the stage holds; a rollback with nothing to go back to fails and changes nothing.
+"""promote.yml run by act against the CI sandbox (see conftest.py): a dispatched promotion tags the stage on origin
+and publishes the model and its card to the bucket in the same run; a dispatch from another branch is refused before
+anything runs; a rollback with nothing to go back to fails and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def latest_release(ci) -> str:
     return found[0]
 
 
-def dispatch(ci, action: str, stage: str, version: str = "", note: str = ""):
+def dispatch(ci, action: str, stage: str, version: str = "", note: str = "", ref: str = "refs/heads/develop"):
     inputs = {"action": action, "version": version, "stage": stage, "note": note}
-    payload = {"ref": "refs/heads/develop", "inputs": inputs, "repository": ci.repository_payload()}
+    payload = {"ref": ref, "inputs": inputs, "repository": ci.repository_payload()}
     return ci.act("workflow_dispatch", "promote.yml", payload, inputs=inputs, variables=OIDC)
 
 
@@ -47,7 +47,7 @@ def test_a_dispatched_promotion_tags_the_stage_and_publishes_in_the_same_run(ci)
     result = dispatch(ci, "promote", "prod", version, note="first model in production")
 
     assert result.returncode == 0, result.explain()
-    assert result.job_results() == {"promote": "success"}, result.job_results()
+    assert result.job_results() == {"develop-only": "success", "promote": "success"}, result.job_results()
     tags = stage_tags(ci)
     assert list(tags) == ["model#prod#1"] and tags["model#prod#1"] == ci.origin_tags()[release]
     message = ci.origin_git("for-each-ref", "--format=%(contents)", "refs/tags/model#prod#1")
@@ -60,19 +60,15 @@ def test_a_dispatched_promotion_tags_the_stage_and_publishes_in_the_same_run(ci)
     assert f'"release": "{release}"' in result.summary("promote")
 
 
-def test_a_pushed_stage_tag_starts_the_deploy_hook_which_publishes_the_stage(ci):
-    ci.s3.delete_object(Bucket=BUCKET, Key="serving/prod/current.json")
-    tag = "model#prod#1"
-    commit = stage_tags(ci)[tag]
-    payload = {"ref": f"refs/tags/{tag}", "before": "0" * 40, "after": commit, "repository": ci.repository_payload()}
+def test_a_promotion_dispatched_from_another_branch_is_refused_before_anything_runs(ci):
+    refs, live = ci.origin_refs(), pointer(ci)
 
-    result = ci.act("push", "deploy.yml", payload, variables=OIDC)
+    result = dispatch(ci, "promote", "prod", latest_release(ci).split("@", 1)[1], ref="refs/heads/feature-x")
 
-    assert result.returncode == 0, result.explain()
-    assert result.job_results() == {"stage": "success", "deploy": "success"}, result.job_results()
-    assert "stage tag model#prod#1: stage prod" in result.log
-    assert pointer(ci)["assignment"]["tag"] == tag
-    assert "folder already there, pointer flipped" in result.log
+    assert result.returncode != 0, result.explain()
+    assert result.job_results() == {"develop-only": "failure"}, result.job_results()
+    assert "Promotions are made from develop only, and this run is on feature-x" in result.log
+    assert ci.origin_refs() == refs and pointer(ci) == live
 
 
 def test_a_rollback_with_nothing_to_go_back_to_fails_and_changes_nothing(ci):
@@ -80,7 +76,8 @@ def test_a_rollback_with_nothing_to_go_back_to_fails_and_changes_nothing(ci):
 
     result = dispatch(ci, "rollback", "prod")
 
-    assert result.returncode != 0 and result.job_results() == {"promote": "failure"}, result.explain()
+    assert result.returncode != 0, result.explain()
+    assert result.job_results() == {"develop-only": "success", "promote": "failure"}, result.explain()
     assert "cannot roll back prod: no earlier version served it" in result.log
     assert ci.origin_refs() == refs
     assert pointer(ci) == live

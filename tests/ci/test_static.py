@@ -6,6 +6,7 @@ public repositories).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -116,8 +117,19 @@ def names(text: str) -> set[str]:
 
 
 def test_the_workflows_exist():
-    assert {path.name for path in WORKFLOWS} >= {"pr.yml", "retrain.yml", "promote.yml", "deploy.yml", "ingest.yml"}
+    assert {path.name for path in WORKFLOWS} == {"pr.yml", "retrain.yml", "promote.yml", "ingest.yml"}
     assert TRAVIS.exists()
+
+
+def test_no_workflow_runs_on_a_pushed_tag():
+    """A tag push runs the workflow file of the tagged commit, whoever pushed the tag: a forged `model#prod#N` on an
+    old commit would publish with that commit's deploy steps. So no workflow has a tag trigger (publishing is
+    promote.yml's, dispatched from develop), and every push trigger filters on branches only."""
+    for path in WORKFLOWS:
+        push = load(path)["on"].get("push")
+        if push is not None:
+            assert set(push) == {"branches"}, f"{path.name}: {push}"
+    assert not (ROOT / ".github" / "workflows" / "deploy.yml").exists()
 
 
 def test_zizmor_offline_has_no_findings():
@@ -206,10 +218,9 @@ def test_triggers_and_concurrency():
     group = "retrain-develop"
     release_commit = "format('retrain-release-commit-{0}', github.sha)"
     assert retrain["concurrency"] == {
-        "group": f"${{{{ contains(github.event.head_commit.message, '{decisions.COMMIT_MARK}') && {release_commit} "
-        f"|| '{group}' }}}}",
+        "group": f"${{{{ ({RELEASE_COMMIT}) && {release_commit} || '{group}' }}}}",
         "cancel-in-progress": False,
-    }, "one group for retrains; a release commit's run, which releases nothing, in its own"
+    }, "one group for retrains; a release commit's run, which releases nothing, in its own (the guard's test)"
 
 
 def test_no_path_filter_and_no_skip_instruction_can_leave_a_required_check_pending():
@@ -226,6 +237,58 @@ def test_no_path_filter_and_no_skip_instruction_can_leave_a_required_check_pendi
     assert "--reproduce" in (ROOT / ".github/workflows/pr.yml").read_text()
 
 
+# The release commit on GitHub: the message's final line is the trailer. GitHub's expressions have no regex and no
+# escapes in string literals, but toJSON writes a line break as the two characters \\n (and ends with a quote).
+RELEASE_COMMIT = " || ".join(
+    f"endsWith(toJSON(github.event.head_commit.message), '\\n{decisions.COMMIT_MARK}{end}\"')" for end in ("", "\\n")
+)
+# Messages a merge to develop may carry, and whether each is the engine's release commit (its run releases nothing).
+SQUASH_QUOTING_THE_TRAILER = (
+    "Fix the data loader (#12)\n\n* Revert the release of v1.3.0\n\nThis reverts the commit whose message was:\n\n"
+    f"    retrain: +5 rows; accuracy 0.9000\n\n    {decisions.COMMIT_MARK}\n\n* Read the new column\n"
+)
+MESSAGES = {
+    "the engine's release commit": (decisions.commit_message(5, {}, "accuracy", 0.9, {}), True),
+    "the engine's release commit, final line break dropped": (
+        decisions.commit_message(5, {}, "accuracy", 0.9, {}).rstrip("\n"),
+        True,
+    ),
+    "a squash merge quoting the trailer in its body": (SQUASH_QUOTING_THE_TRAILER, False),
+    "a subject that names the trailer": (f"Docs: explain {decisions.COMMIT_MARK}\n", False),
+    "a merge": ("Merge pull request #7 from acme/feature\n\nTune C\n", False),
+}
+
+
+def github_release_commit(expression: str, message: str | None) -> bool:
+    """GitHub's evaluation of RELEASE_COMMIT for a push's head-commit message: toJSON of the string, then endsWith
+    (which GitHub compares case-insensitively). Only the expression's own shape is modelled, and it must be it."""
+    assert expression == RELEASE_COMMIT, expression
+    literals = re.findall(r"'((?:[^']|'')*)'\)", expression)
+    rendered = json.dumps(message).lower()
+    return any(rendered.endswith(literal.replace("''", "'").lower()) for literal in literals)
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_the_release_commit_is_its_final_trailer_line_on_github_and_on_travis(case):
+    """A squash merge that quotes the trailer in its body releases; the engine's own release commit does not, on
+    GitHub (the guard job's `if:` and the concurrency group, one test) and on Travis (the build condition, Ruby's
+    regex), and both agree with the engine's matcher, retrain.decisions.has_commit_mark."""
+    from tests.ci.conftest import travis_jobs
+
+    message, is_release_commit = MESSAGES[case]
+    assert decisions.has_commit_mark(message) is is_release_commit
+    retrain = load(ROOT / ".github/workflows/retrain.yml")
+    guard = retrain["jobs"]["release-branch"]["if"]
+    assert guard.startswith("${{ !(") and guard.endswith(") }}"), guard
+    assert github_release_commit(guard[len("${{ !(") : -len(") }}")], message) is is_release_commit
+    group = retrain["concurrency"]["group"]
+    assert github_release_commit(group[len("${{ (") : group.index(") && format(")], message) is is_release_commit
+    travis = yaml.safe_load(TRAVIS.read_text())
+    for ending in ("", "\n"):  # whether Travis's commit_message keeps the final line break or not
+        event = {"type": "push", "branch": "develop", "commit_message": message.rstrip("\n") + ending}
+        assert (travis_jobs(travis, event) == []) is is_release_commit, (case, ending)
+
+
 def test_the_release_commit_is_recognised_by_its_trailer_on_github_and_on_travis():
     """The push of the engine's release commit starts no release: a job-level condition on GitHub (the guard job
     every other job needs), a build condition on Travis, both on retrain.decisions.COMMIT_MARK."""
@@ -233,7 +296,7 @@ def test_the_release_commit_is_recognised_by_its_trailer_on_github_and_on_travis
 
     retrain = load(ROOT / ".github/workflows/retrain.yml")
     guard = retrain["jobs"]["release-branch"]
-    assert guard["if"] == f"${{{{ !contains(github.event.head_commit.message, '{decisions.COMMIT_MARK}') }}}}"
+    assert guard["if"] == f"${{{{ !({RELEASE_COMMIT}) }}}}"
     for job_id, job in retrain["jobs"].items():
         if job_id != "release-branch":
             needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
@@ -260,18 +323,33 @@ def test_dispatch_inputs_say_what_happens_and_a_note_is_one_argument():
     assert "refs/heads/develop" in guard and "exit 1" in guard
 
 
-def test_the_release_pushes_with_the_app_token_when_configured_else_github_token():
+def test_the_release_pushes_with_the_app_token_minted_after_the_long_work():
+    """An installation token lasts one hour and the job up to 180 minutes: the long part (`retrain run --dry-run`:
+    reproduce, upload, verify, gate) runs first without it; the token is minted next, put where git reads the
+    push credentials, and `retrain run --push` then releases from the run-cache in minutes."""
     retrain = load(ROOT / ".github/workflows/retrain.yml")
-    job_steps = retrain["jobs"]["retrain"]["steps"]
-    app = next(s for s in job_steps if s.get("uses", "").startswith("actions/create-github-app-token@"))
-    assert app["if"] == "vars.RETRAIN_APP_CLIENT_ID != ''"
+    job = retrain["jobs"]["retrain"]
+    job_steps = job["steps"]
+    index = {s.get("id") or s.get("name"): i for i, s in enumerate(job_steps)}
+    app = job_steps[index["app-token"]]
+    assert app["if"] == "${{ vars.RETRAIN_APP_CLIENT_ID != '' && !inputs.dry_run }}"
     assert app["with"]["client-id"] == "${{ vars.RETRAIN_APP_CLIENT_ID }}"
     assert app["with"]["private-key"] == "${{ secrets.RETRAIN_APP_PRIVATE_KEY }}"
     permissions = {key: value for key, value in app["with"].items() if key.startswith("permission-")}
     assert permissions == {"permission-contents": "write", "permission-pull-requests": "write"}, "only what it needs"
-    checkout = next(s for s in job_steps if s.get("uses", "").startswith("actions/checkout@"))
-    assert job_steps.index(app) < job_steps.index(checkout), "the checkout stores the token the push uses"
-    assert checkout["with"]["token"] == "${{ steps.app-token.outputs.token || github.token }}"  # noqa: S105
+    checkout = next(i for i, s in enumerate(job_steps) if s.get("uses", "").startswith("actions/checkout@"))
+    assert job_steps[checkout]["with"]["token"] == "${{ github.token }}"  # noqa: S105 (an expression)
+    credentials = next(i for i, s in enumerate(job_steps) if "extraheader" in s.get("run", ""))
+    reproduce, release = job_steps[index["reproduce"]], job_steps[index["run"]]
+    assert "--dry-run" in reproduce["run"] and "--push" not in reproduce["run"]
+    assert "--push" in release["run"] and "--force" not in release["run"], "the release restores, it does not redo"
+    assert checkout < index["reproduce"] < index["app-token"] < credentials < index["run"], "minted just before"
+    assert job_steps[credentials]["env"] == {"APP_TOKEN": "${{ steps.app-token.outputs.token }}"}
+    assert job_steps[credentials]["if"] == "steps.app-token.outputs.token != ''"
+    # nothing after the token is long: the release from the run-cache, the upload, the comments, the summary
+    assert job["timeout-minutes"] == 180 and len(job_steps) - index["app-token"] == 6
+    for later in job_steps[index["app-token"] + 1 :]:
+        assert "retrain run" not in later.get("run", "") or later is release
 
 
 def test_only_the_pushing_checkout_keeps_its_credentials():
@@ -288,17 +366,36 @@ def test_only_the_pushing_checkout_keeps_its_credentials():
     assert sorted(kept) == [("ingest.yml", "ingest"), ("promote.yml", "promote"), ("retrain.yml", "retrain")]
 
 
+# The role variable(s) each job assumes, and whether static keys are its fallback. The ingest job has its own,
+# narrower role (batch objects only), and in release mode the release role; the launch job an EC2-only role of its
+# own, OIDC only (no keys that would end up in the instance's start-up script).
+ROLE_VARIABLES = {
+    ("pr.yml", "report"): ({"AWS_ROLE_ARN"}, True),
+    ("retrain.yml", "launch-runner"): ({"RUNNER_LAUNCH_ROLE_ARN"}, False),
+    ("retrain.yml", "retrain"): ({"AWS_ROLE_ARN"}, True),
+    ("ingest.yml", "ingest"): ({"INGEST_AWS_ROLE_ARN", "AWS_ROLE_ARN"}, True),
+    ("promote.yml", "promote"): ({"AWS_ROLE_ARN"}, True),
+}
+
+
 def test_credentials_come_from_an_oidc_role_variable_with_static_keys_as_fallback():
+    found = {}
     for path in WORKFLOWS:
-        aws = [s for _, _, s in steps(load(path)) if "configure-aws-credentials" in s.get("uses", "")]
-        assert aws, path.name
-        roles = [s for s in aws if "role-to-assume" in s["with"]]
-        keys = [s for s in aws if "aws-access-key-id" in s["with"]]
-        # The ingest job has its own, narrower role (landing, rejected/, data remote).
-        variable = "INGEST_AWS_ROLE_ARN" if path.name == "ingest.yml" else "AWS_ROLE_ARN"
-        assert all(s["with"]["role-to-assume"] == f"${{{{ vars.{variable} }}}}" for s in roles)
-        assert all("aws-access-key-id" not in s["with"] for s in roles), "OIDC gets no static keys"
-        assert all(f"vars.{variable} == ''" in s["if"] for s in keys), "keys only while no role is set"
+        for job_id, job in load(path)["jobs"].items():
+            aws = [s for s in job.get("steps", []) if "configure-aws-credentials" in s.get("uses", "")]
+            if not aws:
+                continue
+            roles = [s for s in aws if "role-to-assume" in s["with"]]
+            keys = [s for s in aws if "aws-access-key-id" in s["with"]]
+            variables = {re.fullmatch(r"\$\{\{ vars\.(\w+) \}\}", s["with"]["role-to-assume"])[1] for s in roles}
+            found[(path.name, job_id)] = (variables, bool(keys))
+            assert all("aws-access-key-id" not in s["with"] for s in roles), "OIDC gets no static keys"
+            for step in roles:
+                variable = re.search(r"vars\.(\w+)", step["with"]["role-to-assume"])[1]
+                assert step.get("if") is None or f"vars.{variable} != ''" in step["if"], step["name"]
+            for step in keys:
+                assert all(f"vars.{v} == ''" in step["if"] for v in variables), "keys only while no role is set"
+    assert found == ROLE_VARIABLES
 
 
 def test_ingest_is_scheduled_serialised_and_thin():
@@ -307,7 +404,29 @@ def test_ingest_is_scheduled_serialised_and_thin():
     assert spec["on"]["schedule"][0]["cron"].count(" ") == 4
     assert spec["concurrency"] == {"group": "ingest", "cancel-in-progress": False}
     (job,) = spec["jobs"].values()
-    assert job["environment"] == "ingest", "the App key and the ingest role are scoped to one environment"
+    # A plain ingest in `ingest` (its App, its role: batch objects only); release mode runs as a release.
+    mode = "inputs.release || vars.INGEST_RELEASE == 'true'"
+    assert job["environment"] == f"${{{{ ({mode}) && 'release' || 'ingest' }}}}"
+    assert job["env"]["RELEASE_MODE"] == f"${{{{ {mode} }}}}"
+    assert '[ "$RELEASE_MODE" = "true" ]' in job["steps"][-2]["run"] and "--release" in job["steps"][-2]["run"]
+    app = next(step for step in job["steps"] if "create-github-app-token" in step.get("uses", ""))
+    release_mode = "env.RELEASE_MODE == 'true'"
+    assert (
+        app["with"]["client-id"]
+        == f"${{{{ {release_mode} && vars.RETRAIN_APP_CLIENT_ID || vars.INGEST_APP_CLIENT_ID }}}}"
+    )
+    assert app["with"]["private-key"] == (
+        f"${{{{ {release_mode} && secrets.RETRAIN_APP_PRIVATE_KEY || secrets.INGEST_APP_PRIVATE_KEY }}}}"
+    )
+    roles = {
+        step["with"]["role-to-assume"]: step["if"]
+        for step in job["steps"]
+        if "role-to-assume" in (step.get("with") or {})
+    }
+    assert roles == {
+        "${{ vars.INGEST_AWS_ROLE_ARN }}": "env.RELEASE_MODE != 'true' && vars.INGEST_AWS_ROLE_ARN != ''",
+        "${{ vars.AWS_ROLE_ARN }}": "env.RELEASE_MODE == 'true' && vars.AWS_ROLE_ARN != ''",
+    }
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert sum(len(re.findall(r"^\s*retrain ", text, re.M)) for text in runs) == 1, "one retrain call"
     assert 'ingest "$LANDING"' in runs[1] and "--push" in runs[1]
@@ -327,6 +446,34 @@ def test_cml_comments_update_one_pr_comment_and_create_on_merge():
     assert re.search(r'cml comment create reports/report\.md --target="\$target"', retrain)
     assert "GITHUB_STEP_SUMMARY" in retrain
     assert "cml runner launch" in retrain and "--cloud=aws" in retrain and "vars.CML_CLOUD_TYPE" in retrain
+
+
+def test_the_cloud_runner_serves_only_its_own_run():
+    """A repository-wide label lets any workflow of any branch, or a pull request, queue on the instance first. The
+    label is this run's and attempt's, handed to the retrain job's runs-on as the launch job's output; `--single`;
+    the instance's rights come from an instance profile, not the launch job's session."""
+    retrain = load(ROOT / ".github/workflows/retrain.yml")
+    launch, job = retrain["jobs"]["launch-runner"], retrain["jobs"]["retrain"]
+    label_step = next(s for s in launch["steps"] if s.get("id") == "label")
+    assert label_step["run"] == 'echo "label=cml-retrain-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT" >> "$GITHUB_OUTPUT"'
+    assert launch["outputs"] == {"label": "${{ steps.label.outputs.label }}"}
+    command = next(s for s in launch["steps"] if "cml runner launch" in s.get("run", ""))
+    text = re.sub(r"\\\n\s*", "", command["run"])
+    assert '--labels="$LABEL"' in text and "--single" in text and '--cloud-permission-set="$INSTANCE_PROFILE"' in text
+    assert "--reuse" not in text, "an idle runner of another run is never reused"
+    assert command["env"]["LABEL"] == "${{ steps.label.outputs.label }}"
+    assert command["env"]["INSTANCE_PROFILE"] == "${{ vars.CML_RUNNER_INSTANCE_PROFILE }}"
+    assert 'if [ -z "$INSTANCE_PROFILE" ]' in command["run"], "no launch without an instance profile"
+    label = "needs.launch-runner.outputs.label"
+    assert job["runs-on"] == (
+        f"${{{{ {label} && fromJSON(format('[\"self-hosted\",\"{{0}}\"]', {label})) || 'ubuntu-latest' }}}}"
+    )
+    assert "cml-retrain" not in str(job["runs-on"]), "no fixed label anywhere"
+    # The launch job: its own environment and EC2-only role, no static keys, no release-role session.
+    assert launch["environment"] == "cloud-runner"
+    aws = [s for s in launch["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+    assert [s["with"]["role-to-assume"] for s in aws] == ["${{ vars.RUNNER_LAUNCH_ROLE_ARN }}"]
+    assert all("aws-access-key-id" not in s["with"] for s in aws)
 
 
 def test_reports_stay_in_the_organisation_unless_publishing_is_opted_into():
@@ -361,20 +508,44 @@ def test_travis_runs_the_same_commands_on_the_right_builds():
     text = TRAVIS.read_text()
     assert "make install-runtime" in spec["install"][1]
     pr_script = "\n".join(jobs[pr_if]["script"])
-    push_script = "\n".join(jobs[push_if]["script"])
     assert 'retrain report --base "origin/$TRAVIS_BRANCH" --reproduce' in pr_script
-    assert "retrain run --remote" in push_script and "--push" in push_script
-    assert "retrain announce --into develop" in push_script
-    assert text.count("--driver=github") == 4
+    assert text.count("--driver=github") == 1
     # GitHub Actions and Travis both on: their comments never update each other's (distinct watermark titles)
     github_titles = set(re.findall(r'--watermark-title="([^"]+)"', "\n".join(p.read_text() for p in WORKFLOWS)))
     travis_titles = set(re.findall(r'--watermark-title="([^"]+)"', text))
-    assert len(travis_titles) == 3 and github_titles and not github_titles & travis_titles
-    ingest_script = "\n".join(jobs[cron_if]["script"])
-    calls = re.findall(r"^\s*retrain ingest .*$", ingest_script, re.M)
-    assert len(calls) == 2 and all("--push" in call for call in calls)  # with or without --release
-    assert "cml pr create" in ingest_script
-    assert "REPO_TOKEN" in text and "secure:" not in text, "credentials are encrypted settings, not in the file"
+    assert len(travis_titles) == 1 and github_titles and not github_titles & travis_titles
+    # The release and the ingest are GitHub's: Travis dispatches them on develop, installing nothing.
+    assert jobs[push_if]["script"] == ["python3 scripts/dispatch_workflow.py retrain.yml --ref develop"]
+    assert jobs[cron_if]["script"] == ["python3 scripts/dispatch_workflow.py ingest.yml --ref develop"]
+    assert jobs[push_if]["install"] == jobs[cron_if]["install"] == "skip"
+    assert "secure:" not in text, "credentials are encrypted settings, not in the file"
+
+
+# Travis's settings variables that .travis.yml may read, and what each can do (docs/ci.md, "Travis CI").
+TRAVIS_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "read-only keys (pr-role-permissions.json)",
+    "AWS_SECRET_ACCESS_KEY": "read-only keys (pr-role-permissions.json)",
+    "PR_COMMENT_TOKEN": "fine-grained: Pull requests: write",
+    "GITHUB_DISPATCH_TOKEN": "fine-grained: Actions: write",
+}
+
+
+def test_travis_holds_no_credential_that_can_push_tag_or_write_where_releases_read():
+    """A same-repository pull request into develop sees Travis's develop-restricted variables and can edit
+    .travis.yml to print them: so .travis.yml reads no credential but the read-only keys, the comment token and
+    the dispatch token, pushes nothing (no git push, no --push, no credential header), and never releases or
+    ingests itself."""
+    text = TRAVIS.read_text()
+    commands = "\n".join(command for _, command in _shell_snippets() if _.startswith(".travis.yml"))
+    read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*(?:TOKEN|KEY|KEY_ID|SECRET\w*))\b", commands))
+    assert read <= set(TRAVIS_CREDENTIALS), read - set(TRAVIS_CREDENTIALS)
+    assert 'REPO_TOKEN="$PR_COMMENT_TOKEN" cml comment update' in commands, "CML posts with the comment token only"
+    for forbidden in ("git push", "extraheader", "x-access-token", "REPO_TOKEN:-", "--release", "AWS_SESSION_TOKEN"):
+        assert forbidden not in text, forbidden
+    assert re.search(r"--push(?![-\w])", commands) is None, "only --push-to s3remote-pr"
+    assert re.findall(r"--push-to (\S+)", commands) == ["s3remote-pr"]
+    for retrain_command in re.findall(r"^\s*retrain (\w+)", commands, re.M):
+        assert retrain_command == "report", retrain_command
 
 
 def _shell_snippets() -> list[tuple[str, str]]:
@@ -435,6 +606,23 @@ def test_ci_installs_only_the_runtime_lock_through_make_with_uv_cache_keyed_by_i
             assert cache["path"] == "~/.cache/uv"
             assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
             assert cache["restore-keys"] == "uv-${{ runner.os }}-"
-    assert installs == 5, "the pull-request, retrain, ingest, promote and deploy jobs"
+    assert installs == 4, "the pull-request, retrain, ingest and promote jobs"
     spec = yaml.safe_load(TRAVIS.read_text())
     assert "$HOME/.cache/uv" in spec["cache"]["directories"]
+
+
+def test_cml_usage_reporting_is_off_in_every_job_that_installs_or_runs_cml():
+    """CML reports usage unless ITERATIVE_DO_NOT_TRACK=1 (ci-facts.md): every job that sets CML up or runs it,
+    the cloud-runner launch included, has it in its own or the workflow's env; Travis in env.global."""
+    jobs = 0
+    for path in WORKFLOWS:
+        spec = load(path)
+        for job_id, job in spec["jobs"].items():
+            job_steps = job.get("steps", [])
+            uses_cml = any(s.get("uses", "").startswith("iterative/setup-cml@") for s in job_steps)
+            if uses_cml or any(re.search(r"^\s*(\S+=\S+ )?cml ", s.get("run", ""), re.M) for s in job_steps):
+                jobs += 1
+                env = {**(spec.get("env") or {}), **(job.get("env") or {})}
+                assert env.get("ITERATIVE_DO_NOT_TRACK") == "1", f"{path.name}:{job_id}"
+    assert jobs == 4, "pr.yml's report, retrain.yml's launch-runner and retrain, ingest.yml's ingest"
+    assert "ITERATIVE_DO_NOT_TRACK=1" in yaml.safe_load(TRAVIS.read_text())["env"]["global"]

@@ -26,26 +26,29 @@ AWS_DOCS = ROOT / "docs" / "aws"
 ROLES = {name: spec for name, spec in json.loads((AWS_DOCS / "roles.json").read_text()).items() if "trust" in spec}
 REPO = "acme/ml-repo"
 AUDIENCE = "sts.amazonaws.com"
-# Deployment branch rules of the GitHub Environments, as docs/ci.md sets them up: the release and ingest
-# environments admit develop only; the stage environments, develop (promote is dispatched from it) and the
-# stage tags (deploy).
+# Deployment branch rules of the GitHub Environments, as docs/ci.md sets them up: every environment (release,
+# ingest, cloud-runner and the stages dev, staging, prod) admits develop only, and no tag.
 ENVIRONMENT_REFS = {
     "release": ["refs/heads/develop"],
     "ingest": ["refs/heads/develop"],
-    "*": ["refs/heads/develop", "refs/tags/model#*"],
+    "cloud-runner": ["refs/heads/develop"],
+    "*": ["refs/heads/develop"],
 }
-# Which shipped role each job that assumes one is meant to get ({environment}: the stage environment of the sub).
-# launch-runner: retrain-runner-launch once the job runs in the environment runner-launch (docs/aws/README.md).
+
+
+# The OIDC subject each job that assumes a role can carry, and the one shipped role that trusts it.
 EXPECTED_ROLE = {
-    ("pr.yml", "report"): "retrain-pull-request",
-    ("retrain.yml", "launch-runner"): "retrain-release",
-    ("retrain.yml", "retrain"): "retrain-release",
-    ("ingest.yml", "ingest"): "retrain-ingest",
-    ("promote.yml", "promote"): "retrain-stage-{environment}",
-    ("deploy.yml", "deploy"): "retrain-stage-{environment}",
+    ("pr.yml", "report"): {"pull_request": "retrain-pull-request"},
+    ("retrain.yml", "launch-runner"): {"environment:cloud-runner": "retrain-runner-launch"},
+    ("retrain.yml", "retrain"): {"environment:release": "retrain-release"},
+    # release mode runs as a release (release role); a plain ingest with the ingest role (batch objects only)
+    ("ingest.yml", "ingest"): {"environment:ingest": "retrain-ingest", "environment:release": "retrain-release"},
+    ("promote.yml", "promote"): {
+        f"environment:{stage}": f"retrain-stage-{stage}" for stage in ("dev", "staging", "prod")
+    },
 }
-# Sessions shorter than their job, until the workflow asks for the documented role-duration-seconds.
-SHORT_SESSIONS_PENDING = {("ingest.yml", "ingest"): "role-duration-seconds: 7200 (the role allows it)"}
+# The longest job each role serves, in seconds (timeout-minutes * 60): its MaxSessionDuration must cover it.
+REQUIRED_MAX_SESSION = {"retrain-release": 10800, "retrain-ingest": 7200, "retrain-runner-launch": 1200}
 
 
 def policy(name: str, placeholders: dict | None = None) -> dict:
@@ -120,11 +123,21 @@ def subjects(workflow: dict, job: dict) -> list[str]:
         if name is None:
             found.append(f"ref:{ref}")
             continue
-        for environment_name in gto_stages() if "${{" in name else [name]:
+        for environment_name in environment_names(name):
             allowed = ENVIRONMENT_REFS.get(environment_name, ENVIRONMENT_REFS["*"])
             if any(fnmatch.fnmatchcase(ref, pattern) for pattern in allowed):
                 found.append(f"environment:{environment_name}")
     return sorted({f"repo:{REPO}:{sub}" for sub in found})
+
+
+def environment_names(name: str) -> list[str]:
+    """The environments an `environment:` can name: the stages for promote.yml's input, the quoted names of an
+    expression like ingest.yml's `(release mode) && 'release' || 'ingest'`, else the name itself."""
+    if "${{" not in name:
+        return [name]
+    if "inputs.stage" in name:
+        return gto_stages()
+    return [literal for literal in re.findall(r"'([\w-]+)'", name) if literal != "true"]
 
 
 def role_jobs():
@@ -173,11 +186,10 @@ def test_each_job_that_assumes_a_role_is_trusted_by_its_role_only(where):
     assert set(jobs) == set(EXPECTED_ROLE), "a job assumes a role that this test does not know"
     workflow, job = jobs[where]
     subs = subjects(workflow, job)
-    assert subs, f"{where}: the job can never run"
-    for sub in subs:
-        trusted = {role for role in ROLES if trusts(role, sub)}
-        expected = {EXPECTED_ROLE[where].format(environment=sub.rpartition(":")[2])}
-        assert trusted == expected, (where, sub, trusted)
+    assert subs == sorted(f"repo:{REPO}:{sub}" for sub in EXPECTED_ROLE[where]), (where, subs)
+    for sub, role in EXPECTED_ROLE[where].items():
+        trusted = {name for name in ROLES if trusts(name, f"repo:{REPO}:{sub}")}
+        assert trusted == {role}, (where, sub, trusted)
 
 
 def test_the_pull_request_subject_cannot_assume_the_release_role_and_a_feature_branch_never_gets_one():
@@ -189,28 +201,31 @@ def test_the_pull_request_subject_cannot_assume_the_release_role_and_a_feature_b
     # A manual run of retrain.yml from a feature branch: the release environment refuses it, so no token at all.
     retrain = load(ROOT / ".github/workflows/retrain.yml")
     dispatch_only = {**retrain, "on": {"workflow_dispatch": {}}}
-    for job_id in ("retrain", "launch-runner"):
-        assert retrain["jobs"][job_id]["environment"] == "release"
-        assert subjects(dispatch_only, retrain["jobs"][job_id]) == [f"repo:{REPO}:environment:release"]
+    for job_id, environment in (("retrain", "release"), ("launch-runner", "cloud-runner")):
+        assert retrain["jobs"][job_id]["environment"] == environment
+        assert subjects(dispatch_only, retrain["jobs"][job_id]) == [f"repo:{REPO}:environment:{environment}"]
     assert trusts("retrain-release", f"repo:{REPO}:environment:release")
+    assert not trusts("retrain-release", f"repo:{REPO}:environment:cloud-runner"), "the launch job never gets it"
 
 
 def test_role_sessions_last_as_long_as_their_jobs_may_run():
-    short = set()
-    for name, job_id, workflow, job, aws in role_jobs():
-        roles = {
-            EXPECTED_ROLE[(name, job_id)].format(environment=s.rpartition(":")[2]) for s in subjects(workflow, job)
-        }
+    """Every role session covers its job's timeout (configure-aws-credentials asks one hour unless told), and no
+    more than the role allows: REQUIRED_MAX_SESSION is what the roles' MaxSessionDuration must be at least."""
+    needed: dict[str, int] = {}
+    for name, job_id, _, job, aws in role_jobs():
+        roles = set(EXPECTED_ROLE[(name, job_id)].values())
         for step in aws:
             if "role-to-assume" not in step["with"]:
                 continue
             seconds = int(step["with"].get("role-duration-seconds", 3600))  # the action's default: one hour
-            if seconds < job["timeout-minutes"] * 60:
-                short.add((name, job_id))
+            assert seconds >= job["timeout-minutes"] * 60, (name, job_id, step["name"], seconds)
+            assert seconds <= 12 * 3600, "AWS's ceiling"
             for role in roles:
-                assert job["timeout-minutes"] * 60 <= ROLES[role]["MaxSessionDuration"] <= 12 * 3600, (name, role)
-                assert seconds <= ROLES[role]["MaxSessionDuration"], (name, job_id, role)
-    assert short == set(SHORT_SESSIONS_PENDING), "a job outlives its session (or a pending one was fixed: drop it)"
+                needed[role] = max(needed.get(role, 0), seconds)
+    stages = {f"retrain-stage-{stage}": 3600 for stage in ("dev", "staging", "prod")}
+    assert needed == {"retrain-pull-request": 3600, **stages, **REQUIRED_MAX_SESSION}
+    for role, seconds in needed.items():
+        assert seconds <= ROLES[role]["MaxSessionDuration"] <= 12 * 3600, role
 
 
 def test_pull_request_builds_upload_apart_from_the_release_remote():
@@ -311,14 +326,32 @@ def test_docs_aws_readme_names_every_policy_file_and_only_files_that_exist():
     assert named <= shipped, named - shipped
 
 
-def test_the_cloud_runner_policy_is_ec2_only_on_the_launch_role():
-    """`cml runner launch` needs EC2 (and to pass the instance role to EC2): those sit on the launch role alone, and
-    nothing in them reaches S3; the release role and the instance role hold no EC2 action."""
-    runner = policy("runner-launch-role-permissions.json")["Statement"]
-    actions = {action for statement in runner for action in as_list(statement["Action"])}
-    assert {"ec2:RunInstances", "ec2:TerminateInstances", "ec2:CreateTags"} <= actions
-    assert all(action.startswith("ec2:") for action in actions - {"iam:PassRole"}), actions
+def test_docs_ci_names_only_policy_files_that_exist():
+    text = (ROOT / "docs" / "ci.md").read_text()
+    files = {path.name for path in AWS_DOCS.glob("*.json")}
+    named = {name for name in re.findall(r"`([a-z-]+\.json)`", text) if "role" in name or "bucket" in name}
+    assert named <= files, named - files
+    assert "aws/README.md" in text, "docs/ci.md links the roles' table"
+
+
+def test_the_cloud_runner_is_launched_with_an_ec2_only_role_of_its_own_environment():
+    """The launch job runs in the environment `cloud-runner` (develop only) with its own OIDC role, which the release
+    role does not trust; its EC2 permissions reach neither S3 nor IAM (bar passing the instance's own role), and no
+    other role holds an EC2 action."""
+    launch = load(ROOT / ".github" / "workflows" / "retrain.yml")["jobs"]["launch-runner"]
+    assert launch["environment"] == "cloud-runner"
+    roles = [s["with"]["role-to-assume"] for s in launch["steps"] if "role-to-assume" in (s.get("with") or {})]
+    assert roles == ["${{ vars.RUNNER_LAUNCH_ROLE_ARN }}"]
+    assert not trusts("retrain-release", f"repo:{REPO}:environment:cloud-runner")
+    assert not trusts("retrain-pull-request", f"repo:{REPO}:environment:cloud-runner")
     assert ROLES["retrain-runner-launch"]["permissions"] == ["runner-launch-role-permissions.json"]
+    statements = policy("runner-launch-role-permissions.json")["Statement"]
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    assert {"ec2:RunInstances", "ec2:TerminateInstances", "ec2:CreateTags"} <= actions
+    assert all(action.startswith("ec2:") or action == "iam:PassRole" for action in actions), actions
+    for statement in statements:
+        if "iam:PassRole" in as_list(statement["Action"]):
+            assert "*" not in as_list(statement["Resource"]), "PassRole only for the instance profile's role"
     for role in ROLES.keys() - {"retrain-runner-launch"}:
         for name in ROLES[role]["permissions"]:
             assert not any(a.startswith("ec2:") for s in policy(name)["Statement"] for a in as_list(s["Action"])), name

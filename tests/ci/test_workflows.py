@@ -18,6 +18,7 @@ import re
 import pytest
 import yaml
 
+from retrain.decisions import COMMIT_MARK, has_commit_mark
 from tests.ci.conftest import (
     APP_CLIENT_ID,
     APP_IDENTITY,
@@ -32,7 +33,8 @@ from tests.ci.conftest import (
     run,
     travis_jobs,
 )
-from tests.ci.forge import MERGE_BUTTON, ConcurrencyGroup, skip_instruction
+from tests.ci.forge import MERGE_BUTTON, ConcurrencyGroup, skip_instruction, triggers
+from tests.ci.test_static import SQUASH_QUOTING_THE_TRAILER
 
 pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci")]
 
@@ -44,7 +46,6 @@ APP_SECRETS = {"RETRAIN_APP_PRIVATE_KEY": APP_PRIVATE_KEY}
 PR_TITLE = "CML watermark retrain pull-request report"
 RELEASE_TITLE = "CML watermark retrain release"
 TRAVIS_PR_TITLE = "CML watermark retrain travis pull-request report"
-TRAVIS_TITLE = "CML watermark retrain travis release"
 METRICS_ROW = re.compile(r"^\| accuracy \|\s*[0-9.]+\s*\|\s*[0-9.]+\s*\|", re.M)
 
 
@@ -310,7 +311,12 @@ def test_dispatch_dry_run_on_the_opt_in_cloud_runner_pushes_nothing(ci):
         "retrain.yml",
         dispatch_payload(**inputs),
         inputs=inputs,
-        variables={**OIDC, "CML_CLOUD_TYPE": "g4dn.xlarge"},
+        variables={
+            **OIDC,
+            "CML_CLOUD_TYPE": "g4dn.xlarge",
+            "RUNNER_LAUNCH_ROLE_ARN": "arn:aws:iam::123456789012:role/retrain-runner-launch",
+            "CML_RUNNER_INSTANCE_PROFILE": "retrain-runner-instance",
+        },
         secrets={"CML_RUNNER_TOKEN": "ghp_standin_runner_token"},
     )
 
@@ -320,7 +326,10 @@ def test_dispatch_dry_run_on_the_opt_in_cloud_runner_pushes_nothing(ci):
     assert len(launches) == 1, launches
     options = launches[0]["options"]
     assert options["cloud"] == "aws" and options["cloud-type"] == "g4dn.xlarge"
-    assert options["labels"] == "cml-retrain" and options["single"] is True
+    # A label of this run and attempt only (act's run id and attempt), the instance's rights from its profile.
+    assert re.fullmatch(r"cml-retrain-\d+-\d+", options["labels"]) and options["single"] is True, options
+    assert options["cloud-permission-set"] == "retrain-runner-instance"
+    assert "reuse" not in options and "reuse-idle" not in options
     assert launches[0]["token_set"] and launches[0]["aws_region"] == "us-east-1"
     assert ci.origin_refs() == refs, "no commit, no tag pushed"
     assert ci.comments() == comments, "a dry run comments nowhere"
@@ -393,7 +402,9 @@ def test_protected_develop_refuses_github_token_and_developers(ci):
     ci.forge.install_app(
         APP_CLIENT_ID, APP_SLUG, APP_PRIVATE_KEY, {"contents": "write", "pull_requests": "write", "metadata": "read"}
     )
-    ci.forge.protect("develop", bypass=[APP_IDENTITY, TRAVIS_USER])
+    ci.forge.protect("develop", bypass=[APP_IDENTITY])
+    # The tag ruleset (docs/ci.md): only the release App creates, updates or deletes release and stage tags.
+    ci.forge.protect_tags(["model@*", "model#*"], bypass=[APP_IDENTITY])
     head = on_develop(ci)
     (ci.dev / "NOTES").write_text("a direct change\n")
     ci.commit_all("A direct change")
@@ -507,6 +518,21 @@ def test_the_push_of_the_release_commit_starts_a_run_that_releases_nothing(ci):
     assert ci.new_pushes() == []
 
 
+def test_a_squash_merge_quoting_the_trailer_in_its_body_passes_the_guard(ci):
+    """Only the message's final line counts: a squash merge that quotes `Retrain-Commit: release` in its body is a
+    merge to release (the guard job runs; act's own evaluation of the expression, the guard job alone)."""
+    release = ci.state["protected_release"]
+    message = SQUASH_QUOTING_THE_TRAILER
+    assert not has_commit_mark(message) and COMMIT_MARK in message
+    payload = ci.push_payload(release["merge"], release["head"], message=message)
+
+    result = ci.act("push", "retrain.yml", payload, variables=APP_VARS, secrets=APP_SECRETS, job="release-branch")
+
+    assert result.returncode == 0, result.explain()
+    assert result.job_results() == {"release-branch": "success"}, result.explain()
+    assert "Releasing from develop." in result.log
+
+
 def test_a_develop_to_main_pull_request_whose_head_is_the_release_commit_runs_its_checks(ci):
     """`[skip ci]` on the release commit would leave this pull request's required checks Pending."""
     release = ci.state["protected_release"]
@@ -572,38 +598,43 @@ def test_travis_pull_request_build_reports_on_the_pr(ci):
     assert all(c["history"] == ["create"] for c in comments)
 
 
-def test_travis_and_github_both_build_a_merge_and_release_it_once(ci):
-    """Both CI systems build the merge of PR 4. Travis (faster here) releases it, pushing as its machine user (on
-    the ruleset's bypass list); Travis creates no build for that release commit, GitHub starts retrain.yml for it
-    (a personal access token's push) and skips every job; GitHub's run for the merge itself finds the release on
-    origin and says "up to date": one tag, one release comment per CI system at most."""
+def test_travis_hands_a_merge_to_github_actions_which_releases_it_once(ci):
+    """Travis holds no credential that can push: its develop build dispatches retrain.yml on develop with a token
+    that can only dispatch (the fake API checks the workflow file and its inputs at develop), and pushes nothing.
+    GitHub runs that dispatch: the release, with the App's token; GitHub's own run for the merge push then finds it
+    released ("up to date"): one tag."""
     tags = ci.origin_tags()
     ci.new_pushes()
     before, merge = ci.merge_pr(4, "travis-tune")
     assert [workflow for workflow, _ in ci.runs_for(ci.new_pushes())] == ["retrain.yml"]
+    dispatched = len(ci.api.dispatches())
 
     result = ci.travis("push", commit=merge)
+
+    assert result.returncode == 0, result.explain()
+    assert "dispatched retrain.yml on develop of acme/ml-repo" in result.output
+    assert ci.new_pushes() == [] and ci.origin_tags() == tags, "Travis pushed nothing"
+    (dispatch,) = ci.api.dispatches()[dispatched:]
+    assert (dispatch["workflow"], dispatch["ref"], dispatch["sha"]) == ("retrain.yml", "refs/heads/develop", merge)
+    assert dispatch["identity"] == TRAVIS_USER and dispatch["inputs"] == {}
+
+    # The run GitHub starts for it: workflow_dispatch on develop, the release as on a push.
+    on_develop(ci)
+    payload = {"ref": dispatch["ref"], "inputs": dispatch["inputs"], "repository": ci.repository_payload()}
+    result = ci.act("workflow_dispatch", "retrain.yml", payload, variables=APP_VARS, secrets=APP_SECRETS)
 
     assert result.returncode == 0, result.explain()
     head = ci.origin_head()
     assert ci.origin_git("rev-parse", f"{head}^") == merge and has_release_trailer(ci, head)
     added = new_tags(tags, ci.origin_tags())
     assert len(added) == 1 and ci.origin_tags()[added[0]] == head, added
-    assert "app.travis-ci.com" in ci.tag_message(added[0]), "the Travis build URL is in the tag message"
+    assert {(p.identity, p.kind) for p in ci.new_pushes()} == {(APP_IDENTITY, "app")}
     assert ci.missing_objects(head) == []
-    travis_comments = [c for c in ci.comments_on("pr", 4) if c["watermark"] == TRAVIS_TITLE]
-    assert len(travis_comments) == 1 and added[0] in travis_comments[0]["body"], ci.comments()
-    pushes = ci.new_pushes()
-    assert {(p.identity, p.kind) for p in pushes} == {(TRAVIS_USER, "user")}
-    # Travis: no build for its own release commit (the build condition); GitHub: a run whose jobs all skip.
+    # Travis: no build for the release commit (the build condition on its final trailer line).
     event = {"type": "push", "branch": "develop", "commit_message": ci.commit_message(head)}
     assert travis_jobs(ci.travis_config(), event) == []
-    assert [(workflow, push.ref) for workflow, push in ci.runs_for(pushes)] == [("retrain.yml", "refs/heads/develop")]
-    on_develop(ci)
-    skipped = ci.act("push", "retrain.yml", ci.push_payload(merge, head), variables=APP_VARS, secrets=APP_SECRETS)
-    assert skipped.returncode == 0 and skipped.job_results() == {}, skipped.explain()
 
-    # GitHub's run for the merge (queued behind nothing, it simply started later): up to date, nothing pushed.
+    # GitHub's run for the merge push (queued behind the dispatched one): up to date, nothing pushed.
     ci.git("checkout", "--quiet", "-B", "develop", merge)
     comments = ci.comments()
     result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=APP_VARS, secrets=APP_SECRETS)
@@ -612,3 +643,20 @@ def test_travis_and_github_both_build_a_merge_and_release_it_once(ci):
     assert f"up to date: {added[0]}" in result.summary("retrain")
     assert ci.origin_head() == head and new_tags(tags, ci.origin_tags()) == added, "released once"
     assert ci.comments() == comments and ci.new_pushes() == []
+
+
+def test_a_tag_pushed_by_anyone_but_the_app_is_refused_and_starts_nothing(ci):
+    """A forged stage tag on an old commit: the tag ruleset refuses it (GH013) to a developer and to GITHUB_TOKEN,
+    and no workflow would run for it anyway (no workflow has a tag trigger)."""
+    tags = ci.origin_tags()
+    old = tags[sorted(tags)[0]]
+    ci.git("tag", "-a", "model#prod#99", "-m", "forged", old)
+    for who in ({}, {"token": TOKEN}):
+        refused = ci.push("model#prod#99", check=False, **who)
+        assert refused.returncode != 0 and "GH013" in refused.stderr, refused.stderr
+        assert "creations being restricted" in refused.stderr
+    ci.git("tag", "-d", "model#prod#99")
+    assert ci.origin_tags() == tags
+    assert ci.forge.workflows_at(ci.origin_head()) and not any(
+        "tags" in (on.get("push") or {}) for on in map(triggers, ci.forge.workflows_at(ci.origin_head()).values())
+    )
