@@ -48,8 +48,8 @@ def code_span(text: str, in_table: bool = False) -> str:
     shown = printable(text) or " "
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * (longest + 1)
-    if shown.startswith(("`", " ")) or shown.endswith(("`", " ")):
-        shown = f" {shown} "  # CommonMark strips one space each side, so the padding never shows
+    if shown.strip(" ") and (shown.startswith(("`", " ")) or shown.endswith(("`", " "))):
+        shown = f" {shown} "  # CommonMark strips one space each side (unless all are spaces): the padding never shows
     if in_table:
         shown = shown.replace("|", "\\|")
     return f"{fence}{shown}{fence}"
