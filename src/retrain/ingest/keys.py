@@ -46,7 +46,7 @@ def fault(relative_key: str, full_key: str | None = None) -> KeyFault | None:
         return KeyFault.DOT_SEGMENT
     if "" in segments:
         return KeyFault.EMPTY_SEGMENT
-    if len((full_key or relative_key).encode("utf-8")) > S3_KEY_MAX_BYTES:
+    if len((full_key or relative_key).encode("utf-8", "surrogatepass")) > S3_KEY_MAX_BYTES:
         return KeyFault.TOO_LONG
     return None
 
