@@ -20,8 +20,11 @@ from urllib.parse import urlparse
 import yaml
 
 from retrain.errors import BadInputError, RetrainError
+from retrain.ingest import keys
+from retrain.ingest.keys import KeyFault
 from retrain.ingest.plan import Delivery, normalize_etag, parse_time, source_label
 from retrain.remotes import s3_client
+from retrain.untrusted import printable
 
 REJECTED = "rejected"
 REASON_SUFFIX = ".reason.yaml"
@@ -57,6 +60,18 @@ def reason_document(url: str, delivery: Delivery, reason: str, rejected_at: str)
     )
 
 
+def within(folder: Path, name: str) -> Path:
+    """`folder / name`, once its resolved path is known to lie under the resolved `folder` (a symlink in the way, or
+    a name that is a path, would write elsewhere): checked before anything is written there."""
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise BadInputError(
+            f"{printable(str(path))} resolves outside {folder} (a symlink in the way?); nothing was written there. "
+            "Remove the link and re-run."
+        )
+    return path
+
+
 def parse_reason(text: str) -> Rejection | None:
     try:
         document = yaml.safe_load(text)
@@ -77,10 +92,20 @@ class Landing(ABC):
         """A key relative to the landing (what a batch name and the rejected/ copy use)."""
 
     def shown(self, key: str) -> str:
-        return self.url + self.relative(key)
+        """The key as a person sees it: the landing's URL and the relative key, hidden characters escaped."""
+        return self.url + printable(self.relative(key))
+
+    def fault(self, key: str) -> KeyFault | None:
+        """Why `key` is refused before it is read (a path, not a name), or None."""
+        return keys.fault(self.relative(key), key)
+
+    def quarantine_name(self, key: str) -> str:
+        """Where a refused delivery's copy goes, relative to rejected/: its relative key, or (a key that is a path
+        or holds hidden characters) a name made from the key's hash."""
+        return keys.unsafe_name(key) if self.fault(key) else self.relative(key)
 
     def rejected_shown(self, key: str) -> str:
-        return self.rejected_url + self.relative(key)
+        return self.rejected_url + self.quarantine_name(key)
 
     @abstractmethod
     def check(self) -> None:
@@ -157,9 +182,13 @@ class FolderLanding(Landing):
                 found.append(_folder_delivery(key, stat))
         return sorted(found, key=lambda item: item.key)
 
+    def rejected_path(self, key: str, suffix: str = "") -> Path:
+        """The quarantine copy of `key` (with `suffix`: its reason file), checked to lie under rejected/."""
+        return within(self.rejected, self.quarantine_name(key) + suffix)
+
     def rejection(self, key: str) -> Rejection | None:
-        path = self.rejected / f"{key}{REASON_SUFFIX}"
-        return parse_reason(path.read_text()) if path.is_file() else None
+        path = self.rejected_path(key, REASON_SUFFIX)
+        return parse_reason(path.read_text(errors="replace")) if path.is_file() else None
 
     def download(self, delivery: Delivery, dest: Path) -> Delivery | None:
         source = self.path / delivery.key
@@ -174,7 +203,7 @@ class FolderLanding(Landing):
         return _folder_delivery(delivery.key, after)
 
     def quarantine(self, delivery: Delivery, local: Path, reason_document: str) -> None:
-        target = self.rejected / delivery.key
+        target = self.rejected_path(delivery.key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(local, target)
@@ -187,7 +216,7 @@ class FolderLanding(Landing):
             ) from None
 
     def has_copy(self, key: str) -> bool:
-        return (self.rejected / key).is_file()
+        return self.rejected_path(key).is_file()
 
     def delete(self, key: str, etag: str) -> bool:
         path = self.path / key
@@ -292,8 +321,11 @@ class S3Landing(Landing):
                     found.append(Delivery(item["Key"], normalize_etag(item["ETag"]), item["Size"], modified))
         return found
 
+    def rejected_key(self, key: str) -> str:
+        return f"{self.rejected_prefix}{self.quarantine_name(key)}"
+
     def rejection(self, key: str) -> Rejection | None:
-        reason_key = f"{self.rejected_prefix}{self.relative(key)}{REASON_SUFFIX}"
+        reason_key = f"{self.rejected_key(key)}{REASON_SUFFIX}"
         with self._errors("read", f"s3://{self.bucket}/{reason_key}"):
             try:
                 body = self.client.get_object(Bucket=self.bucket, Key=reason_key)["Body"].read()
@@ -319,7 +351,7 @@ class S3Landing(Landing):
         )
 
     def quarantine(self, delivery: Delivery, local: Path, reason_document: str) -> None:
-        target = f"{self.rejected_prefix}{self.relative(delivery.key)}"
+        target = self.rejected_key(delivery.key)
         source = {"Bucket": self.bucket, "Key": delivery.key}
         if delivery.version_id:
             source["VersionId"] = delivery.version_id  # the very bytes that were validated
@@ -331,7 +363,7 @@ class S3Landing(Landing):
             self.client.put_object(Bucket=self.bucket, Key=target + REASON_SUFFIX, Body=reason_document.encode())
 
     def has_copy(self, key: str) -> bool:
-        target = f"{self.rejected_prefix}{self.relative(key)}"
+        target = self.rejected_key(key)
         with self._errors("read", f"s3://{self.bucket}/{target}"):
             listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=target, MaxKeys=1)
         return any(item["Key"] == target for item in listed.get("Contents", []))

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
+from retrain.untrusted import safe_for_commit
+
 BATCH_PREFIX = "batch-"
 BATCH_SUFFIX = ".csv"
 STEM_MAX = 60  # characters of the delivery's own name kept in a batch name (file names stay short)
@@ -251,6 +253,17 @@ def line(outcome: Outcome, shown_key: str) -> str:
     if status is Status.NOT_READ:
         return f"{shown_key}: not read (gone from the landing, or still being written): the next run looks again"
     return f"{shown_key}: new"
+
+
+def commit_message(url: str, ingested: Sequence[tuple[str, str, str]], trailer: str | None) -> str:
+    """The ingest commit's message: a subject, one line per (shown key, ETag, batch), the engine's trailer if any.
+    Keys and ETags come from outside: made safe for a commit (no skip instruction, no trailer of their own)."""
+    subject = safe_for_commit(f"data: ingest {len(ingested)} delivery(ies) from {url}")
+    body = [
+        f"- {safe_for_commit(key)} (etag {safe_for_commit(etag)}) -> {safe_for_commit(batch)}"
+        for key, etag, batch in ingested
+    ]
+    return "\n".join([subject, "", *body, *(["", trailer] if trailer else [])]) + "\n"
 
 
 def now() -> datetime:

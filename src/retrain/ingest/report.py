@@ -10,6 +10,7 @@ from pathlib import Path
 from retrain.ingest import plan
 from retrain.ingest.plan import Outcome
 from retrain.layout import REPORTS
+from retrain.untrusted import code_span, escape_markdown
 
 INGEST_JSON = REPORTS / "ingest.json"
 INGEST_MD = REPORTS / "ingest.md"
@@ -93,33 +94,38 @@ def _delivery_json(outcome: Outcome, shown: dict[str, str]) -> dict:
 
 
 def markdown(summary: Summary) -> str:
-    """The report a reviewer reads on the pull request: each delivery and what became of it."""
+    """The report a reviewer reads on the pull request: each delivery and what became of it. Keys and reasons come
+    from outside (a reason may quote the delivery's content): keys in code spans, the rest escaped, none markup."""
     rows = ["| delivery | outcome |", "|---|---|"]
     for outcome in summary:
-        text = plan.line(outcome, "").removeprefix(": ")
-        rows.append(f"| `{summary.shown.get(outcome.delivery.key, outcome.delivery.key)}` | {_cell(text)} |")
-    where = f"on `{summary.branch}`" + (f" for `{summary.base}`" if summary.mode == "pull-request" else "")
+        shown = summary.shown.get(outcome.delivery.key, outcome.delivery.key)
+        text = plan.line(outcome, shown).removeprefix(f"{shown}: ")
+        rows.append(f"| {code_span(shown, in_table=True)} | {escape_markdown(text)} |")
+    where = f"on {code_span(summary.branch)}" + (
+        f" for {code_span(summary.base)}" if summary.mode == "pull-request" else ""
+    )
     parts = [
-        f"## Ingest from `{summary.source}`",
+        f"## Ingest from {code_span(summary.source)}",
         "",
         f"**{summary.headline()}** {where}.",
         "",
         *(rows if summary.outcomes else ["No delivery listed."]),
         "",
-        f"Refused deliveries are copied to `{summary.rejected_location}` with a `.reason.yaml` beside each.",
+        f"Refused deliveries are copied to {code_span(summary.rejected_location)} with a `.reason.yaml` beside each.",
     ]
     if summary.pending_batches:
-        parts += ["", "Batches this pull request adds:", "", *(f"- `{name}`" for name in summary.pending_batches)]
+        parts += [
+            "",
+            "Batches this pull request adds:",
+            "",
+            *(f"- {code_span(name)}" for name in summary.pending_batches),
+        ]
     if summary.deleted:
         parts += ["", f"Deleted from the landing ({summary.retention_days} days' retention):", ""]
-        parts += [f"- `{url}`" for _, url in summary.deleted]
+        parts += [f"- {code_span(url)}" for _, url in summary.deleted]
     if summary.release:
-        parts += ["", f"Release: {summary.release.get('message')}"]
+        parts += ["", f"Release: {escape_markdown(str(summary.release.get('message')))}"]
     return "\n".join(parts) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write(root: Path, summary: Summary) -> None:

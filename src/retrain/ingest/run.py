@@ -20,9 +20,9 @@ from pathlib import Path
 from retrain import decisions, dvcops, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
-from retrain.ingest import branches, plan, record
+from retrain.ingest import branches, keys, plan, record
 from retrain.ingest import report as ingest_report
-from retrain.ingest.landing import Landing, open_landing, reason_document
+from retrain.ingest.landing import Landing, open_landing, reason_document, within
 from retrain.ingest.plan import Delivery, Outcome, Status
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
@@ -137,6 +137,7 @@ def _ingest(run: _Run) -> ingest_report.Summary:
     files: dict[str, str] = {}
     message = ""
     if new:
+        _refuse_unsafe_keys(run, new)
         _download(run, new)
         _validate(run, [outcome for outcome in new if outcome.status is None])
         _quarantine(run, [outcome for outcome in new if outcome.status is Status.REJECTED])
@@ -222,23 +223,32 @@ def _remove_leftovers(root: Path, progress: Progress, raw_dir: str) -> None:
 
 
 # --- 2-6. read, validate, quarantine, store -----------------------------------------------------------------
+def _refuse_unsafe_keys(run: _Run, new: list[Outcome]) -> None:
+    """A key that is a path (or holds hidden characters) is refused before anything is validated: it is still
+    downloaded, to a scratch file the engine names, for its quarantine copy under a name made from its hash."""
+    for outcome in new:
+        if found := run.landing.fault(outcome.delivery.key):
+            outcome.status = Status.REJECTED
+            outcome.reason = keys.refusal(run.landing.shown(outcome.delivery.key), found)
+
+
 def _download(run: _Run, new: list[Outcome]) -> None:
     with run.step(Step.DOWNLOAD):
         total = 0
         for outcome in new:
-            dest = _scratch_path(run, outcome.delivery)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            read = run.landing.download(outcome.delivery, dest)
+            read = run.landing.download(outcome.delivery, _scratch_path(run, outcome.delivery))
             if read is None:
                 outcome.status = Status.NOT_READ
                 continue
             outcome.delivery = read  # the version actually read: its ETag and version id are what is recorded
             total += read.size
-        run.progress.say(f"{sum(o.status is None for o in new)} delivery(ies), {total:,} bytes")
+        read = sum(o.status in (None, Status.REJECTED) for o in new)
+        run.progress.say(f"{read} delivery(ies), {total:,} bytes")
 
 
 def _scratch_path(run: _Run, delivery: Delivery) -> Path:
-    return run.scratch / run.landing.relative(delivery.key)
+    """Named by the engine, never by the key: a key is data, and the scratch folder sits inside the project."""
+    return within(run.scratch, keys.scratch_name(delivery.key))
 
 
 def _validate(run: _Run, outcomes: list[Outcome]) -> None:
@@ -324,12 +334,14 @@ def _store(run: _Run, valid: list[Outcome], tree: record.Tree) -> list[Outcome]:
 def _batch_files(run: _Run, good: list[Outcome], tree: record.Tree, listed: list[Delivery]) -> dict[str, str]:
     """The new batches' .dvc files (path -> text), named and numbered after every batch the record knows."""
     number = plan.next_number(tree.names)
-    through = max(delivery.key for delivery in listed)
+    through = max(delivery.key for delivery in listed if run.landing.fault(delivery.key) is None)
     ingested = plan.iso(plan.now())
     files = {}
     for outcome in good:
         delivery = outcome.delivery
         name = plan.batch_name(number, delivery.modified, run.landing.label, run.landing.relative(delivery.key))
+        if not keys.is_plain_file_name(name):  # the slug rule makes one; checked because a key chose part of it
+            raise RetrainError(f"batch name {name!r} is not a plain file name; nothing was committed. Report this.")
         number += 1
         outcome.status, outcome.batch = Status.INGESTED, f"{run.raw_dir}/{name}"
         meta = record.meta(
@@ -356,12 +368,10 @@ def _name_duplicates(outcomes: list[Outcome]) -> None:
 
 
 def _message(run: _Run, good: list[Outcome]) -> str:
-    subject = f"data: ingest {len(good)} delivery(ies) from {run.landing.url}"
-    body = [f"- {run.landing.shown(o.delivery.key)} (etag {o.delivery.etag}) -> {o.batch}" for o in good]
+    ingested = [(run.landing.shown(o.delivery.key), o.delivery.etag, o.batch or "") for o in good]
     # With --release this job releases the commit itself: the engine's trailer (not a skip instruction, which would
     # leave required checks pending) keeps the push of it from starting a second release run.
-    trailer = ["", decisions.COMMIT_MARK] if run.target.release else []
-    return "\n".join([subject, "", *body, *trailer]) + "\n"
+    return plan.commit_message(run.landing.url, ingested, decisions.COMMIT_MARK if run.target.release else None)
 
 
 def _commit(run: _Run, good: list[Outcome], files: dict[str, str], message: str) -> str:
