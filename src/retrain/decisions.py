@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from retrain import versioning
+from retrain.untrusted import safe_for_commit
 
 # The git trailer that ends the engine's own commits (the dvc.lock commit of a release): the engine recognises its
 # commits by it, and so do the CI files (a job-level `if:` on GitHub, a build condition on Travis), so that the push
@@ -150,7 +151,8 @@ def commit_message(
     parts += [f"{key} {old}->{new}" for key, (old, new) in changed_params.items()]
     shown = {metric: value, **{key: number for key, number in extra.items() if key != metric}}
     parts.append(", ".join(f"{key} {number:.4f}" for key, number in shown.items()))
-    return f"retrain: {'; '.join(parts)}\n\n{COMMIT_MARK}\n"
+    # Names and values come from the pipeline's own files: one line, with no skip instruction or trailer in it.
+    return f"retrain: {safe_for_commit('; '.join(parts))}\n\n{COMMIT_MARK}\n"
 
 
 # --- promotion and rollback ----------------------------------------------------------------------------------

@@ -65,6 +65,25 @@ def escape_markdown(text: str) -> str:
     return escaped.replace("\\:\\/\\/", f"\\:{_ZERO_WIDTH_SPACE}\\/\\/").replace("www\\.", f"www{_ZERO_WIDTH_SPACE}\\.")
 
 
+# A name that renders as itself in GitHub-flavoured markdown: words of letters and digits, then also `_ . - /` (an
+# underscore after a letter opens no emphasis), one space apart, a number's sign first; no `@`, `#`, `<`, `|`, `*`,
+# brackets or backticks, and not an autolink.
+_WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-/]*"
+_PLAIN_NAME = re.compile(rf"[-+]?{_WORD}( {_WORD})*")
+
+
+def markdown_name(text: str, in_table: bool = False) -> str:
+    """A name from outside (a metric, a param, a class label, a path) in markdown: as it is when plain (what the
+    project's own names are), else a code span, which shows it literally."""
+    autolink = any(word.lower().lstrip("+-").startswith("www.") for word in text.split(" "))
+    plain = _PLAIN_NAME.fullmatch(text) is not None and not autolink
+    return text if plain else code_span(text, in_table)
+
+
+def is_plain_name(text: str) -> bool:
+    return markdown_name(text) == text
+
+
 def safe_for_commit(text: str) -> str:
     """`text` fit for one line of a commit message: on one line (hidden characters escaped), square brackets as
     parentheses (no `[skip ci]` or any other skip instruction) and no `skip-checks:` or `Retrain-Commit:` that a

@@ -162,3 +162,34 @@ def test_confusion_counts_take_the_projects_labels_and_columns(tmp_path) -> None
     rows.write_text("truth,guess\n10,10\n9,10\n9,9\n10,10\n")
     assert confusion_counts(Confusion(rows, "truth", "guess")) == (["9", "10"], [[1, 1], [0, 2]])
     assert confusion_counts(Confusion(tmp_path / "absent.csv", "truth", "guess")) == ([], [])
+
+
+def test_hostile_names_from_the_pipelines_files_render_as_text_not_markup() -> None:
+    """Metric, param and class names come from files a pull request writes: no link, mention, image, HTML or extra
+    table cell reaches the comment, and the names still read as they are."""
+    from markdown_it import MarkdownIt
+
+    evil = "@octocat [x](http://evil.example) <b>|</b> ![i](http://evil.example/i.png)"
+    report = Report(
+        title="Retrain report",
+        base_label="model@v1.0.0",
+        headline=f"gated: no tag. gate failed: {evil} 0.1000 vs 0.9000",
+        metric=evil,
+        metrics=[MetricChange(evil, 0.9, 0.1)],
+        params={f"train.{evil}": ("[skip ci]", "`x`")},
+        gate=gate(evil, 0.1, 0.9, 0.02),
+        per_class=[MetricChange("www.evil.example", 0.5, 0.6)],
+        per_class_name=evil,
+        confusion_labels=["0", evil],
+        confusion=[[1, 0], [0, 1]],
+    )
+    html = MarkdownIt("commonmark").enable("table").render(render_markdown(report))
+    assert "<a " not in html and "<img" not in html and "<b>" not in html, html
+    assert html.count("<code>@octocat") >= 4, "each hostile name shown literally, as code"
+    for table in html.split("<table>")[1:]:  # never an extra cell from a `|`: every row as wide as its header
+        rows = [row for row in table.split("</table>")[0].split("<tr>")[1:]]
+        widths = {row.count("<td") + row.count("<th") for row in rows}
+        assert len(rows) >= 2 and len(widths) == 1, table
+    assert "| accuracy |" in render_markdown(
+        Report(title="t", base_label="b", headline="h", metrics=[MetricChange("accuracy", 0.9, 0.95)])
+    )

@@ -19,6 +19,7 @@ from retrain.untrusted import (
     escape_markdown,
     has_skip_instruction,
     is_hidden,
+    markdown_name,
     printable,
     safe_for_commit,
 )
@@ -115,3 +116,39 @@ def test_every_skip_instruction_github_knows_is_recognised() -> None:
         assert has_skip_instruction(f"data: {mark}")
     assert has_skip_instruction("data\n\nskip-checks: true")
     assert not has_skip_instruction("data: (skip ci)")
+
+
+@given(ANY_TEXT)
+@example("www.evil.example")
+@example("F1 macro")
+def test_a_name_in_a_table_cell_renders_as_exactly_itself_in_one_cell(name: str) -> None:
+    """Metric, param and label names of a report: plain ones unchanged, any other shown literally, one cell."""
+    table = f"| name | value |\n|---|---|\n| {markdown_name(name, in_table=True)} | 1 |\n"
+    cells = re.findall(r"<td>(.*?)</td>", MARKDOWN.render(table), flags=re.DOTALL)
+    assert len(cells) == 2 and cells[1] == "1", cells
+    shown = printable(name) or " "
+    assert cells[0] in (escapeHtml(shown), f"<code>{escapeHtml(shown)}</code>"), cells
+    if not cells[0].startswith("<code>"):  # left as it was: nothing GitHub would link or mention
+        assert "@" not in cells[0] and "www." not in cells[0].lower() and "<" not in cells[0]
+
+
+def test_plain_names_are_left_as_the_project_wrote_them() -> None:
+    for name in ("accuracy", "train.C", "f1_macro", "-1.0", "F1 macro", "plots/confusion.csv"):
+        assert markdown_name(name) == name
+    for name in ("@octocat", "#1", "a *b*", "www.evil.example", "[x](y)", "<b>", "a|b", "_x_", ""):
+        assert markdown_name(name).startswith("`"), name
+
+
+metric_names = st.dictionaries(ANY_TEXT, st.floats(allow_nan=False, allow_infinity=False), max_size=4)
+
+
+@given(metric_names, st.dictionaries(ANY_TEXT, st.tuples(ANY_TEXT, ANY_TEXT), max_size=3), ANY_TEXT)
+@example({"[skip ci]": 0.5}, {"Retrain-Commit: release\nx": ("a", "b")}, "acc\n\nskip-checks: true")
+def test_the_release_commit_message_obeys_only_the_engine(metrics: dict, params: dict, metric: str) -> None:
+    """Metric names and params come from the pipeline's files: none reaches the release commit as an instruction."""
+    message = decisions.commit_message(120, params, metric, 0.9, metrics)
+    subject, _, rest = message.partition("\n")
+    assert not has_skip_instruction(message)
+    assert decisions.has_commit_mark(message)
+    assert message.lower().count("retrain-commit:") == 1 and rest == f"\n{decisions.COMMIT_MARK}\n"
+    assert not any(is_hidden(char) for char in subject)
