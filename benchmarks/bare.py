@@ -21,8 +21,8 @@ def main() -> None:
     prepared = stages.prepare(raw, load_preprocessing())
     stages.write_prepared(prepared, out / "processed", out / "metrics" / "data.json")
     del prepared
-    model.save(stages.train(out / "processed", load_train()), out / "models" / "model.joblib")
-    result = stages.evaluate(out / "models" / "model.joblib", out / "processed")
+    model.save(model.train(out / "processed", load_train()), out / "models" / "model.joblib")
+    result = evaluation.score(out / "models" / "model.joblib", out / "processed")
     evaluation.write(result, out / "metrics" / "metrics.json", out / "plots")
     print(json.dumps({"accuracy": result.metrics["accuracy"]}))
 

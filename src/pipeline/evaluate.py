@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from pipeline.errors import run_stage
-from pipeline.evaluation import write
-from pipeline.stages import evaluate, step
+from pipeline.evaluation import score, write
+from pipeline.stages import step
 
 
 def main() -> None:
@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("plots", type=Path, help="folder for plot data")
     args = parser.parse_args()
     with step(f"evaluate: score {args.model}"):
-        result = evaluate(args.model, args.processed)
+        result = score(args.model, args.processed)
     write(result, args.metrics, args.plots)
     print(f"evaluate: accuracy {result.metrics['accuracy']:.4f}, macro F1 {result.metrics['f1_macro']:.4f}")
 

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+from pipeline import model
 from pipeline.dataset import LABELS, features, labels
+from pipeline.stages import TEST_FILE
 
 DIGITS = 4  # metrics are rounded so that the JSON is stable and diffs read well
 
@@ -47,3 +49,8 @@ def write(evaluation: Evaluation, metrics_path: Path, plots_dir: Path) -> None:
     metrics_path.write_text(json.dumps(evaluation.metrics, indent=2, sort_keys=True) + "\n")
     evaluation.confusion.to_csv(plots_dir / "confusion.csv", index=False)
     evaluation.per_class.to_csv(plots_dir / "per_class.csv", index=False)
+
+
+def score(model_path: Path, processed: Path) -> Evaluation:
+    """Score the saved model on the held-out split that the preprocessing stage wrote to `processed`."""
+    return evaluate(model.load(model_path), pd.read_parquet(processed / TEST_FILE))

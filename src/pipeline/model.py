@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.dataset import features, labels
 from pipeline.params import TrainParams
+from pipeline.stages import TRAIN_FILE
 
 
 def fit(train: pd.DataFrame, params: TrainParams) -> LogisticRegression:
@@ -28,3 +29,8 @@ def save(model: LogisticRegression, path: Path) -> None:
 
 def load(path: Path) -> LogisticRegression:
     return joblib.load(path)
+
+
+def train(processed: Path, params: TrainParams) -> LogisticRegression:
+    """Fit on the training split that the preprocessing stage wrote to `processed`."""
+    return fit(pd.read_parquet(processed / TRAIN_FILE), params)

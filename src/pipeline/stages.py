@@ -1,4 +1,5 @@
-"""The three stage computations as plain functions: what the stage entry points run, and what benchmarks time."""
+"""Preparing the data, and the progress lines every stage prints. Fitting lives in `model`, scoring in `evaluation`:
+only the stages that need scikit-learn import it (its import is most of a stage's start-up)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-from sklearn.linear_model import LogisticRegression
-
-from pipeline import evaluation, model
 from pipeline.dataset import Split, batch_files, check_no_duplicate_batches, read_batch, split_batches
-from pipeline.params import PreprocessingParams, TrainParams
+from pipeline.params import PreprocessingParams
 
 TRAIN_FILE = "train.parquet"
 TEST_FILE = "test.parquet"
@@ -58,11 +55,3 @@ def write_prepared(prepared: Prepared, out_dir: Path, stats_path: Path | None) -
     if stats_path is not None:
         stats_path.parent.mkdir(parents=True, exist_ok=True)
         stats_path.write_text(json.dumps(prepared.stats, indent=2, sort_keys=True) + "\n")
-
-
-def train(processed: Path, params: TrainParams) -> LogisticRegression:
-    return model.fit(pd.read_parquet(processed / TRAIN_FILE), params)
-
-
-def evaluate(model_path: Path, processed: Path) -> evaluation.Evaluation:
-    return evaluation.evaluate(model.load(model_path), pd.read_parquet(processed / TEST_FILE))

@@ -8,9 +8,9 @@ import argparse
 from pathlib import Path
 
 from pipeline.errors import run_stage
-from pipeline.model import save
+from pipeline.model import save, train
 from pipeline.params import load_train
-from pipeline.stages import step, train
+from pipeline.stages import step
 
 
 def main() -> None:

@@ -103,3 +103,22 @@ def test_editing_a_function_of_train_and_evaluate_makes_both_stale(project: Proj
 def _changed_stages(project: Project) -> set[str]:
     status = json.loads(project.dvc("status", "--json").stdout or "{}")
     return {name.split(":")[-1] for name in status if not name.endswith(".dvc")}
+
+
+def test_only_the_stages_that_fit_or_score_import_scikit_learn() -> None:
+    """scikit-learn's import is most of a stage process's start-up: preprocessing, the params check and the
+    delivery check never pay it (the seed command reads the digits scikit-learn ships)."""
+    probe = "import importlib, sys; importlib.import_module(sys.argv[1]); print('sklearn' in sys.modules)"
+    env = {**base_env(), "PYTHONPATH": str(REPO_ROOT / "src")}
+    imports = {
+        module: sh([sys.executable, "-c", probe, f"pipeline.{module}"], env=env).stdout.strip()
+        for module in ("preprocessing", "params", "digits", "validate", "train", "evaluate")
+    }
+    assert imports == {
+        "preprocessing": "False",
+        "params": "False",
+        "digits": "True",
+        "validate": "False",
+        "train": "True",
+        "evaluate": "True",
+    }
