@@ -1,0 +1,79 @@
+"""History-proof: a run's cost in processes does not grow with the number of batches the repository holds.
+
+Counted, not assumed: a `sitecustomize` on the engine's PYTHONPATH installs an audit hook that records every
+process the `retrain` process starts (subprocess, spawn, exec, fork, system), with its command line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.dataset import write_batch
+from pipeline.digits import seed_batch
+from tests.helpers import Project
+
+pytestmark = pytest.mark.slow
+
+AUDIT_HOOK = """
+import json, os, sys
+
+_out = os.environ.get("PROCESS_LOG")
+_EVENTS = {"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.exec", "os.fork", "os.forkpty", "os.system"}
+
+def _record(event, args):
+    if _out and event in _EVENTS:
+        command = args[1] if event == "subprocess.Popen" else args[:2] if args else ()
+        with open(_out, "a") as log:
+            log.write(json.dumps([event, [os.fsdecode(a) if isinstance(a, (str, bytes)) else str(a)
+                                          for a in (command if isinstance(command, (list, tuple)) else [command])]])
+                      + "\\n")
+
+sys.addaudithook(_record)
+"""
+
+
+def add_batches(project: Project, first: int, count: int) -> None:
+    """`count` small batches added the way the README says (`dvc add`, one .dvc file each), in one commit."""
+    frame = seed_batch()
+    paths = []
+    for number in range(first, first + count):
+        path = project.root / "data/raw" / f"batch-{number:05d}-history.csv"
+        write_batch(frame.sample(20, random_state=number), path)
+        paths.append(str(path.relative_to(project.root)))
+    project.dvc("add", *paths)
+    project.git("add", "data/raw")
+    project.git("commit", "--quiet", "-m", f"data: {count} batches")
+
+
+def processes_of_a_no_op(project: Project, tmp_path: Path, name: str) -> list[list[str]]:
+    hook_dir = tmp_path / f"hook-{name}"
+    hook_dir.mkdir()
+    (hook_dir / "sitecustomize.py").write_text(AUDIT_HOOK)
+    log = tmp_path / f"processes-{name}.jsonl"
+    env = {**project.env, "PYTHONPATH": str(hook_dir), "PROCESS_LOG": str(log)}
+    saved, project.env = project.env, env
+    try:
+        result = project.retrain("run")
+    finally:
+        project.env = saved
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("up to date: model@"), result.stdout
+    return [json.loads(line)[1] for line in log.read_text().splitlines()]
+
+
+def test_a_no_op_run_starts_as_many_processes_with_200_batches_as_with_10(project: Project, tmp_path: Path) -> None:
+    project.retrain("run", check=True)  # the seed batch
+    add_batches(project, 1, 9)
+    project.retrain("run", check=True)
+    at_10 = processes_of_a_no_op(project, tmp_path, "10")
+    add_batches(project, 10, 190)
+    project.retrain("run", check=True)
+    assert len(list((project.root / "data/raw").glob("*.dvc"))) == 200
+    at_200 = processes_of_a_no_op(project, tmp_path, "200")
+
+    assert at_10, "the audit hook recorded nothing: it cannot have counted"
+    assert any(command[:1] == ["git"] for command in at_10), at_10
+    assert len(at_200) <= len(at_10), "\n".join(map(" ".join, at_200))
