@@ -56,8 +56,8 @@ retrain: $(STAMP) ## Pull, reproduce, push, verify, commit, gate and tag on the 
 test: $(STAMP) lint ## Run the whole test suite (lint included)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-test-fast: $(STAMP) ## Only the quick tests (no end-to-end pipeline runs)
-	$(BIN)/python -m pytest -m "not slow and not ci and not faults"
+test-fast: $(STAMP) ## Only the quick tests, static CI checks included (no end-to-end engine, act or fault runs)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not ci and not faults"
 
 lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor (auditor) on the workflows, JSON-schema checks of CI files and docs/aws policies, shellcheck
 	UV=$(UV) scripts/lock.sh --check

@@ -11,8 +11,6 @@ import pytest
 
 from tests.helpers import sh
 
-pytestmark = pytest.mark.ci
-
 CML = Path(__file__).resolve().parent / "bin" / "cml"
 FAKE = "t"  # a token value: the stand-in only checks that one is set
 

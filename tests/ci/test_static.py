@@ -19,8 +19,6 @@ from retrain import decisions
 from retrain.report.markdown import ARTIFACT
 from tests.helpers import sh
 
-pytestmark = pytest.mark.ci
-
 CI_DIR = Path(__file__).resolve().parent
 ROOT = CI_DIR.parents[1]
 BIN = Path(sys.prefix) / "bin"

@@ -12,8 +12,6 @@ import yaml
 
 from tests.ci.test_static import ROOT, load
 
-pytestmark = pytest.mark.ci
-
 PROMOTE = ROOT / ".github/workflows/promote.yml"
 
 

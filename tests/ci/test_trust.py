@@ -19,8 +19,6 @@ import yaml
 
 from tests.ci.test_static import ROOT, WORKFLOWS, load
 
-pytestmark = pytest.mark.ci
-
 AWS_DOCS = ROOT / "docs" / "aws"
 # The roles a session assumes (roles.json also lists the contributors' IAM group, which has no trust policy).
 ROLES = {name: spec for name, spec in json.loads((AWS_DOCS / "roles.json").read_text()).items() if "trust" in spec}

@@ -92,6 +92,7 @@ def test_engine_section_message_names_the_key(tmp_path: Path, key: str, value: o
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.slow
 def test_bad_param_fails_the_train_stage_and_writes_no_model(tmp_path: Path) -> None:
     """The stage refuses a bad params.yaml with exit 2 and the key in its last line; no model file."""
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(with_change("train", "max_iter", 0)))

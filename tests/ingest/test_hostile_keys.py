@@ -28,6 +28,8 @@ from retrain.untrusted import has_skip_instruction
 from tests.helpers import S3_BUCKET, Project
 from tests.ingest.conftest import FolderLanding, S3Landing, batches_on, delivery, ingest, report
 
+pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
+
 S3_BRANCH = "ingest/dvc-exemplar-landing"
 MARKUP_KEY = (
     "2025-03-05 @octocat [skip ci] **bold** <img src=x onerror=alert(1)> [link](javascript:alert(2)) "

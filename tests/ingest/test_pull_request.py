@@ -5,8 +5,12 @@ requests for the same deliveries."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import Project
 from tests.ingest.conftest import FolderLanding, batches_on, delivery, ingest, merge_on_origin, report
+
+pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
 
 BRANCH = "ingest/landing"
 

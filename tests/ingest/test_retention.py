@@ -22,6 +22,8 @@ from tests.ingest.conftest import (
     report,
 )
 
+pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
+
 BRANCH = "ingest/landing"
 
 

@@ -40,6 +40,7 @@ class TestData:
         assert 0.25 < wrong < 0.35
         assert simulate_batch(100, 0.0, seed=2).equals(simulate_batch(100, 0.0, seed=2))
 
+    @pytest.mark.slow
     def test_simulate_script_prints_next_steps(self, tmp_path: Path) -> None:
         result = sh(
             [sys.executable, str(REPO_ROOT / "scripts/simulate_new_data.py"), "--rows", "300", "--raw", "raw"],

@@ -20,6 +20,8 @@ from pipeline.dataset import write_batch
 from pipeline.digits import SEED_BATCH_NAME, seed_batch
 from tests.helpers import REPO_ROOT, Project, base_env, sh
 
+pytestmark = pytest.mark.slow  # runs the pipeline's stages against real git and DVC
+
 WRAPPER = """
 import atexit, json, os, runpy, sys
 root = os.path.realpath(os.getcwd())
