@@ -59,10 +59,11 @@ test: $(STAMP) lint ## Run the whole test suite (lint included)
 test-fast: $(STAMP) ## Only the quick tests, static CI checks included (no end-to-end engine, act or fault runs)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not ci and not faults"
 
-lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, zizmor (auditor) on the workflows, JSON-schema checks of CI files and docs/aws policies, shellcheck
+lint: $(STAMP) ## Locks up to date with requirements*.txt, ruff, mypy (strict, src/), zizmor (auditor) on the workflows, JSON-schema checks of CI files and docs/aws policies, shellcheck
 	UV=$(UV) scripts/lock.sh --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/zizmor --offline --quiet --persona=auditor .github/workflows
 	$(BIN)/check-jsonschema --schemafile docs/aws/iam-policy.schema.json \
 		docs/aws/*-trust.json docs/aws/*-permissions.json docs/aws/bucket-policy.json

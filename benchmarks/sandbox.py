@@ -58,7 +58,7 @@ def template(base_home: Path, rows: int, home: Path) -> Path:
     box.add_batch(rows, seed=1)
     artifact, _ = project_artifact(box.root)
     previous = versioning.latest(list(box.tags()), artifact)
-    tag = versioning.tag_name(artifact, versioning.next_version(previous[1] if previous else None, True, False))
+    tag = versioning.tag_name(artifact, versioning.next_version(previous.version if previous else None, True, False))
     (home / EXPECTED).write_text(json.dumps({"tag": tag, "rows": rows}))
     return home
 

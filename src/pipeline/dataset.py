@@ -205,7 +205,8 @@ def features(frame: pd.DataFrame) -> np.ndarray:
 
 
 def labels(frame: pd.DataFrame) -> np.ndarray:
-    return frame[LABEL_COLUMN].to_numpy(dtype=np.int64)
+    found: np.ndarray = frame[LABEL_COLUMN].to_numpy(dtype=np.int64)  # pandas is untyped: this says what it gives
+    return found
 
 
 def write_batch(frame: pd.DataFrame, path: Path) -> None:

@@ -37,7 +37,7 @@ def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         grids[chosen] = rolled
     noise = rng.integers(-1, 2, size=grids.shape, dtype=np.int16) * (rng.random(grids.shape) < NOISY_PIXEL_SHARE)
     low, high = PIXEL_RANGE
-    return np.clip(grids + noise, low, high).astype(np.uint8).reshape(count, IMAGE_SIDE * IMAGE_SIDE)
+    return (grids + noise).clip(low, high).astype(np.uint8).reshape(count, IMAGE_SIDE * IMAGE_SIDE)
 
 
 def corrupt_labels(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from pipeline import model
@@ -19,14 +21,14 @@ DIGITS = 4  # metrics are rounded so that the JSON is stable and diffs read well
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict
+    metrics: dict[str, Any]
     confusion: pd.DataFrame  # one row per test sample: actual, predicted (DVC's confusion template)
     per_class: pd.DataFrame  # one row per class: precision, recall, f1, support
 
 
-def evaluate(model, test: pd.DataFrame) -> Evaluation:
+def evaluate(classifier: LogisticRegression, test: pd.DataFrame) -> Evaluation:
     truth = labels(test)
-    predicted = model.predict(features(test))
+    predicted = classifier.predict(features(test))
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=list(LABELS), zero_division=0
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.dataset import Split, batch_files, check_no_duplicate_batches, read_batch, split_batches
 from pipeline.params import PreprocessingParams
@@ -30,7 +31,7 @@ def step(name: str) -> Iterator[None]:
 @dataclass(frozen=True)
 class Prepared:
     split: Split
-    stats: dict
+    stats: dict[str, Any]
 
 
 def prepare(raw: Path, params: PreprocessingParams) -> Prepared:

@@ -133,10 +133,16 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from retrain.release import RunOptions, run
 
-        options = RunOptions(
-            args.remote, args.push, args.force, args.dry_run, args.note, args.major, args.trust_runs_from
+        run_options = RunOptions(
+            remote=args.remote,
+            push=args.push,
+            force=args.force,
+            dry_run=args.dry_run,
+            note=args.note,
+            major=args.major,
+            trust_runs_from=args.trust_runs_from,
         )
-        result = run(root, options)
+        result = run(root, run_options)
         print(result.message)
     elif args.command == "report":
         from retrain.pull_request import pr_report
@@ -174,8 +180,10 @@ def dispatch(args: argparse.Namespace) -> int:
     elif args.command == "ingest":
         from retrain.ingest.run import IngestOptions, ingest_command
 
-        options = IngestOptions(args.source, args.remote, args.push, args.release, args.rescan)
-        return ingest_command(root, options)
+        ingest_options = IngestOptions(
+            source=args.source, remote=args.remote, push=args.push, release=args.release, rescan=args.rescan
+        )
+        return ingest_command(root, ingest_options)
     elif args.command == "setup":
         gitops.configure(root, str(Path(sys.executable).parent / "dvc"))
         print("setup: DVC merge driver and post-checkout hook registered")

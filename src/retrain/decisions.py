@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from retrain import versioning
+from retrain.registry import EventKind
 from retrain.untrusted import safe_for_commit
 
 # The git trailer that ends the engine's own commits (the dvc.lock commit of a release): the engine recognises its
@@ -23,7 +25,7 @@ LEGACY_MARK = "[skip ci]"  # what the engine's commits said before: still recogn
 class ReleaseState:
     """Where the current commit stands against the releases."""
 
-    base: tuple[str, versioning.Version] | None  # the latest release of the artifact on this commit's history
+    base: versioning.TaggedVersion | None  # the latest release of the artifact on this commit's history
     on_head: str | None  # the newest release tag already on this commit
     lock_changed: bool  # dvc.lock differs from the base's
     ignored: tuple[str, ...] = ()  # release tags off this commit's history: never a base, named in the output
@@ -31,7 +33,7 @@ class ReleaseState:
 
     @property
     def base_tag(self) -> str | None:
-        return self.base[0] if self.base else None
+        return self.base.tag if self.base else None
 
     @property
     def releases(self) -> bool:
@@ -56,7 +58,7 @@ def release_state(
     ignored = tuple(sorted(tag for tag in every if tag not in tags))
     return ReleaseState(
         base=base,
-        on_head=on_head[0] if on_head else None,
+        on_head=on_head.tag if on_head else None,
         lock_changed=changed,
         ignored=ignored,
         taken=frozenset(every),
@@ -144,7 +146,11 @@ def changed_inputs(changed: Collection[str], inputs: Collection[str], dvc_files:
 
 
 def commit_message(
-    added_rows: int, changed_params: Mapping[str, tuple], metric: str, value: float, extra: Mapping[str, float]
+    added_rows: int,
+    changed_params: Mapping[str, tuple[Any, Any]],
+    metric: str,
+    value: float,
+    extra: Mapping[str, float],
 ) -> str:
     """`retrain: +N rows; key old->new; metric value, ...`: what changed, in one subject line; then the trailer."""
     parts = [f"{added_rows:+,} rows"] if added_rows else []
@@ -187,13 +193,13 @@ def rollback_target(stack: Sequence[str], current: str, retired: Collection[str]
     return None
 
 
-def retired_versions(events: Sequence[tuple[str, str]]) -> set[str]:
+def retired_versions(events: Sequence[tuple[EventKind, str]]) -> set[str]:
     """Versions whose latest registration event, of (kind, version) pairs oldest first, is a deregistration."""
-    latest: dict[str, str] = {}
+    latest: dict[str, EventKind] = {}
     for kind, version in events:
-        if kind in ("registration", "deregistration"):
+        if kind in (EventKind.REGISTRATION, EventKind.DEREGISTRATION):
             latest[version] = kind
-    return {version for version, kind in latest.items() if kind == "deregistration"}
+    return {version for version, kind in latest.items() if kind is EventKind.DEREGISTRATION}
 
 
 def stage_tag_time(now: int, latest: int | None) -> int:

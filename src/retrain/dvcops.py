@@ -14,12 +14,18 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
 from retrain.errors import STAGE_ERROR_FILE_ENV, BadInputError, RetrainError
 from retrain.shell import venv_path_env
+
+if TYPE_CHECKING:
+    from dvc_data.hashfile.db import HashFileDB
+    from dvc_data.hashfile.hash_info import HashInfo
 
 STAGE_EXIT = re.compile(r"exited with (\d+)")
 INGEST_META = "ingest"  # the key under a batch's .dvc file `meta:` that holds its ingest record
@@ -121,15 +127,17 @@ class Pipeline:
             ) from None
 
     @property
-    def remote_config(self) -> dict:
+    def remote_config(self) -> dict[str, Any]:
         return dict(self.repo.config["remote"][self.remote])
 
-    def _odb(self, remote: str | None = None):
-        return self.repo.cloud.get_remote_odb(remote or self.remote)
+    def _odb(self, remote: str | None = None) -> HashFileDB:
+        odb: HashFileDB = self.repo.cloud.get_remote_odb(remote or self.remote)
+        return odb
 
-    def _runs_odb(self, remote: str):
+    def _runs_odb(self, remote: str) -> HashFileDB:
         """Where `remote` keeps run-cache entries (DVC's legacy md5-dos2unix layout, under `runs/`)."""
-        return self.repo.cloud.get_remote_odb(remote, "run-cache", hash_name="md5-dos2unix")
+        odb: HashFileDB = self.repo.cloud.get_remote_odb(remote, "run-cache", hash_name="md5-dos2unix")
+        return odb
 
     def require_remote(self, name: str) -> None:
         if name not in self.repo.config["remote"]:
@@ -145,16 +153,19 @@ class Pipeline:
                 found.append((str(out.fs_path and os.path.relpath(out.fs_path, self.root)), out.hash_info.value))
         return sorted(found)
 
-    def _manifest(self, oid: str) -> list[dict] | None:
+    def _manifest(self, oid: str) -> list[dict[str, Any]] | None:
         """A directory's member list, from the local cache or else the remote; None if neither has it."""
-        local = self.repo.cache.local.oid_to_path(oid)
+        local = self.cache_path(oid)
+        members: list[dict[str, Any]]  # DVC's .dir format: [{"md5": ..., "relpath": ...}, ...]
         if os.path.isfile(local):
-            return json.loads(Path(local).read_text())
+            members = json.loads(Path(local).read_text())
+            return members
         odb = self._odb()
         path = odb.oid_to_path(oid)
         if not odb.fs.exists(path):
             return None
-        return json.loads(odb.fs.cat_file(path))
+        members = json.loads(odb.fs.cat_file(path))
+        return members
 
     def expand(self, outputs: list[tuple[str, str]]) -> list[StoredObject]:
         """Outputs with each directory's members listed after it (from the cache, else the remote)."""
@@ -187,7 +198,8 @@ class Pipeline:
         return [item for item, ok in zip(wanted, present, strict=True) if not ok]
 
     def cache_path(self, oid: str) -> str:
-        return self.repo.cache.local.oid_to_path(oid)
+        path: str = self.repo.cache.local.oid_to_path(oid)
+        return path
 
     def unavailable(self, outputs: dict[str, str]) -> list[StoredObject]:
         """Objects of `outputs` that are neither in the local cache nor in the remote."""
@@ -253,7 +265,7 @@ class Pipeline:
 
     def push(self) -> int:
         try:
-            pushed = self.repo.push(remote=self.remote, run_cache=True)
+            pushed: int = self.repo.push(remote=self.remote, run_cache=True)
             # A run-cache entry names its stage's uncached outputs too (DVC commits them to the local cache when it
             # saves the entry), but `dvc push --run-cache` uploads only the entries: without these objects a fresh
             # clone cannot restore preprocessing/evaluate from the run-cache and re-runs them.
@@ -359,7 +371,7 @@ class Pipeline:
 
         cache = self.repo.cache.local
         _, _, obj = build(cache, str(self.root / path), cache.fs, "md5", dry_run=True, ignore=self.repo.dvcignore)
-        return obj.hash_info.value
+        return _oid(obj.hash_info, path)
 
     def store(self, path: Path) -> tuple[str, int]:
         """Put a file (anywhere on this machine) into the local cache as `dvc add` would; its md5 and size."""
@@ -367,8 +379,9 @@ class Pipeline:
 
         cache = self.repo.cache.local
         _, _, obj = build(cache, str(path), cache.fs, "md5", dry_run=True)
-        cache.add(str(path), cache.fs, obj.hash_info.value)
-        return obj.hash_info.value, path.stat().st_size
+        oid = _oid(obj.hash_info, str(path))
+        cache.add(str(path), cache.fs, oid)
+        return oid, path.stat().st_size
 
     def upload_from_cache(self, missing: list[StoredObject], remote: str | None = None) -> list[StoredObject]:
         """Put back objects the remote lost, from the local cache (dvc push would skip them: it trusts .dir)."""
@@ -380,6 +393,13 @@ class Pipeline:
                 odb.fs.put_file(local, odb.oid_to_path(item.oid))
                 uploaded.append(item)
         return uploaded
+
+
+def _oid(hash_info: HashInfo, path: str) -> str:
+    """The md5 DVC computed for `path` (DVC's type allows none: it never happens after a build)."""
+    if hash_info.value is None:
+        raise RetrainError(f"DVC computed no hash for {path}")
+    return hash_info.value
 
 
 def _stage_failure(error: Exception) -> RetrainError:
@@ -406,10 +426,11 @@ def tracked_hash(dvc_file: str | None) -> str | None:
     if not dvc_file:
         return None
     outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
-    return outs[0].get("md5")
+    md5: str | None = outs[0].get("md5")
+    return md5
 
 
-def batch_dvc_file(name: str, md5: str, size: int, meta: dict) -> str:
+def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
     """The .dvc file `dvc add` writes for one file beside it (same keys, same order), with `meta:` (which DVC
     keeps as it is)."""
     entry = {"md5": md5, "size": size, "hash": "md5", "path": name}
@@ -417,7 +438,7 @@ def batch_dvc_file(name: str, md5: str, size: int, meta: dict) -> str:
     return yaml.safe_dump({"outs": [entry], "meta": meta}, sort_keys=False, allow_unicode=True, width=10_000)
 
 
-def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict]:
+def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict[str, Any]]:
     """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
     document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
@@ -431,7 +452,7 @@ _INGEST_FIELD = re.compile(r"^    ([a-z_]+): (.*)$")
 _OUT_MD5 = re.compile(r"^(?:- |  )md5: ([0-9a-f]{32}(?:\.dir)?)\s*$")
 
 
-def batch_record(dvc_file: str) -> tuple[str | None, dict | None]:
+def batch_record(dvc_file: str) -> tuple[str | None, dict[str, Any] | None]:
     """(md5 of the single output, the `meta: ingest:` mapping or None) of a .dvc file's text.
 
     A run reads every batch's .dvc file, thousands of them: the layout this module writes (and DVC keeps) is read
@@ -444,9 +465,9 @@ def batch_record(dvc_file: str) -> tuple[str | None, dict | None]:
     return md5, ingest if isinstance(ingest, dict) else None
 
 
-def _batch_record_by_lines(text: str) -> tuple[str | None, dict | None] | None:
+def _batch_record_by_lines(text: str) -> tuple[str | None, dict[str, Any] | None] | None:
     md5: str | None = None
-    ingest: dict | None = None
+    ingest: dict[str, Any] | None = None
     section = None
     for line in text.splitlines():
         if not line.strip():
@@ -471,14 +492,19 @@ def _batch_record_by_lines(text: str) -> tuple[str | None, dict | None] | None:
             value = _plain(found.group(2).rstrip())
             if value is _UNSAFE:
                 return None
-            ingest[found.group(1)] = value  # type: ignore[index]
+            assert ingest is not None  # the "ingest" section starts with it
+            ingest[found.group(1)] = value
     return md5, ingest
 
 
-_UNSAFE = object()
+class _Sentinel(Enum):
+    UNSAFE = "unsafe"
 
 
-def _plain(value: str):
+_UNSAFE: Final = _Sentinel.UNSAFE  # what _plain says of a value that needs a YAML parser
+
+
+def _plain(value: str) -> str | _Sentinel | None:
     """A YAML scalar as written by safe_dump on one line: plain, null, or single-quoted; else _UNSAFE."""
     if value in ("null", "~", ""):
         return None
@@ -511,7 +537,7 @@ def lock_dep_hash(lock: str | None, path: str) -> str | None:
     return lock_deps(lock).get(path)
 
 
-def _dvc_yaml(text: str | None) -> dict:
+def _dvc_yaml(text: str | None) -> dict[str, Any]:
     """A dvc.yaml text as a mapping, or one line naming the file and the fix."""
     try:
         document = yaml.safe_load(text or "") or {}
@@ -525,7 +551,7 @@ def _dvc_yaml(text: str | None) -> dict:
     return document
 
 
-def _stages(dvc_yaml: str | None) -> list[dict]:
+def _stages(dvc_yaml: str | None) -> list[dict[str, Any]]:
     stages = _dvc_yaml(dvc_yaml).get("stages") or {}
     return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
 
@@ -557,7 +583,7 @@ def stage_deps(dvc_yaml: str | None) -> list[str]:
     )
 
 
-def artifacts(dvc_yaml: str | None) -> dict[str, dict]:
+def artifacts(dvc_yaml: str | None) -> dict[str, dict[str, Any]]:
     """name -> declaration of the `artifacts:` of a dvc.yaml text."""
     declared = _dvc_yaml(dvc_yaml).get("artifacts") or {}
     if not isinstance(declared, dict):

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retrain import gitops, layout, project, versioning
 from retrain.errors import BadInputError, RetrainError
@@ -53,7 +54,7 @@ class Forge:
         api = env.get("GITHUB_API_URL") or "https://api.github.com"
         return cls(api.rstrip("/"), repository, env.get("REPO_TOKEN") or env.get("GITHUB_TOKEN") or None)
 
-    def get(self, path: str, query: Mapping[str, str | int]) -> list | dict:
+    def get(self, path: str, query: Mapping[str, str | int]) -> list[Any] | dict[str, Any]:
         url = f"{self.api_url}{path}?{urllib.parse.urlencode(query)}"
         headers = {
             "Accept": "application/vnd.github+json",
@@ -65,7 +66,8 @@ class Forge:
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 (an https URL from the CI's settings)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-                return json.loads(response.read().decode())
+                answer: list[Any] | dict[str, Any] = json.loads(response.read().decode())
+                return answer
         except urllib.error.HTTPError as error:
             raise ForgeError(f"{self.api_url} answered {error.code} {error.reason} for {path}") from None
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
@@ -76,7 +78,13 @@ class Forge:
         """Numbers of the pull requests merged into `base` whose merge commit is one of `merge_commits`."""
         found: set[int] = set()
         for page in range(1, MAX_PAGES + 1):
-            query = {"state": "closed", "base": base, "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
+            query: dict[str, str | int] = {
+                "state": "closed",
+                "base": base,
+                "sort": "updated",
+                "direction": "desc",
+                "per_page": PER_PAGE,
+            }
             pulls = self.get(f"/repos/{self.repository}/pulls", {**query, "page": page})
             if not isinstance(pulls, list):
                 raise ForgeError(f"{self.api_url}: unexpected answer listing pull requests")
@@ -142,7 +150,7 @@ def previous_release(root: Path, artifact: str, commit: str, this_tag: str | Non
     tags = gitops.tags(root, layout.release_glob(artifact), merged_into=commit)
     earlier = [tag for tag in tags if tag != this_tag]
     found = versioning.latest(earlier, artifact)
-    return found[0] if found else None
+    return found.tag if found else None
 
 
 def from_merge_messages(root: Path, since: str | None, commit: str) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -130,13 +131,13 @@ def show_file(root: Path, rev: str, path: str) -> str | None:
         return None
 
 
-def json_at(root: Path, rev: str, path: str) -> dict:
+def json_at(root: Path, rev: str, path: str) -> dict[str, Any]:
     """A JSON file's content at a revision, or {} when it does not exist there."""
     text = show_file(root, rev, path)
     return json.loads(text) if text else {}
 
 
-def yaml_at(root: Path, rev: str, path: str | Path) -> dict:
+def yaml_at(root: Path, rev: str, path: str | Path) -> dict[str, Any]:
     """A YAML file's content at a revision, or {} when it does not exist there (or is empty)."""
     return yaml.safe_load(show_file(root, rev, str(path)) or "{}") or {}
 

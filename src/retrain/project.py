@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retrain import config, dvcops
 from retrain.config import ReleaseConfig
@@ -125,7 +126,7 @@ def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcops.Declared]) -> str
     )
 
 
-def _json(path: Path) -> dict:
+def _json(path: Path) -> dict[str, Any]:
     try:
         found = json.loads(path.read_text())
     except (OSError, ValueError):

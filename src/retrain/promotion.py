@@ -14,11 +14,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retrain import decisions, gitops, layout, origin, project, registry, snapshots, versioning
 from retrain.errors import BadInputError, RetrainError
-from retrain.registry import Holding
-from retrain.versioning import PROMOTE, ROLLBACK, Assignment
+from retrain.registry import EventKind, Holding
+from retrain.versioning import Assignment, AssignmentAction
 
 MAX_PUSH_ATTEMPTS = 3
 
@@ -67,7 +68,7 @@ def promote(root: Path, version: str, stage: str, note: str | None, remote: str 
             since = registry.iso(current.since)
             return f"{release} already serves {stage} (since {since}, tag {current.tag}): nothing to do"
         previous = reg.release(current.version) if current else None
-        assignment = _assignment(root, PROMOTE, stage, release, previous, note)
+        assignment = _assignment(root, AssignmentAction.PROMOTE, stage, release, previous, note)
         made = _assign(reg, assignment, releases[release])
         if _publish(reg, made, attempt):
             return f"promoted {release} to {stage} (tag {made[-1]}{_where(reg)}); before: {previous or 'nothing'}"
@@ -94,7 +95,7 @@ def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> st
     _check_available(root, release, remote, f"cannot roll back {stage} to {release}")
     commit = gitops.tags(root, release)[release]
     for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
-        assignment = _assignment(root, ROLLBACK, stage, release, now, note)
+        assignment = _assignment(root, AssignmentAction.ROLLBACK, stage, release, now, note)
         made = _assign(reg, assignment, commit)
         if _publish(reg, made, attempt):
             return (
@@ -145,7 +146,7 @@ def check_trusted(root: Path, release: str, held: Holding) -> None:
         )
 
 
-def which_json(release: str, held: Holding) -> dict:
+def which_json(release: str, held: Holding) -> dict[str, Any]:
     return {
         "stage": held.stage,
         "version": held.version,
@@ -167,7 +168,7 @@ def _rollback_target(reg: _Registry, current: Holding) -> str | None:
     assigned = [
         decisions.Assigned(event.version or "", versioning.is_rollback(event.message))
         for event in events
-        if event.kind == "assignment" and event.stage == reg.stage
+        if event.kind is EventKind.ASSIGNMENT and event.stage == reg.stage
     ]
     retired = decisions.retired_versions([(event.kind, event.version or "") for event in events])
     return decisions.rollback_target(decisions.serving_stack(assigned), current.version, retired)
@@ -196,7 +197,7 @@ def _check_available(root: Path, release: str, remote: str | None, refusal: str)
 
 
 def _assignment(
-    root: Path, action: str, stage: str, release: str, previous: str | None, note: str | None
+    root: Path, action: AssignmentAction, stage: str, release: str, previous: str | None, note: str | None
 ) -> Assignment:
     from retrain.steps import run_url
 

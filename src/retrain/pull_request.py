@@ -65,7 +65,7 @@ def pr_report(
     verdict = None
     with progress.step(f"compare with {base}"):
         if (root / context.project.metrics).exists() and (reproduced or not reproduce) and missing is None:
-            verdict = steps.gate(context, latest[0] if latest else None)
+            verdict = steps.gate(context, latest.tag if latest else None)
         made = report.Report(
             title=f"Pull-request report against `{base}`",
             base_label=base,
@@ -98,11 +98,19 @@ def missing_note(error: MissingDataError) -> str:
     )
 
 
-def _headline(verdict, latest, reproduced: bool, on_head, inputs: list[str], base: str, missing) -> str:
+def _headline(
+    verdict: decisions.GateVerdict | None,
+    latest: versioning.TaggedVersion | None,
+    reproduced: bool,
+    on_head: versioning.TaggedVersion | None,
+    inputs: list[str],
+    base: str,
+    missing: MissingDataError | None,
+) -> str:
     if missing is not None:
         return "Not reproduced: raw data of this branch is missing from the remote (see below); the merge would fail."
     if on_head is not None:
-        return f"This head is the release {on_head[0]}: merging it into `{base}` brings exactly that model."
+        return f"This head is the release {on_head.tag}: merging it into `{base}` brings exactly that model."
     if not inputs:
         return (
             f"Nothing to reproduce: this branch changes no pipeline input since `{base}` (stage deps, params, "
@@ -111,6 +119,6 @@ def _headline(verdict, latest, reproduced: bool, on_head, inputs: list[str], bas
     source = "reproduced on this branch" if reproduced else "as committed on this branch"
     if verdict is None:
         return f"Not reproduced: the numbers are those committed on this branch; the merge build decides ({source})."
-    against = f"the latest release {latest[0]}" if latest else "no earlier release"
+    against = f"the latest release {latest.tag}" if latest else "no earlier release"
     outcome = "would be released" if verdict.passed else "would be gated (no tag)"
     return f"On merge this model {outcome}: compared with {against} ({source})."

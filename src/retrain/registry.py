@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from retrain.errors import BadInputError, RetrainError
@@ -30,11 +31,23 @@ class Holding:
     message: str
 
 
+class EventKind(StrEnum):
+    """The kind of a registry event: GTO's `event` field (its event class's name, lower case). A str, so it
+    formats, compares and serializes as GTO's word."""
+
+    CREATION = "creation"
+    DEPRECATION = "deprecation"
+    REGISTRATION = "registration"
+    DEREGISTRATION = "deregistration"
+    ASSIGNMENT = "assignment"
+    UNASSIGNMENT = "unassignment"
+
+
 @dataclass(frozen=True)
 class Event:
     """One registry event: a registration, deregistration, assignment or unassignment (GTO's history)."""
 
-    kind: str
+    kind: EventKind
     version: str | None
     stage: str | None
     tag: str
@@ -151,7 +164,7 @@ def history(root: Path, artifact: str) -> list[Event]:
         events = gto_history(str(root), artifact, ascending=True)
     return [
         Event(
-            kind=event["event"],
+            kind=EventKind(event["event"]),
             version=event.get("version"),
             stage=event.get("stage"),
             tag=event["ref"],
@@ -172,6 +185,7 @@ def stage_tag_name(root: Path, artifact: str, stage: str, unassign: bool = False
     scm = Git(str(root))
     try:
         with _gto():
-            return name_tag(Action.UNASSIGN if unassign else Action.ASSIGN, artifact, stage=stage, scm=scm)
+            name: str = name_tag(Action.UNASSIGN if unassign else Action.ASSIGN, artifact, stage=stage, scm=scm)
+            return name  # GTO leaves name_tag's return unannotated
     finally:
         scm.close()

@@ -7,11 +7,12 @@ publish to origin, report. When origin moved meanwhile, the run catches up and g
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from retrain import gitops, layout, origin, report, steps
+from retrain import decisions, gitops, layout, origin, report, steps
 from retrain.errors import GatedError, RetrainError
 from retrain.progress import Progress
 from retrain.steps import Context, RunOptions, Step
@@ -106,7 +107,7 @@ def _cycle(context: Context) -> Outcome:
     return Outcome(Status.RELEASED, tag, gitops.head(context.root), f"released {tag}")
 
 
-def _dry_run(context: Context, state) -> Outcome:
+def _dry_run(context: Context, state: decisions.ReleaseState) -> Outcome:
     base_tag = state.base_tag
     with _step(context.progress, Step.GATE, "(dry run)"):
         verdict = steps.gate(context, base_tag) if state.releases else None
@@ -135,7 +136,12 @@ def _publish(context: Context, tag: str, finishing: bool) -> None:
 
 
 def _report(
-    context: Context, headline: str, base_tag: str | None, verdict=None, tag: str | None = None, released: bool = False
+    context: Context,
+    headline: str,
+    base_tag: str | None,
+    verdict: decisions.GateVerdict | None = None,
+    tag: str | None = None,
+    released: bool = False,
 ) -> None:
     with _step(context.progress, Step.REPORT):
         made = report.Report(
@@ -148,7 +154,7 @@ def _report(
         report.finish(made, context.root, context.project, layout.REPORT, base_tag)
 
 
-def _step(progress: Progress, step: Step, suffix: str = ""):
+def _step(progress: Progress, step: Step, suffix: str = "") -> AbstractContextManager[None]:
     return progress.step(f"{step.value} {suffix}".strip(), step.number)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from retrain.errors import BadInputError, RetrainError
@@ -28,7 +29,7 @@ def check_local(name: str, url: str, repo_root: Path) -> None:
         raise BadInputError(f"DVC remote `{name}` at {path} is not writable; fix its permissions.")
 
 
-def s3_client(config: dict):
+def s3_client(config: dict[str, Any]) -> Any:  # botocore builds the client's class at run time: untyped
     """A boto3 S3 client with the endpoint and credentials a DVC S3 remote's config names (else the environment's),
     and short timeouts: a dead endpoint is reported in seconds."""
     import boto3
@@ -47,7 +48,7 @@ def s3_client(config: dict):
     )
 
 
-def check_s3(name: str, config: dict) -> None:
+def check_s3(name: str, config: dict[str, Any]) -> None:
     """List at most one key under the remote's prefix, with the same endpoint and credentials that DVC will use.
 
     Not HeadBucket: S3 authorizes it as s3:ListBucket with no `s3:prefix`, and the shipped policies (docs/aws) grant
@@ -92,7 +93,7 @@ def check_s3(name: str, config: dict) -> None:
         ) from None
 
 
-def check_reachable(name: str, config: dict, repo_root: Path) -> None:
+def check_reachable(name: str, config: dict[str, Any], repo_root: Path) -> None:
     scheme = urlparse(config["url"]).scheme
     if scheme == "s3":
         check_s3(name, config)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from retrain import decisions, dvcops, gitops, layout, project, promotion, registry
 from retrain.errors import BadInputError, RetrainError
@@ -51,6 +52,7 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
         target.put_file(local_model, f"{folder}/{name}")
         target.write_json(f"{folder}/{CARD}", card)
         reused = False
+    assigned_at = registry.iso(held.since)
     pointer = {
         "stage": stage,
         "version": held.version,
@@ -58,11 +60,11 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
         "model": f"{folder}/{name}",
         "card": f"{folder}/{CARD}",
         "model_md5": oid,
-        "assignment": {"tag": held.tag, "at": registry.iso(held.since)},
+        "assignment": {"tag": held.tag, "at": assigned_at},
         "published_at": registry.iso(datetime.now(UTC)),
     }
     live = target.read_json(POINTER)
-    if decisions.pointer_is_newer(live.get("assignment", {}).get("at"), pointer["assignment"]["at"]):
+    if decisions.pointer_is_newer(live.get("assignment", {}).get("at"), assigned_at):
         return (
             f"{target.url}{POINTER} already names a later assignment ({live.get('release')}, tag "
             f"{live['assignment'].get('tag')}): left as is; {release} was not made live."
@@ -72,7 +74,7 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
     return f"published {release} for {stage} to {target.url}: {POINTER} -> {folder}/ ({how})"
 
 
-def model_card(root: Path, release: str, held: Holding, model_path: str, oid: str) -> dict:
+def model_card(root: Path, release: str, held: Holding, model_path: str, oid: str) -> dict[str, Any]:
     """What a serving team needs to trust the model: the release, its metrics, data and code, and the file's md5."""
     lock = gitops.show_file(root, release, layout.LOCK)
     found = project.load(root)
@@ -132,18 +134,19 @@ class Target:
     def _path(self, name: str) -> str:
         return f"{self.base}/{name}"
 
-    def read_json(self, name: str) -> dict:
+    def read_json(self, name: str) -> dict[str, Any]:
         with self._errors("read"):
             if not self.fs.exists(self._path(name)):
                 return {}
-            return json.loads(self.fs.cat_file(self._path(name)))
+            content: dict[str, Any] = json.loads(self.fs.cat_file(self._path(name)))
+            return content
 
     def put_file(self, source: Path, name: str) -> None:
         with self._errors("write"):
             self._parent(name)
             self.fs.put_file(str(source), self._path(name))
 
-    def write_json(self, name: str, content: dict, atomically: bool = False) -> None:
+    def write_json(self, name: str, content: dict[str, Any], atomically: bool = False) -> None:
         data = (json.dumps(content, indent=2) + "\n").encode()
         with self._errors("write"):
             self._parent(name)

@@ -32,7 +32,7 @@ def venv_path_env() -> dict[str, str]:
 
 def call(
     args: Sequence[str], cwd: Path, input_text: str | None = None, env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run a command with this environment's bin first on PATH (and `env` added); return what it did, whatever its
     exit code."""
     return subprocess.run(
@@ -70,6 +70,6 @@ def run_binary(args: Sequence[str], cwd: Path, input_bytes: bytes) -> bytes:
     return result.stdout
 
 
-def run_configured(command: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_configured(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """A command from the project's configuration, run the way DVC runs a stage's cmd: by the shell."""
     return call([os.environ.get("SHELL") or "/bin/sh", "-c", command], cwd)

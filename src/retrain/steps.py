@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from retrain import config, decisions, dvcops, gitops, layout, project, versioning
 from retrain.config import ReleaseConfig
@@ -39,7 +40,7 @@ class Step(Enum):
         return list(Step).index(self) + 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     remote: str | None = None
     push: bool = False
@@ -67,7 +68,7 @@ class Context:
     project: project.Project
 
     @property
-    def raw(self):
+    def raw(self) -> Raw:
         return self.project.raw
 
     def release_tags(self) -> dict[str, str]:
@@ -207,12 +208,12 @@ def check_append_only(context: Context) -> None:
     base = versioning.latest(list(context.releases_on_history()), context.artifact)
     if base is None:
         return
-    lost = decisions.lost_batches(context.raw.at(root, base[0]), context.raw.in_tree(root))
+    lost = decisions.lost_batches(context.raw.at(root, base.tag), context.raw.in_tree(root))
     if lost:
         files = " ".join(f"{path}.dvc" for path in lost)
         raise BadInputError(
-            f"{len(lost)} raw file(s) of the latest release {base[0]} are gone or changed ({', '.join(lost[:3])}): "
-            f"raw data is append-only (release.append_only). Restore them (`git checkout {base[0]} -- {files} && "
+            f"{len(lost)} raw file(s) of the latest release {base.tag} are gone or changed ({', '.join(lost[:3])}): "
+            f"raw data is append-only (release.append_only). Restore them (`git checkout {base.tag} -- {files} && "
             "dvc pull`), deliver changes as new batch files, commit and re-run."
         )
 
@@ -300,7 +301,7 @@ def state(context: Context) -> decisions.ReleaseState:
     on_history = context.releases_on_history()
     every = context.release_tags()
     base = versioning.latest(list(on_history), context.artifact)
-    base_lock = gitops.show_file(root, base[0], layout.LOCK) if base else None
+    base_lock = gitops.show_file(root, base.tag, layout.LOCK) if base else None
     lock = (root / layout.LOCK).read_text()
     found = decisions.release_state(on_history, gitops.head(root), context.artifact, lock, base_lock, every)
     if found.ignored:
@@ -320,18 +321,19 @@ def released_after_head(context: Context) -> tuple[str, str] | None:
     glob = layout.release_glob(context.artifact)
     later = {tag: sha for tag, sha in gitops.tags(root, glob, containing=head).items() if sha != head}
     found = versioning.latest(list(later), context.artifact)
-    return (found[0], later[found[0]]) if found else None
+    return (found.tag, later[found.tag]) if found else None
 
 
-def read_output(root: Path, name: str) -> dict:
+def read_output(root: Path, name: str) -> dict[str, Any]:
     """A metrics file the pipeline wrote; never assumed present."""
     try:
-        return json.loads((root / name).read_text())
+        found: dict[str, Any] = json.loads((root / name).read_text())
     except FileNotFoundError:
         raise RetrainError(
             f"{name} is missing after reproducing: a stage output was deleted and not recomputed; run "
             f"`dvc repro` to see why, then re-run."
         ) from None
+    return found
 
 
 def pending_commit(context: Context) -> list[str]:
@@ -384,9 +386,9 @@ def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
 def next_tag(context: Context, state: decisions.ReleaseState) -> str:
     """The next version after the base (on HEAD's history), skipping any number a tag anywhere already has."""
     root, base = context.root, state.base
-    data_changed = base is None or context.raw.at(root, base[0]) != context.raw.in_tree(root)
+    data_changed = base is None or context.raw.at(root, base.tag) != context.raw.in_tree(root)
     taken = [found for tag in state.taken if (found := versioning.parse_tag(tag, context.artifact))]
-    version = versioning.next_free_version(base[1] if base else None, data_changed, context.options.major, taken)
+    version = versioning.next_free_version(base.version if base else None, data_changed, context.options.major, taken)
     return versioning.tag_name(context.artifact, version)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
+from typing import Any
 
 from gto.constants import ACTION, NAME, VERSION, Action
 from gto.tag import name_tag, parse_name
@@ -41,7 +42,7 @@ def parse_tag(tag: str, artifact: str) -> Version | None:
     parsed = parse_name(tag, raise_on_fail=False)
     if parsed.get(NAME) != artifact or parsed.get(ACTION) is not Action.REGISTER:
         return None
-    numbers = parsed[VERSION].removeprefix("v").split(".")
+    numbers = str(parsed[VERSION]).removeprefix("v").split(".")
     if not all(part.isdigit() for part in numbers):
         return None
     major, minor, patch = (int(part) for part in numbers)
@@ -49,13 +50,22 @@ def parse_tag(tag: str, artifact: str) -> Version | None:
 
 
 def tag_name(artifact: str, version: Version) -> str:
-    return name_tag(Action.REGISTER, artifact, str(version), simple=True)
+    name: str = name_tag(Action.REGISTER, artifact, str(version), simple=True)
+    return name  # GTO leaves name_tag's return unannotated
 
 
-def latest(tags: list[str], artifact: str) -> tuple[str, Version] | None:
-    versions = [(tag, parse_tag(tag, artifact)) for tag in tags]
-    valid = [(tag, version) for tag, version in versions if version is not None]
-    return max(valid, key=lambda pair: pair[1]) if valid else None
+@dataclass(frozen=True)
+class TaggedVersion:
+    """A release tag and the version it names."""
+
+    tag: str  # e.g. model@v1.2.0
+    version: Version
+
+
+def latest(tags: list[str], artifact: str) -> TaggedVersion | None:
+    """The release of `artifact` with the highest version among `tags`, or None when none is a release of it."""
+    valid = [TaggedVersion(tag, version) for tag in tags if (version := parse_tag(tag, artifact)) is not None]
+    return max(valid, key=lambda found: found.version) if valid else None
 
 
 def next_version(previous: Version | None, data_changed: bool, major: bool) -> Version:
@@ -82,8 +92,8 @@ class Lineage:
     data_hash: str
     rows: int | None  # from the data statistics, when the project keeps them
     batches: int | None
-    params: dict
-    metrics: dict
+    params: dict[str, Any]
+    metrics: dict[str, Any]
     note: str | None
     run_url: str | None
     environment: str | None = None  # the md5 of the environment's lock file, as dvc.lock records it
@@ -123,9 +133,9 @@ def _data_size(lineage: Lineage) -> str:
     )
 
 
-def flatten(mapping: dict, prefix: str = "") -> dict:
+def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{'train': {'C': 1}} -> {'train.C': 1}."""
-    flat: dict = {}
+    flat: dict[str, Any] = {}
     for key, value in mapping.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -135,7 +145,7 @@ def flatten(mapping: dict, prefix: str = "") -> dict:
     return flat
 
 
-def changed_params(old: dict, new: dict) -> dict[str, tuple]:
+def changed_params(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Flattened keys whose value differs: key -> (old, new)."""
     before, after = flatten(old), flatten(new)
     return {
@@ -146,14 +156,18 @@ def changed_params(old: dict, new: dict) -> dict[str, tuple]:
 
 
 # --- stage tags (promotion and rollback) ---------------------------------------------------------------------
-PROMOTE, ROLLBACK = "promote", "rollback"
+class AssignmentAction(StrEnum):
+    """What a stage tag's `action:` line says; a str, so it formats, compares and serializes as the word."""
+
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
 
 
 @dataclass(frozen=True)
 class Assignment:
     """What an annotated stage tag records: who assigned which release to which stage, why, and what it replaced."""
 
-    action: str  # PROMOTE or ROLLBACK
+    action: AssignmentAction
     stage: str
     release: str  # e.g. model@v1.2.0
     previous: str | None  # the release that held the stage until now
@@ -165,7 +179,7 @@ class Assignment:
 def assignment_message(assignment: Assignment) -> str:
     """The assign tag's message: a subject, then `action:` (how `retrain rollback` tells rollbacks apart), the
     release replaced, who, and the note."""
-    if assignment.action == ROLLBACK:
+    if assignment.action is AssignmentAction.ROLLBACK:
         subject = f"Roll back {assignment.stage} from {assignment.previous} to {assignment.release}"
     else:
         subject = f"Promote {assignment.release} to {assignment.stage}"
@@ -199,7 +213,7 @@ def made_by_registry(message: str, stage: str, release: str) -> bool:
     rolled_back = subject.startswith(f"Roll back {stage} from ") and subject.endswith(f" to {release}")
     head = lines[1 : lines.index("note:")] if "note:" in lines else lines[1:]
     actions = {line.removeprefix("action: ") for line in head if line.startswith("action: ")}
-    expected = PROMOTE if promoted else ROLLBACK if rolled_back else None
+    expected = AssignmentAction.PROMOTE if promoted else AssignmentAction.ROLLBACK if rolled_back else None
     return expected is not None and actions == {expected} and any(line.startswith("by: ") for line in head)
 
 
@@ -207,7 +221,7 @@ def is_rollback(message: str) -> bool:
     """A stage tag made by `retrain rollback` (its `action:` line, which precedes any free-text note)."""
     for line in message.splitlines():
         if line.startswith("action: "):
-            return line == f"action: {ROLLBACK}"
+            return line == f"action: {AssignmentAction.ROLLBACK}"
         if line == "note:":
             break
     return False

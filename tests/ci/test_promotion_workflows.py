@@ -21,7 +21,7 @@ def latest_release(ci) -> str:
 
     found = latest(list(ci.origin_tags()), "model")
     assert found, "the sandbox starts released"
-    return found[0]
+    return found.tag
 
 
 def dispatch(ci, action: str, stage: str, version: str = "", note: str = "", ref: str = "refs/heads/develop"):

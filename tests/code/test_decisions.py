@@ -6,7 +6,7 @@ from pipeline.errors import STAGE_ERROR_FILE_ENV as PIPELINE_SIDE
 from retrain import decisions
 from retrain.errors import STAGE_ERROR_FILE_ENV as ENGINE_SIDE
 from retrain.steps import Step
-from retrain.versioning import Version
+from retrain.versioning import TaggedVersion, Version
 
 HEAD, OLD = "h" * 40, "o" * 40
 
@@ -23,7 +23,7 @@ class TestReleaseState:
     def test_changed_lock_releases_on_top_of_the_latest(self) -> None:
         tags = {"model@v1.0.0": OLD, "model@v1.2.0": OLD, "model@v1.10.0": OLD, "other@v9.0.0": OLD}
         state = decisions.release_state(tags, HEAD, "model", "new", "old")
-        assert state.releases and state.base == ("model@v1.10.0", Version(1, 10, 0))
+        assert state.releases and state.base == TaggedVersion("model@v1.10.0", Version(1, 10, 0))
 
     def test_a_release_on_head_is_never_made_twice(self) -> None:
         """An interrupted run tagged HEAD but did not push: the re-run finds it and pushes it, no new version."""

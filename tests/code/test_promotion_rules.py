@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from retrain import decisions
 from retrain.decisions import Assigned
-from retrain.versioning import PROMOTE, ROLLBACK, Assignment, assignment_message, is_rollback, unassignment_message
+from retrain.registry import EventKind
+from retrain.versioning import Assignment, AssignmentAction, assignment_message, is_rollback, unassignment_message
 
 
 def promoted(*versions: str) -> list[Assigned]:
@@ -42,9 +43,10 @@ class TestRollbackTarget:
         assert decisions.rollback_target(["v1", "v2"], "v9", set()) == "v2"
 
     def test_retired_versions_are_those_whose_latest_registration_event_is_a_deregistration(self) -> None:
-        events = [("registration", "v1"), ("registration", "v2"), ("deregistration", "v2"), ("assignment", "v1")]
+        registration, deregistration = EventKind.REGISTRATION, EventKind.DEREGISTRATION
+        events = [(registration, "v1"), (registration, "v2"), (deregistration, "v2"), (EventKind.ASSIGNMENT, "v1")]
         assert decisions.retired_versions(events) == {"v2"}
-        assert decisions.retired_versions([*events, ("registration", "v2")]) == set()
+        assert decisions.retired_versions([*events, (registration, "v2")]) == set()
 
 
 def test_a_new_stage_tag_is_dated_after_every_tag_even_within_one_second_or_behind_the_clock() -> None:
@@ -71,7 +73,9 @@ def test_a_serving_pointer_is_flipped_only_by_the_newer_assignment() -> None:
 
 class TestStageTagMessages:
     def test_a_promotion_says_who_why_and_what_it_replaced(self) -> None:
-        made = Assignment(PROMOTE, "prod", "model@v1.2.0", "model@v1.1.0", "dee", "better on new scans", None)
+        made = Assignment(
+            AssignmentAction.PROMOTE, "prod", "model@v1.2.0", "model@v1.1.0", "dee", "better on new scans", None
+        )
         message = assignment_message(made)
         assert message.splitlines()[0] == "Promote model@v1.2.0 to prod"
         assert "previous: model@v1.1.0" in message and "by: dee" in message
@@ -79,13 +83,15 @@ class TestStageTagMessages:
         assert not is_rollback(message)
 
     def test_a_rollback_is_recognised_by_its_action_line(self) -> None:
-        made = Assignment(ROLLBACK, "prod", "model@v1.1.0", "model@v1.2.0", "ci", None, "https://ci/run/1")
+        made = Assignment(
+            AssignmentAction.ROLLBACK, "prod", "model@v1.1.0", "model@v1.2.0", "ci", None, "https://ci/run/1"
+        )
         message = assignment_message(made)
         assert message.startswith("Roll back prod from model@v1.2.0 to model@v1.1.0\n")
         assert is_rollback(message) and "ci run: https://ci/run/1" in message
         assert "replaced by model@v1.1.0" in unassignment_message(made, "model@v1.2.0")
 
     def test_a_note_cannot_pass_a_promotion_off_as_a_rollback(self) -> None:
-        made = Assignment(PROMOTE, "prod", "model@v1.2.0", None, "dee", "action: rollback", None)
+        made = Assignment(AssignmentAction.PROMOTE, "prod", "model@v1.2.0", None, "dee", "action: rollback", None)
         assert not is_rollback(assignment_message(made))
         assert not is_rollback("a tag made by hand with `gto assign`")

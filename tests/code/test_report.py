@@ -120,14 +120,17 @@ def test_first_release_plots_this_run_alone(tmp_path: Path, monkeypatch) -> None
     """With no base there is nothing to compare: one bar per digit, and the title says so."""
     from retrain.report import plots
 
+    plots._headless()
+    from matplotlib.axes import Axes
+
     drawn: list[tuple[str, dict]] = []
-    real_bar = plots._pyplot().Axes.bar
+    real_bar = Axes.bar
 
     def bar(axis, positions, heights, width, **kwargs):
         drawn.append((kwargs.get("label", ""), list(heights)))
         return real_bar(axis, positions, heights, width, **kwargs)
 
-    monkeypatch.setattr(plots._pyplot().Axes, "bar", bar)
+    monkeypatch.setattr(Axes, "bar", bar)
     per_class = ("f1", {str(digit): 0.9 for digit in range(10)})
     absent = plots.Confusion(tmp_path / "absent.csv", "actual", "predicted")
     made = plots.write_plots(tmp_path, absent, per_class, None, "no earlier release")

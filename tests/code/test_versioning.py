@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from retrain.versioning import (
     Assignment,
+    AssignmentAction,
     Lineage,
+    TaggedVersion,
     Version,
     assignment_message,
     changed_params,
@@ -32,7 +34,7 @@ class TestVersions:
 
     def test_latest_compares_numerically_and_ignores_other_tags(self) -> None:
         tags = ["model@v1.9.0", "model@v1.10.0", "other@v9.0.0", "v3.0.0", "model@v1.10.0-rc"]
-        assert latest(tags, "model") == ("model@v1.10.0", Version(1, 10, 0))
+        assert latest(tags, "model") == TaggedVersion("model@v1.10.0", Version(1, 10, 0))
         assert parse_tag("model@v1.2", "model") is None
 
 
@@ -77,13 +79,15 @@ def test_next_free_version_is_never_taken_and_always_after_the_base(base, data, 
     assert base is None or version > base
 
 
-def _assignment(action: str, release: str, previous: str | None, note: str | None) -> Assignment:
+def _assignment(action: AssignmentAction, release: str, previous: str | None, note: str | None) -> Assignment:
     return Assignment(action, "prod", release, previous, "Ada", note, None)
 
 
 def test_made_by_registry_accepts_what_promote_and_rollback_write_and_nothing_else() -> None:
-    promote = assignment_message(_assignment("promote", "model@v1.1.0", "model@v1.0.0", "action: rollback"))
-    rollback = assignment_message(_assignment("rollback", "model@v1.0.0", "model@v1.1.0", None))
+    promote = assignment_message(
+        _assignment(AssignmentAction.PROMOTE, "model@v1.1.0", "model@v1.0.0", "action: rollback")
+    )
+    rollback = assignment_message(_assignment(AssignmentAction.ROLLBACK, "model@v1.0.0", "model@v1.1.0", None))
     assert made_by_registry(promote, "prod", "model@v1.1.0")
     assert made_by_registry(rollback, "prod", "model@v1.0.0")
     assert not made_by_registry(promote, "prod", "model@v1.0.0")  # another release than the subject names

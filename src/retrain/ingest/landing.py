@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import yaml
@@ -136,7 +137,7 @@ class Landing(ABC):
         """Delete the original `key` if it is still the version `etag`; False when it changed or is gone."""
 
 
-def open_landing(source: str, remote_config: dict | None) -> Landing:
+def open_landing(source: str, remote_config: dict[str, Any] | None) -> Landing:
     """The landing `source` names; S3 uses the DVC remote's endpoint and credentials when that remote is on S3."""
     if source.startswith("s3://"):
         config = {k: v for k, v in (remote_config or {}).items() if k != "url"}
@@ -241,7 +242,7 @@ def _folder_delivery(key: str, stat: os.stat_result) -> Delivery:
 
 # --- an S3 prefix -------------------------------------------------------------------------------------------
 class S3Landing(Landing):
-    def __init__(self, source: str, config: dict) -> None:
+    def __init__(self, source: str, config: dict[str, Any]) -> None:
         parsed = urlparse(source)
         self.bucket = parsed.netloc
         self.prefix = parsed.path.lstrip("/")

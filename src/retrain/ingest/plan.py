@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from retrain.untrusted import safe_for_commit
 
@@ -68,7 +69,7 @@ class Outcome:
     reason: str | None = None  # why it was refused (rejected, already rejected)
     replaces: str | None = None  # the batch of an earlier delivery under the same key (it changed)
     md5: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_etag(etag: str) -> str:

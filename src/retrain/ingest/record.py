@@ -8,6 +8,8 @@ thousands of batches cost a fraction of a second (benchmarks/ingest-results.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from retrain import dvcops, gitops
 from retrain.ingest.plan import Record, parse_time
@@ -28,7 +30,7 @@ class Tree:
         return [record for record in self.records if record.source == source]
 
 
-def dvc_entries(root, revs: list[str]) -> dict[str, str]:
+def dvc_entries(root: Path, revs: list[str]) -> dict[str, str]:
     """.dvc path -> blob of the batches at each revision (union; a later revision wins for the same path)."""
     from retrain import project
 
@@ -40,7 +42,7 @@ def dvc_entries(root, revs: list[str]) -> dict[str, str]:
     return entries
 
 
-def read(root, revs: list[str]) -> Tree:
+def read(root: Path, revs: list[str]) -> Tree:
     entries = dvc_entries(root, revs)
     texts = gitops.read_blobs(root, sorted(set(entries.values())))
     by_md5: dict[str, str] = {}
@@ -83,7 +85,7 @@ def meta(
     ingested: str,
     listed_through: str,
     replaces: str | None,
-) -> dict:
+) -> dict[str, Any]:
     """The `meta:` of a new batch's .dvc file: the ingest record, in the order a reviewer reads it."""
     record = {
         "source": source,

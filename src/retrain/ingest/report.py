@@ -4,8 +4,11 @@ decides from it whether to open or update the pull request), reports/ingest.md f
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from retrain.ingest import plan
 from retrain.ingest.plan import Outcome
@@ -16,11 +19,18 @@ INGEST_JSON = REPORTS / "ingest.json"
 INGEST_MD = REPORTS / "ingest.md"
 
 
+class Mode(StrEnum):
+    """How an ingest run delivers its batches; a str, so ingest.json keeps the word."""
+
+    PULL_REQUEST = "pull-request"  # committed on the ingest branch, for a pull request to the base
+    RELEASE = "release"  # committed on the current branch, then released
+
+
 @dataclass
 class Summary:
     source: str
     rejected_location: str
-    mode: str  # "pull-request" or "release"
+    mode: Mode
     branch: str
     base: str
     rescan: bool
@@ -31,7 +41,7 @@ class Summary:
     pushed: bool = False
     would_push: bool = False
     pending_batches: list[str] = field(default_factory=list)
-    release: dict | None = None
+    release: dict[str, Any] | None = None
     retention_days: int | None = None
     deleted: list[tuple[plan.Expired, str]] = field(default_factory=list)  # originals deleted, as shown
 
@@ -43,14 +53,14 @@ class Summary:
         shown = [plan.line(outcome, self.shown.get(outcome.delivery.key, outcome.delivery.key)) for outcome in self]
         return shown + [plan.expired_line(item, url, self.retention_days or 0) for item, url in self.deleted]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Outcome]:
         return iter(self.outcomes)
 
     def headline(self) -> str:
         deleted = f", {len(self.deleted)} original(s) deleted" if self.deleted else ""
         return plan.summary(self.outcomes) + deleted
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "rejected_location": self.rejected_location,
@@ -77,7 +87,7 @@ class Summary:
         }
 
 
-def _delivery_json(outcome: Outcome, shown: dict[str, str]) -> dict:
+def _delivery_json(outcome: Outcome, shown: dict[str, str]) -> dict[str, Any]:
     delivery = outcome.delivery
     return {
         "key": delivery.key,
@@ -102,7 +112,7 @@ def markdown(summary: Summary) -> str:
         text = plan.line(outcome, shown).removeprefix(f"{shown}: ")
         rows.append(f"| {code_span(shown, in_table=True)} | {escape_markdown(text)} |")
     where = f"on {code_span(summary.branch)}" + (
-        f" for {code_span(summary.base)}" if summary.mode == "pull-request" else ""
+        f" for {code_span(summary.base)}" if summary.mode is Mode.PULL_REQUEST else ""
     )
     parts = [
         f"## Ingest from {code_span(summary.source)}",

@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ class Step:
     WITH_RETENTION = (*ORDER[:-1], EXPIRE, REPORT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IngestOptions:
     source: str
     remote: str | None = None
@@ -70,7 +71,7 @@ class _Run:
     retention_days: int | None = None
     landing_now: list[Delivery] = field(default_factory=list)  # the whole landing, listed when retention is set
 
-    def step(self, name: str):
+    def step(self, name: str) -> AbstractContextManager[None]:
         order = Step.ORDER if self.retention_days is None else Step.WITH_RETENTION
         return self.progress.step(name, order.index(name) + 1)
 
@@ -123,15 +124,15 @@ def _ingest(run: _Run) -> ingest_report.Summary:
         new = [outcome for outcome in outcomes if outcome.status is None]
         run.progress.say(_listing_note(landing, last, len(listed), len(new), len(records)))
     summary = ingest_report.Summary(
-        landing.url,
-        landing.rejected_url,
-        "release" if target.release else "pull-request",
-        target.branch,
-        target.base,
-        run.options.rescan,
-        start,
-        outcomes,
-        {outcome.delivery.key: landing.shown(outcome.delivery.key) for outcome in outcomes},
+        source=landing.url,
+        rejected_location=landing.rejected_url,
+        mode=ingest_report.Mode.RELEASE if target.release else ingest_report.Mode.PULL_REQUEST,
+        branch=target.branch,
+        base=target.base,
+        rescan=run.options.rescan,
+        start_after=start,
+        outcomes=outcomes,
+        shown={outcome.delivery.key: landing.shown(outcome.delivery.key) for outcome in outcomes},
         retention_days=run.retention_days,
     )
     files: dict[str, str] = {}
@@ -242,8 +243,8 @@ def _download(run: _Run, new: list[Outcome]) -> None:
                 continue
             outcome.delivery = read  # the version actually read: its ETag and version id are what is recorded
             total += read.size
-        read = sum(o.status in (None, Status.REJECTED) for o in new)
-        run.progress.say(f"{read} delivery(ies), {total:,} bytes")
+        count = sum(o.status in (None, Status.REJECTED) for o in new)
+        run.progress.say(f"{count} delivery(ies), {total:,} bytes")
 
 
 def _scratch_path(run: _Run, delivery: Delivery) -> Path:

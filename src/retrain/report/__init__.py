@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from retrain.project import Project
@@ -58,13 +59,13 @@ def write(report: Report, root: Path, output: Path, base_rev: str | None, projec
     return output
 
 
-def _ordered(labels) -> list:
+def _ordered(labels: Iterable[str]) -> list[str]:
     """Class labels in their natural order: numerically when they are all numbers, else as text."""
-    labels = list(labels)
+    listed = list(labels)
     try:
-        return sorted(labels, key=float)
+        return sorted(listed, key=float)
     except ValueError:
-        return sorted(labels)
+        return sorted(listed)
 
 
 def confusion_counts(confusion: Confusion) -> tuple[list[str], list[list[int]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -19,8 +20,8 @@ def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str,
     metrics = read_json(root / metrics_file)
     stats = read_json(root / stats_file) if stats_file else {}
     if base_rev is None:
-        old_metrics: dict = {}
-        old_stats: dict = {}
+        old_metrics: dict[str, Any] = {}
+        old_stats: dict[str, Any] = {}
     elif _is_workspace(root, base_rev):  # a no-op run: the base is this very commit, nothing changed
         old_metrics, old_stats = metrics, stats
     else:
@@ -47,7 +48,7 @@ def _read_text(path: Path) -> str | None:
 PER_CLASS = "per_class_"  # a metric `per_class_<name>`: {class: number}, drawn as bars per class
 
 
-def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict] | None:
+def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict[str, Any]] | None:
     """(name, {class: value}) of the first `per_class_<name>` metric of the work tree (rev None) or a revision."""
     metrics = read_json(root / metrics_file) if rev is None else gitops.json_at(root, rev, metrics_file)
     for key, value in metrics.items():
@@ -56,15 +57,15 @@ def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict
     return None
 
 
-def _numbers(found: dict) -> list[str]:
+def _numbers(found: dict[str, Any]) -> list[str]:
     return [key for key, value in found.items() if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _changes(old: dict, new: dict, keys: tuple[str, ...]) -> list[MetricChange]:
+def _changes(old: dict[str, Any], new: dict[str, Any], keys: tuple[str, ...]) -> list[MetricChange]:
     return [MetricChange(key, old.get(key), new.get(key)) for key in keys if key in old or key in new]
 
 

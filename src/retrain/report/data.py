@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from retrain.decisions import GateVerdict
 
@@ -37,7 +38,7 @@ class Report:
     headline: str  # one line: released / up to date / gated / would release
     metrics: list[MetricChange] = field(default_factory=list)
     data: list[MetricChange] = field(default_factory=list)
-    params: dict[str, tuple] = field(default_factory=dict)
+    params: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)  # stage dependencies whose hash differs from the base's
     gate: GateVerdict | None = None
     plots: list[tuple[str, str]] = field(default_factory=list)  # (caption, file name beside the report)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retrain.report.data import metric_label
 
@@ -23,8 +24,8 @@ class Confusion:
 def write_plots(
     out_dir: Path,
     confusion: Confusion | None,
-    per_class_new: tuple[str, dict] | None,
-    per_class_old: tuple[str, dict] | None,
+    per_class_new: tuple[str, dict[str, Any]] | None,
+    per_class_old: tuple[str, dict[str, Any]] | None,
     base: str,
 ) -> list[tuple[str, str]]:
     """(caption, file name) of each plot written. Skipped when the inputs are those of the plots already there
@@ -51,20 +52,19 @@ def write_plots(
     return made
 
 
-def _pyplot():
+def _headless() -> None:
+    """Before pyplot's import: render without a display (CI runners have none)."""
     import matplotlib
 
-    matplotlib.use("Agg")  # headless: CI runners have no display
-    import matplotlib.pyplot as plt
-
-    return plt
+    matplotlib.use("Agg")
 
 
 def _confusion(target: Path, confusion: Confusion) -> None:
+    _headless()
+    import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
 
-    plt = _pyplot()
     pairs = pd.read_csv(confusion.csv)
     actual, predicted = pairs[confusion.actual], pairs[confusion.predicted]
     labels = sorted(set(actual) | set(predicted))
@@ -85,11 +85,12 @@ def _confusion(target: Path, confusion: Confusion) -> None:
     plt.close(figure)
 
 
-def _per_class(target: Path, new: tuple[str, dict], old: dict | None, base: str) -> None:
+def _per_class(target: Path, new: tuple[str, dict[str, Any]], old: dict[str, Any] | None, base: str) -> None:
     """Bars of this run beside the base's; with no base, this run alone, and the title says so."""
+    _headless()
+    import matplotlib.pyplot as plt
     import numpy as np
 
-    plt = _pyplot()
     name, values = new
     classes = sorted(
         values, key=lambda label: (not str(label).isdigit(), int(label) if str(label).isdigit() else 0, str(label))

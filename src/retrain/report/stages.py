@@ -18,9 +18,9 @@ def stages_now(root: Path, artifact: str, metric: str, metrics_file: str) -> lis
         held = registry.holdings(root, artifact) if gitops.tags(root, layout.stage_glob(artifact)) else []
     except RetrainError:
         return []
-    holders = {}
-    for holding in held:  # newest first: the first of each stage is its holder, as GTO shows it
-        holders.setdefault(holding.stage, holding)
+    holders: dict[str, registry.Holding] = {}
+    for each in held:  # newest first: the first of each stage is its holder, as GTO shows it
+        holders.setdefault(each.stage, each)
     found = []
     for stage in allowed:
         holding = holders.get(stage)
