@@ -113,7 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--release", action="store_true", help="commit on the current branch and release (else: an ingest/ branch)"
     )
-    ingest.add_argument("--push", action="store_true", help="push the branch (and the release) to origin")
+    pushing = ingest.add_mutually_exclusive_group()
+    pushing.add_argument("--push", action="store_true", help="push the branch (and the release) to origin")
+    pushing.add_argument(
+        "--hold",
+        action="store_true",
+        help="all of --push but the git push (a release: as a dry run); --resume pushes it later",
+    )
+    pushing.add_argument(
+        "--resume",
+        action="store_true",
+        help="push (and release) what a --hold run committed, with its report; lists nothing new",
+    )
     ingest.add_argument(
         "--rescan", action="store_true", help="list the whole landing, not only the keys after the last recorded one"
     )
@@ -181,7 +192,13 @@ def dispatch(args: argparse.Namespace) -> int:
         from retrain.ingest.run import IngestOptions, ingest_command
 
         ingest_options = IngestOptions(
-            source=args.source, remote=args.remote, push=args.push, release=args.release, rescan=args.rescan
+            source=args.source,
+            remote=args.remote,
+            push=args.push or args.resume,
+            release=args.release,
+            rescan=args.rescan,
+            hold=args.hold,
+            resume=args.resume,
         )
         return ingest_command(root, ingest_options)
     elif args.command == "setup":

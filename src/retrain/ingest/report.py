@@ -10,8 +10,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from retrain.errors import BadInputError
 from retrain.ingest import plan
-from retrain.ingest.plan import Outcome
+from retrain.ingest.plan import Delivery, Outcome, Status
 from retrain.layout import REPORTS
 from retrain.untrusted import code_span, escape_markdown
 
@@ -40,6 +41,7 @@ class Summary:
     commit: str | None = None
     pushed: bool = False
     would_push: bool = False
+    held: bool = False  # run with --hold: `retrain ingest --resume` pushes it, with this report
     pending_batches: list[str] = field(default_factory=list)
     release: dict[str, Any] | None = None
     retention_days: int | None = None
@@ -74,6 +76,7 @@ class Summary:
             "commit": self.commit,
             "pushed": self.pushed,
             "would_push": self.would_push,
+            "held": self.held,
             "pending_batches": self.pending_batches,
             "release": self.release,
             "retention": {
@@ -136,6 +139,59 @@ def markdown(summary: Summary) -> str:
     if summary.release:
         parts += ["", f"Release: {escape_markdown(str(summary.release.get('message')))}"]
     return "\n".join(parts) + "\n"
+
+
+def read_held(root: Path, source: str, release: bool) -> Summary:
+    """The report a --hold run wrote, for --resume: its deliveries, commit and mode, checked against this run's."""
+    path = root / INGEST_JSON
+    again = "run `retrain ingest SOURCE --hold` first, then --resume"
+    try:
+        data = json.loads(path.read_text())
+        summary = _from_json(data)
+    except FileNotFoundError:
+        raise BadInputError(f"{INGEST_JSON}: no report of a held ingest to resume: {again}.") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BadInputError(f"{INGEST_JSON}: not a report `retrain ingest` wrote: {again}.") from None
+    if not summary.held:
+        raise BadInputError(f"{INGEST_JSON}: its run was not held (--hold), so there is nothing to resume: {again}.")
+    if summary.source != source:
+        raise BadInputError(f"{INGEST_JSON}: the held run ingested {summary.source}, not {source}: resume that one.")
+    if (summary.mode is Mode.RELEASE) != release:
+        flag = "with" if summary.mode is Mode.RELEASE else "without"
+        raise BadInputError(f"{INGEST_JSON}: the held run was in {summary.mode} mode: resume it {flag} --release.")
+    summary.held, summary.would_push = False, False
+    return summary
+
+
+def _from_json(data: dict[str, Any]) -> Summary:
+    outcomes, shown = [], {}
+    for item in data["deliveries"]:
+        modified = plan.parse_time(item["delivered"])
+        if modified is None:
+            raise ValueError(item["delivered"])
+        delivery = Delivery(str(item["key"]), str(item["etag"]), int(item["size"]), modified, item["version_id"])
+        status = None if item["status"] == "new" else Status(item["status"])
+        outcomes.append(Outcome(delivery, status, item["batch"], item["reason"], item["replaces"]))
+        shown[delivery.key] = str(item["url"])
+    listing = data["listing"]
+    return Summary(
+        source=str(data["source"]),
+        rejected_location=str(data["rejected_location"]),
+        mode=Mode(data["mode"]),
+        branch=str(data["branch"]),
+        base=str(data["base"]),
+        rescan=bool(listing["rescan"]),
+        start_after=listing["start_after"],
+        outcomes=outcomes,
+        shown=shown,
+        commit=data["commit"],
+        pushed=bool(data["pushed"]),
+        would_push=bool(data["would_push"]),
+        held=bool(data.get("held", False)),
+        pending_batches=[str(name) for name in data["pending_batches"]],
+        release=data["release"],
+        retention_days=data["retention"]["days"],
+    )
 
 
 def write(root: Path, summary: Summary) -> None:

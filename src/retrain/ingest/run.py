@@ -1,10 +1,15 @@
-"""`retrain ingest SOURCE [--release] [--push] [--rescan]`: the steps, in the order that makes a run safe to kill.
+"""`retrain ingest SOURCE [--release] [--push | --hold | --resume] [--rescan]`: the steps, in the order that makes a
+run safe to kill.
 
 Nothing is recorded until the commit: deliveries are downloaded to a scratch folder, validated by the project's
 own rules (release.validate_command), refused ones copied to rejected/ with their reason (the reason file is
 their record), good ones uploaded to the DVC remote and verified there, and only then committed, each batch's
 .dvc file carrying its ingest record. A run killed anywhere before the commit leaves no record, so the re-run
 ingests the same deliveries; a run killed after it finds them recorded and only finishes the push.
+
+`--hold` does all of `--push` but the git push (and, with --release, releases as a dry run: reproduce, upload, gate);
+`--resume` then pushes what it committed, and releases from the run-cache, with the held run's report. CI runs the
+long part held and mints its one-hour push token just before the resume.
 """
 
 from __future__ import annotations
@@ -15,13 +20,12 @@ import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from retrain import decisions, dvcops, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
-from retrain.ingest import branches, keys, plan, record
+from retrain.ingest import branches, keys, plan, record, retention
 from retrain.ingest import report as ingest_report
 from retrain.ingest.landing import Landing, open_landing, reason_document, within
 from retrain.ingest.plan import Delivery, Outcome, Status
@@ -55,6 +59,13 @@ class IngestOptions:
     push: bool = False
     release: bool = False
     rescan: bool = False
+    hold: bool = False  # everything but the git push; the release, if any, as a dry run
+    resume: bool = False  # push (and release) what the held run committed; no new listing
+
+    @property
+    def reads_origin(self) -> bool:
+        """Whether origin's branches are fetched and counted: a held run will be pushed, so it counts them too."""
+        return self.push or self.hold
 
 
 @dataclass
@@ -88,15 +99,24 @@ def ingest(
     with progress.step(Step.PREFLIGHT, 1):
         run = _preflight(root, options, progress)
     try:
-        summary = _ingest(run)
+        summary = _resume(run) if options.resume else _ingest(run)
     finally:
         shutil.rmtree(run.scratch, ignore_errors=True)
     try:
         if then is not None:
             then(summary)
-        if run.retention_days is not None and summary.exit_code == 0:
+        if run.retention_days is not None and summary.exit_code == 0 and not options.hold:
             with run.step(Step.EXPIRE):
-                _expire(run, summary)
+                retention.expire(
+                    root,
+                    run.landing,
+                    run.pipeline,
+                    run.target.base,
+                    run.landing_now,
+                    run.retention_days,
+                    summary,
+                    run.progress,
+                )
     finally:
         with run.step(Step.REPORT):
             ingest_report.write(root, summary)
@@ -134,6 +154,7 @@ def _ingest(run: _Run) -> ingest_report.Summary:
         outcomes=outcomes,
         shown={outcome.delivery.key: landing.shown(outcome.delivery.key) for outcome in outcomes},
         retention_days=run.retention_days,
+        held=run.options.hold,  # even with nothing to push: the resume then has nothing to do, and says so
     )
     files: dict[str, str] = {}
     message = ""
@@ -152,6 +173,26 @@ def _ingest(run: _Run) -> ingest_report.Summary:
     _publish(run, summary, files, message)
     if not target.release and target.tip:
         summary.pending_batches = branches.pending(root, target.tip, target.base_rev)
+    return summary
+
+
+def _resume(run: _Run) -> ingest_report.Summary:
+    """--resume: the held run's deliveries (its report), pushed now. Nothing is listed again, so nothing new is
+    ingested under a token meant for the push; retention, the last step, lists the landing as a plain run does."""
+    with run.step(Step.LIST):
+        summary = ingest_report.read_held(run.root, run.landing.url, run.target.release)
+        held_on = run.target.branch if run.target.release else (run.target.tip or "")
+        if summary.commit and not (held_on and gitops.is_ancestor(run.root, summary.commit, held_on)):
+            raise BadInputError(
+                f"{ingest_report.INGEST_JSON}: the held commit {summary.commit[:8]} is not on {run.target.branch} "
+                "any more: run `retrain ingest SOURCE --hold` again, then --resume."
+            )
+        run.progress.say(f"resuming the held run: {summary.headline()}")
+        if run.retention_days is not None:
+            run.landing_now = run.landing.list(None)
+    _publish(run, summary, {}, "")
+    if not run.target.release and run.target.tip:
+        summary.pending_batches = branches.pending(run.root, run.target.tip, run.target.base_rev)
     return summary
 
 
@@ -186,11 +227,12 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     check_reachable(pipeline.remote, pipeline.remote_config, root)
     landing = open_landing(options.source, pipeline.remote_config)
     landing.check()
-    if options.push:
+    if options.reads_origin:
         if not gitops.has_remote(root):
-            raise BadInputError("--push needs a git remote named `origin`; add it with `git remote add origin URL`.")
+            flag = "--hold" if options.hold else "--resume" if options.resume else "--push"
+            raise BadInputError(f"{flag} needs a git remote named `origin`; add it with `git remote add origin URL`.")
         gitops.fetch(root)
-    target = branches.choose(root, plan.branch_name(landing.label), options.push, options.release, progress)
+    target = branches.choose(root, plan.branch_name(landing.label), options.reads_origin, options.release, progress)
     progress.say(f"landing {landing.url}, DVC remote `{pipeline.remote}`, batches go to {target.branch}")
     scratch = root / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)  # a killed run's downloads: never recorded, so never needed
@@ -396,47 +438,15 @@ def _publish(run: _Run, summary: ingest_report.Summary, files: dict[str, str], m
     if not run.options.push:
         summary.would_push = True
         where = f"{target.branch} (then a pull request to {target.base})" if not target.release else target.branch
-        run.progress.say(f"not pushed (no --push): would push {where} to origin")
+        if run.options.hold:
+            run.progress.say(f"held (--hold): `retrain ingest --resume` pushes {where} to origin")
+        else:
+            run.progress.say(f"not pushed (no --push): would push {where} to origin")
         return
     with run.step(Step.PUBLISH):
         branches.push(root, target, files, message, run.progress)
         summary.pushed = True
         run.progress.say(f"pushed {target.branch} to origin")
-
-
-# --- 9. retention -------------------------------------------------------------------------------------------
-def _expire(run: _Run, summary: ingest_report.Summary) -> None:
-    """Delete the originals past release.ingest_retention_days (the last step: everything else succeeded).
-
-    Ingested ones count only by their record on origin's release branch (the local one without origin), i.e.
-    merged, not proposed; and only while the DVC remote holds their batch. Refused ones by their reason file,
-    with the quarantine copy beside it. Each is deleted only while the landing still holds the recorded version."""
-    root, landing, days = run.root, run.landing, run.retention_days or 0
-    base = run.target.base
-    rev = gitops.resolve(root, f"origin/{base}" if gitops.has_remote(root) else f"refs/heads/{base}")
-    released = record.read(root, [rev]).of_source(landing.url) if rev else []
-    known = {(item.key, item.etag) for item in released}
-    rejected: dict[str, tuple[str, str, datetime | None]] = {}
-    for delivery in run.landing_now:
-        if (delivery.key, delivery.etag) in known:
-            continue  # recorded on the release branch: no reason file to read
-        found = landing.rejection(delivery.key)
-        if found and found.etag == delivery.etag and landing.has_copy(delivery.key):
-            rejected[delivery.key] = (found.etag, found.reason, found.rejected)
-    due = plan.expired(run.landing_now, released, rejected, plan.now(), days)
-    stored = [item for item in due if item.batch]
-    missing: set[str] = set()
-    if stored:  # the batch's data must still be in the DVC remote: the original is its only other copy
-        missing = {m.oid for m in run.pipeline.missing_in_remote([(i.batch or "", i.md5 or "") for i in stored])}
-    for item in due:
-        shown = landing.shown(item.key)
-        if item.md5 in missing:
-            run.progress.say(f"{shown}: kept: DVC remote `{run.pipeline.remote}` lacks {item.batch}")
-        elif landing.delete(item.key, item.etag):
-            summary.deleted.append((item, shown))
-        else:
-            run.progress.say(f"{shown}: kept: it changed in the landing since it was recorded (a new delivery)")
-    run.progress.say(f"{len(summary.deleted)} original(s) deleted from {landing.url} ({days} days' retention)")
 
 
 # --- the command ----------------------------------------------------------------------------------------------
@@ -454,7 +464,7 @@ def ingest_command(root: Path, options: IngestOptions) -> int:
             from retrain.release import run as release
 
             try:
-                outcome = release(root, RunOptions(remote=options.remote, push=options.push))
+                outcome = release(root, RunOptions(remote=options.remote, push=options.push, dry_run=options.hold))
                 summary.release = {"status": outcome.status.value, "tag": outcome.tag, "message": outcome.message}
             except GatedError as gated:
                 summary.release = {"status": "gated", "tag": None, "message": str(gated)}
