@@ -18,7 +18,7 @@ SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --
 # The project itself, built by the locked setuptools already in the venv (no unpinned download).
 EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
-.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust demo clean
+.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust bench-history demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench-install: $(STAMP) ## pip vs uv on the same lock, cold and warm, and a no-o
 
 bench-ingest: $(STAMP) ## retrain ingest with 1 new delivery among 10 and 10,000 old keys: benchmarks/ingest-results.md
 	$(BIN)/python benchmarks/ingest.py
+
+bench-history: $(STAMP) ## No-op and one-new-batch releases at 10, 1,000 and 10,000 batches vs dvc status / plain dvc: benchmarks/history-results.md
+	$(BIN)/python benchmarks/history.py
 
 bench-trust: $(STAMP) ## The merge build trusting only the release remote vs the opt-in (--trust-runs-from): benchmarks/trust-results.md
 	$(BIN)/python benchmarks/trust.py
