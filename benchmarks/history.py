@@ -30,13 +30,14 @@ sys.path.insert(0, str(REPO_ROOT))  # the tests' helpers: one definition of the 
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from benchmarks.ingest import run, stats  # noqa: E402
-from tests.helpers import Project, clone_project, make_seed_origin  # noqa: E402
+from tests.faults.harness import copy_project  # noqa: E402
+from tests.helpers import Project, add_small_batches, clone_project, make_seed_origin  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "history-results"
 VENV_BIN = Path(sys.executable).parent
 ROWS = 20  # per batch, as in the issue's measurement
 RUN_STARTED = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-ADD_CHUNK = 2000  # paths per `dvc add` call while building the history: keeps the command line short
+NEW_BATCH = 99999  # the number (and sampling seed) of the batch each new-batch run adds
 
 
 def log(message: str) -> None:
@@ -45,51 +46,12 @@ def log(message: str) -> None:
 
 def build(seed: Path, where: Path, batches: int) -> Project:
     """A released clone holding `batches` batches (the seed batch included), each with its own .dvc file."""
-    from pipeline.dataset import write_batch
-    from pipeline.digits import seed_batch
-
     project = clone_project(seed, where)
     project.set_param("release", "max_regression", 1.0)
-    frame = seed_batch()
-    paths = []
-    for number in range(1, batches):
-        path = project.root / "data/raw" / f"batch-{number:05d}-history.csv"
-        write_batch(frame.sample(ROWS, random_state=number), path)
-        paths.append(str(path.relative_to(project.root)))
-    for start in range(0, len(paths), ADD_CHUNK):
-        project.dvc("add", *paths[start : start + ADD_CHUNK])
-    project.git("add", "data/raw")
-    project.git("commit", "--quiet", "-m", f"data: {batches - 1} history batches")
+    add_small_batches(project, 1, batches - 1, ROWS)
     released = project.retrain("run", check=True).stdout.strip().splitlines()[-1]
     log(f"{batches} batches: {released}")
     return project
-
-
-def copy(project: Project, where: Path) -> Project:
-    """A fresh copy of the released repository: its clone, origin and DVC remote (the clone's paths point there)."""
-    if where.exists():
-        shutil.rmtree(where)
-    shutil.copytree(project.root.parent, where, symlinks=True)
-    clone = Project(
-        root=where / project.root.name,
-        origin=where / project.origin.name,
-        env=project.env,
-        storage=where / project.storage.name,
-    )
-    clone.git("remote", "set-url", "origin", str(clone.origin))
-    clone.dvc("remote", "modify", "--local", "local", "url", str(clone.storage))
-    return clone
-
-
-def add_new_batch(project: Project) -> None:
-    from pipeline.dataset import write_batch
-    from pipeline.digits import seed_batch
-
-    path = project.root / "data/raw" / "batch-99999-new.csv"
-    write_batch(seed_batch().sample(ROWS, random_state=99999), path)
-    project.dvc("add", str(path.relative_to(project.root)))
-    project.git("add", f"{path.relative_to(project.root)}.dvc")
-    project.git("commit", "--quiet", "-m", "data: one new batch")
 
 
 def timed(command: list[str], root: Path, env: dict, says: str | None = None) -> float:
@@ -119,8 +81,9 @@ def measure(project: Project, batches: int, runs: int, scratch: Path) -> dict:
             "dvc_status": timed(DVC_STATUS, project.root, env),
         }
         for name, command, says in (("new_batch_retrain", RETRAIN, "released model@"), ("plain", PLAIN, None)):
-            box = copy(project, scratch / name)
-            add_new_batch(box)
+            shutil.rmtree(scratch / name, ignore_errors=True)
+            box = copy_project(project, scratch / name)
+            add_small_batches(box, NEW_BATCH, 1, ROWS)  # the same new batch in every copy
             took[name] = timed(command, box.root, env, says)
         if round_number:
             for name, seconds in took.items():

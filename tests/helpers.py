@@ -235,6 +235,24 @@ class Project:
         return found
 
 
+def add_small_batches(project: Project, first: int, count: int, rows: int = 20, chunk: int = 2000) -> None:
+    """`count` batches of `rows` rows sampled from the seed batch (numbered from `first`), added the way the README
+    says (`dvc add`, one .dvc file each, `chunk` paths per call), in one commit: a long history, quickly."""
+    from pipeline.dataset import write_batch
+    from pipeline.digits import seed_batch
+
+    frame = seed_batch()
+    paths = []
+    for number in range(first, first + count):
+        path = project.root / "data/raw" / f"batch-{number:05d}-history.csv"
+        write_batch(frame.sample(rows, random_state=number), path)
+        paths.append(str(path.relative_to(project.root)))
+    for start in range(0, len(paths), chunk):
+        project.dvc("add", *paths[start : start + chunk])
+    project.git("add", "data/raw")
+    project.git("commit", "--quiet", "-m", f"data: {count} batch(es)")
+
+
 def clone_project(seed_origin: Path, where: Path) -> Project:
     """Copy the seed origin (each test owns its origin), clone it, and set it up as `make` would."""
     origin = where / "origin.git"

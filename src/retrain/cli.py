@@ -194,7 +194,7 @@ def dispatch(args: argparse.Namespace) -> int:
         ingest_options = IngestOptions(
             source=args.source,
             remote=args.remote,
-            push=args.push or args.resume,
+            push=args.push,
             release=args.release,
             rescan=args.rescan,
             hold=args.hold,

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dataset import write_batch
-from pipeline.digits import seed_batch
-from tests.helpers import Project
+from tests.helpers import Project, add_small_batches
 
 pytestmark = pytest.mark.slow
 
@@ -47,19 +45,6 @@ if _out:  # and every time DVC builds its index of the repository (it parses eve
 """
 
 
-def add_batches(project: Project, first: int, count: int) -> None:
-    """`count` small batches added the way the README says (`dvc add`, one .dvc file each), in one commit."""
-    frame = seed_batch()
-    paths = []
-    for number in range(first, first + count):
-        path = project.root / "data/raw" / f"batch-{number:05d}-history.csv"
-        write_batch(frame.sample(20, random_state=number), path)
-        paths.append(str(path.relative_to(project.root)))
-    project.dvc("add", *paths)
-    project.git("add", "data/raw")
-    project.git("commit", "--quiet", "-m", f"data: {count} batches")
-
-
 def events_of_a_no_op(project: Project, tmp_path: Path, name: str) -> list[list]:
     hook_dir = tmp_path / f"hook-{name}"
     hook_dir.mkdir()
@@ -86,10 +71,10 @@ def index_builds(events: list[list]) -> int:
 
 def test_a_no_op_run_starts_as_many_processes_with_200_batches_as_with_10(project: Project, tmp_path: Path) -> None:
     project.retrain("run", check=True)  # the seed batch
-    add_batches(project, 1, 9)
+    add_small_batches(project, 1, 9)
     project.retrain("run", check=True)
     events_10 = events_of_a_no_op(project, tmp_path, "10")
-    add_batches(project, 10, 190)
+    add_small_batches(project, 10, 190)
     project.retrain("run", check=True)
     assert len(list((project.root / "data/raw").glob("*.dvc"))) == 200
     events_200 = events_of_a_no_op(project, tmp_path, "200")

@@ -63,9 +63,14 @@ class IngestOptions:
     resume: bool = False  # push (and release) what the held run committed; no new listing
 
     @property
+    def pushes(self) -> bool:
+        """Whether this run pushes to origin: --push, or --resume finishing a held run."""
+        return self.push or self.resume
+
+    @property
     def reads_origin(self) -> bool:
         """Whether origin's branches are fetched and counted: a held run will be pushed, so it counts them too."""
-        return self.push or self.hold
+        return self.pushes or self.hold
 
 
 @dataclass
@@ -435,7 +440,7 @@ def _publish(run: _Run, summary: ingest_report.Summary, files: dict[str, str], m
     root, target = run.root, run.target
     if not branches.needs_push(root, target):
         return
-    if not run.options.push:
+    if not run.options.pushes:
         summary.would_push = True
         where = f"{target.branch} (then a pull request to {target.base})" if not target.release else target.branch
         if run.options.hold:
@@ -464,7 +469,7 @@ def ingest_command(root: Path, options: IngestOptions) -> int:
             from retrain.release import run as release
 
             try:
-                outcome = release(root, RunOptions(remote=options.remote, push=options.push, dry_run=options.hold))
+                outcome = release(root, RunOptions(remote=options.remote, push=options.pushes, dry_run=options.hold))
                 summary.release = {"status": outcome.status.value, "tag": outcome.tag, "message": outcome.message}
             except GatedError as gated:
                 summary.release = {"status": "gated", "tag": None, "message": str(gated)}
