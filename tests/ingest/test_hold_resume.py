@@ -123,3 +123,30 @@ def test_a_held_run_that_found_nothing_resumes_to_nothing(project: Project, fold
     assert (held.returncode, resumed.returncode) == (0, 0), resumed.describe()
     assert resumed.lines[-1] == "ingest: nothing new"
     assert not report(project)["pushed"] and project.origin_git("branch", "--list", BRANCH) == ""
+
+
+def test_a_resume_refused_by_origin_stays_resumable_and_its_re_run_pushes(project: Project, folder_landing):
+    """A resume whose push origin refuses (say, an App token origin's rules do not let through) leaves the report
+    held and the commit local; once origin takes it, the same `--resume` finishes the job."""
+    folder_landing.put("2025-03-01.csv", delivery(30, seed=1))
+    assert ingest(project, folder_landing.source, "--hold").returncode == 0
+    committed = project.git("rev-parse", BRANCH)
+    hook = project.origin / "hooks" / "pre-receive"
+    refusal = "echo 'error: GH013: Repository rule violations found for refs/heads/ingest' >&2"
+    hook.write_text(f"#!/bin/sh\n{refusal}\nexit 1\n")
+    hook.chmod(0o755)
+
+    refused = ingest(project, folder_landing.source, "--resume")
+
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.describe()
+    assert [line for line in refused.stderr.splitlines() if line.startswith("error:")], refused.describe()
+    assert project.origin_git("branch", "--list", BRANCH) == "", "nothing reached origin"
+    left = report(project)
+    assert left["held"] and left["would_push"] and not left["pushed"], "still held: the re-run can resume it"
+
+    hook.unlink()
+    again = ingest(project, folder_landing.source, "--resume")
+
+    assert again.returncode == 0, again.describe()
+    assert project.origin_git("rev-parse", BRANCH) == committed
+    assert report(project)["pushed"] and not report(project)["held"]

@@ -159,8 +159,7 @@ def read_held(root: Path, source: str, release: bool) -> Summary:
     if (summary.mode is Mode.RELEASE) != release:
         flag = "with" if summary.mode is Mode.RELEASE else "without"
         raise BadInputError(f"{INGEST_JSON}: the held run was in {summary.mode} mode: resume it {flag} --release.")
-    summary.held, summary.would_push = False, False
-    return summary
+    return summary  # still held (and would_push) until the resume has pushed and released: a failed one can re-run
 
 
 def _from_json(data: dict[str, Any]) -> Summary:

@@ -110,6 +110,7 @@ def ingest(
     try:
         if then is not None:
             then(summary)
+        summary.held = options.hold  # a resume that got here pushed (and released) what was held
         if run.retention_days is not None and summary.exit_code == 0 and not options.hold:
             with run.step(Step.EXPIRE):
                 retention.expire(
@@ -450,7 +451,7 @@ def _publish(run: _Run, summary: ingest_report.Summary, files: dict[str, str], m
         return
     with run.step(Step.PUBLISH):
         branches.push(root, target, files, message, run.progress)
-        summary.pushed = True
+        summary.pushed, summary.would_push = True, False
         run.progress.say(f"pushed {target.branch} to origin")
 
 
