@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO_ROOT))  # the tests' helpers: one definition of the 
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from benchmarks.ingest import run, stats  # noqa: E402
-from tests.faults.harness import copy_project  # noqa: E402
 from tests.helpers import Project, add_small_batches, clone_project, make_seed_origin  # noqa: E402
+from tests.helpers.templates import copy_project  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "history-results"
 VENV_BIN = Path(sys.executable).parent

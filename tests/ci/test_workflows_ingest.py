@@ -1,5 +1,5 @@
-"""The scheduled ingest (.github/workflows/ingest.yml) run by act, after the story of test_workflows.py (file order,
-same sandbox): a landing prefix in moto holding good, bad, duplicate and already-ingested deliveries. The run opens
+"""The scheduled ingest (.github/workflows/ingest.yml) run by act, in the second sandbox (before the Travis story
+there): a landing prefix in moto holding good, bad, duplicate and already-ingested deliveries. The run opens
 one pull request, with the App token, holding exactly the good ones; the bad one is quarantined with its reason;
 the pull-request workflow GitHub then starts reports on it; a second run does nothing."""
 
@@ -11,9 +11,16 @@ import pytest
 import yaml
 
 from tests.ci.conftest import APP_CLIENT_ID, APP_PRIVATE_KEY, APP_SLUG, BUCKET, OWNER_REPO
-from tests.ingest.conftest import delivery
+from tests.helpers.landing import delivery
 
-pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci")]
+pytestmark = [pytest.mark.ci, pytest.mark.xdist_group("ci-second")]
+
+
+@pytest.fixture(scope="module")
+def ci(second_ci):
+    """The second sandbox (Travis tells its story there too): the ingest needs nothing the first story left."""
+    return second_ci
+
 
 LANDING = f"s3://{BUCKET}/landing/"
 BRANCH = "ingest/dvc-exemplar-landing"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from tests.faults.conftest import Batch
-from tests.faults.consistency import assert_consistent
-from tests.faults.harness import (
+from tests.helpers import Project
+from tests.helpers.consistency import assert_consistent
+from tests.helpers.harness import (
     REPRODUCE_STEP,
     assert_failed,
     assert_finishes,
@@ -25,7 +25,7 @@ from tests.faults.harness import (
     retrain,
     snapshot,
 )
-from tests.helpers import Project
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.faults
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from tests.faults.conftest import Batch
-from tests.faults.harness import assert_failed, deliver, repo_state, retrain
 from tests.helpers import Project
+from tests.helpers.harness import assert_failed, deliver, repo_state, retrain
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.faults
 

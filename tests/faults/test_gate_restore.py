@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from tests.faults.conftest import Batch, Template
-from tests.faults.consistency import LocalStore, assert_consistent
-from tests.faults.harness import assert_failed, assert_finishes, copy_clone, deliver, repo_state, retrain, snapshot
 from tests.helpers import Project
+from tests.helpers.consistency import LocalStore, assert_consistent
+from tests.helpers.harness import assert_failed, assert_finishes, deliver, repo_state, retrain, snapshot
+from tests.helpers.templates import Batch, Template, copy_clone
 
 pytestmark = pytest.mark.faults
 

@@ -15,11 +15,11 @@ import pytest
 import requests
 import yaml
 
-from tests.faults.conftest import Batch
-from tests.faults.consistency import LocalStore, assert_consistent
-from tests.faults.harness import ControlledS3, assert_failed, kill_when, repo_state, retrain
 from tests.helpers import S3_BUCKET, S3_ENV, Project
-from tests.ingest.conftest import FolderLanding, S3Landing, backdate_records, delivery, merge_on_origin
+from tests.helpers.consistency import LocalStore, assert_consistent
+from tests.helpers.harness import ControlledS3, assert_failed, kill_when, repo_state, retrain
+from tests.helpers.landing import FolderLanding, S3Landing, backdate_records, delivery, merge_on_origin
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.faults
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.faults.conftest import Batch
-from tests.faults.consistency import assert_consistent
-from tests.faults.harness import (
+from tests.helpers import Project
+from tests.helpers.consistency import assert_consistent
+from tests.helpers.harness import (
     assert_failed,
     assert_finishes,
     assert_refused_before_compute,
@@ -20,7 +20,7 @@ from tests.faults.harness import (
     kill_when,
     retrain,
 )
-from tests.helpers import Project
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.faults
 

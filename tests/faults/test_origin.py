@@ -9,19 +9,18 @@ import stat
 import pytest
 import yaml
 
-from tests.faults.conftest import Batch, Template
-from tests.faults.consistency import assert_consistent
-from tests.faults.harness import (
+from tests.helpers import Project, sh
+from tests.helpers.consistency import assert_consistent
+from tests.helpers.harness import (
     assert_failed,
     assert_finishes,
-    copy_clone,
     deliver,
     finish,
     repo_state,
     retrain,
     start_retrain,
 )
-from tests.helpers import Project, sh
+from tests.helpers.templates import Batch, Template, copy_clone
 
 pytestmark = pytest.mark.faults
 

@@ -17,9 +17,10 @@ import boto3
 import pytest
 import requests
 
-from tests.faults.conftest import Batch, point_at_s3
-from tests.faults.consistency import BucketStore, assert_consistent
-from tests.faults.harness import (
+from tests.faults.conftest import point_at_s3
+from tests.helpers import REPO_ROOT, S3_BUCKET, S3_ENV, Project, second_clone, sh
+from tests.helpers.consistency import BucketStore, assert_consistent
+from tests.helpers.harness import (
     ControlledS3,
     assert_failed,
     assert_finishes,
@@ -28,7 +29,7 @@ from tests.faults.harness import (
     repo_state,
     retrain,
 )
-from tests.helpers import REPO_ROOT, S3_BUCKET, S3_ENV, Project, second_clone, sh
+from tests.helpers.templates import Batch
 
 pytestmark = [pytest.mark.faults, pytest.mark.s3]
 

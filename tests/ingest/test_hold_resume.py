@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from tests.faults.conftest import Batch
-from tests.faults.consistency import assert_consistent
 from tests.helpers import Project
-from tests.ingest.conftest import FolderLanding, delivery, ingest, report
+from tests.helpers.consistency import assert_consistent
+from tests.helpers.landing import FolderLanding, delivery, ingest, report
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.slow  # the engine against real git and DVC
 

@@ -26,7 +26,7 @@ from retrain.ingest.landing import REASON_SUFFIX, reason_document, within
 from retrain.ingest.landing import S3Landing as EngineS3Landing
 from retrain.untrusted import has_skip_instruction
 from tests.helpers import S3_BUCKET, Project
-from tests.ingest.conftest import FolderLanding, S3Landing, batches_on, delivery, ingest, report
+from tests.helpers.landing import FolderLanding, S3Landing, batches_on, delivery, ingest, report
 
 pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
 

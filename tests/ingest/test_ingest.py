@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.helpers import S3_BUCKET, Project
-from tests.ingest.conftest import FolderLanding, S3Landing, batches_on, delivery, ingest, report
+from tests.helpers.landing import FolderLanding, S3Landing, batches_on, delivery, ingest, report
 
 pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
 

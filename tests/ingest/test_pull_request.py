@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import Project
-from tests.ingest.conftest import FolderLanding, batches_on, delivery, ingest, merge_on_origin, report
+from tests.helpers.landing import FolderLanding, batches_on, delivery, ingest, merge_on_origin, report
 
 pytestmark = pytest.mark.slow  # runs the engine against real git and DVC
 

@@ -9,10 +9,10 @@ import pytest
 from pipeline.dataset import write_batch
 from pipeline.digits import simulate_batch
 from retrain import decisions
-from tests.faults.conftest import Batch
-from tests.faults.consistency import assert_consistent
 from tests.helpers import Project
-from tests.ingest.conftest import FolderLanding, ingest, report
+from tests.helpers.consistency import assert_consistent
+from tests.helpers.landing import FolderLanding, ingest, report
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.helpers import Project
-from tests.ingest.conftest import (
+from tests.helpers.landing import (
     FolderLanding,
     S3Landing,
     backdate_records,

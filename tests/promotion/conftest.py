@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import copy_clone, copy_project, retrain
 from tests.helpers import Project, built_once, clone_project
+from tests.helpers.harness import retrain
+from tests.helpers.templates import copy_clone, copy_project
 
 RELEASES = ("model@v1.0.0", "model@v1.1.0", "model@v1.1.1")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 BRANCH = "develop"
 # What a user's fork holds; tests and benchmarks are not needed inside a sandbox project.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
 import signal
 import socket
 import subprocess
@@ -136,41 +135,6 @@ def kill_when(project: Project, marker: str, *args: str, timeout: float = RUN_TI
 
 
 # --- projects ---------------------------------------------------------------------------------------------
-def _point_at(project: Project, origin: Path, storage: Path) -> None:
-    """Re-aim a copied work tree at its own origin and local DVC remote (the copy still names the template's)."""
-    project.git("remote", "set-url", "origin", str(origin))
-    config = project.root / ".dvc" / "config.local"
-    lines = [line for line in config.read_text().splitlines() if "url =" not in line or "endpointurl" in line]
-    text = "\n".join(lines) + "\n"
-    marker = "['remote \"local\"']"
-    if marker not in text:
-        text += marker + "\n"
-    config.write_text(text.replace(marker, f"{marker}\n    url = {storage}", 1))
-
-
-def copy_project(template: Project, where: Path) -> Project:
-    """A released project of one's own: the template's origin, work tree (with its DVC cache) and storage."""
-    where.mkdir(parents=True, exist_ok=True)
-    origin, root, storage = where / "origin.git", where / "work", where / "dvc-storage"
-    shutil.copytree(template.origin, origin, symlinks=True)
-    shutil.copytree(template.storage, storage, symlinks=True)
-    shutil.copytree(template.root, root, symlinks=True)
-    project = Project(root=root, origin=origin, storage=storage, env=dict(template.env))
-    _point_at(project, origin, storage)
-    return project
-
-
-def copy_clone(template: Project, project: Project, where: Path) -> Project:
-    """Another clone of `project`'s origin and remote, made from the template's work tree (cache included)."""
-    root = where / "work2"
-    shutil.copytree(template.root, root, symlinks=True)
-    other = Project(root=root, origin=project.origin, storage=project.storage, env=dict(project.env))
-    _point_at(other, project.origin, project.storage)
-    other.git("fetch", "--quiet", "--tags", "origin")
-    other.git("reset", "--quiet", "--hard", "origin/develop")
-    return other
-
-
 def deliver(project: Project, name: str, content: bytes, message: str | None = None) -> Path:
     """A data delivery the README's way: a file in data/raw, `dvc add` it, commit its .dvc file."""
     path = project.root / "data" / "raw" / name
@@ -306,7 +270,7 @@ def repo_state(project: Project) -> dict:
 
 def assert_finishes(project: Project, storage_or_s3, expect: str, *args: str) -> Result:
     """With the fault removed, `retrain run --push` finishes the job: exit 0, the tag on origin, consistent."""
-    from tests.faults.consistency import assert_consistent
+    from tests.helpers.consistency import assert_consistent
 
     result = retrain(project, "run", "--push", *args)
     assert result.returncode == 0, result.describe()
