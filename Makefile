@@ -54,7 +54,7 @@ retrain: $(STAMP) ## Pull, reproduce, push, verify, commit, gate and tag on the 
 	$(BIN)/retrain run
 
 test: $(STAMP) lint ## Run the whole test suite (lint included)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 test-fast: $(STAMP) ## Only the quick tests, static CI checks included (no end-to-end engine, act or fault runs)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not ci and not faults"

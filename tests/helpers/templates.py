@@ -55,27 +55,26 @@ def build_released(seed_origin: Path, where: Path) -> None:
     project.dvc("checkout", "--force")
     project.dvc("push", "--run-cache")
     assert project.git("status", "--porcelain", "--untracked-files=no") == ""
-    (where / "template.json").write_text(
-        json.dumps(
-            {
-                "root": str(project.root),
-                "origin": str(project.origin),
-                "storage": str(project.storage),
-                "env": project.env,
-                "good": good.name,
-                "other": other.name,
-            }
-        )
-    )
     (where / "good.csv").write_bytes(good.content)
     (where / "other.csv").write_bytes(other.content)
+    save_project(project, where, good=good.name, other=other.name)
+
+
+def save_project(project: Project, where: Path, **extra: str) -> None:
+    """Write `template.json` (last: tests.helpers.built_once takes it as the mark of a finished build)."""
+    saved = {"root": str(project.root), "origin": str(project.origin), "storage": str(project.storage)}
+    (where / "template.json").write_text(json.dumps({**saved, "env": project.env, **extra}))
+
+
+def load_project(where: Path) -> Project:
+    saved = json.loads((where / "template.json").read_text())
+    return Project(Path(saved["root"]), Path(saved["origin"]), Path(saved["storage"]), saved["env"])
 
 
 def load_released(where: Path) -> Template:
     saved = json.loads((where / "template.json").read_text())
-    project = Project(Path(saved["root"]), Path(saved["origin"]), Path(saved["storage"]), saved["env"])
     return Template(
-        project,
+        load_project(where),
         Batch(saved["good"], (where / "good.csv").read_bytes()),
         Batch(saved["other"], (where / "other.csv").read_bytes()),
     )

@@ -14,6 +14,8 @@ import yaml
 from pipeline.dataset import read_batch, write_batch
 from pipeline.digits import SEED_BATCH_NAME, seed_batch, simulate_batch
 from tests.helpers import REPO_ROOT, Project, second_clone, sh
+from tests.helpers.harness import deliver
+from tests.helpers.templates import Batch
 
 
 def md5(path: Path) -> str:
@@ -52,17 +54,17 @@ class TestData:
 
 @pytest.mark.slow
 class TestStages:
-    def test_param_change_reruns_only_the_stages_that_read_it(self, project: Project) -> None:
-        assert project.retrain("run").returncode == 0
+    def test_param_change_reruns_only_the_stages_that_read_it(self, released: Project) -> None:
+        project = released
         project.set_param("train", "C", 0.3, commit=False)
         assert ran_stages(project.dvc("repro").stdout) == ["train", "evaluate"]
         project.set_param("preprocessing", "test_size", 0.25, commit=False)
         assert ran_stages(project.dvc("repro").stdout) == ["preprocessing", "train", "evaluate"]
         assert ran_stages(project.dvc("repro").stdout) == []
 
-    def test_training_is_deterministic(self, project: Project) -> None:
+    def test_training_is_deterministic(self, released: Project) -> None:
         """The same inputs give the same model metrics on a second, forced run."""
-        assert project.retrain("run").returncode == 0
+        project = released
         before = (project.root / "metrics/metrics.json").read_text()
         project.dvc("repro", "--force")
         assert (project.root / "metrics/metrics.json").read_text() == before
@@ -75,8 +77,8 @@ class TestStages:
         assert (project.root / "data/train.parquet").is_file() and (project.root / "data/model.joblib").is_file()
         assert project.git("status", "--porcelain", "--untracked-files=no") == ""
 
-    def test_metrics_and_plots_diff_work(self, project: Project) -> None:
-        assert project.retrain("run").returncode == 0
+    def test_metrics_and_plots_diff_work(self, released: Project) -> None:
+        project = released
         project.set_param("train", "C", 0.05, commit=False)
         project.dvc("repro")
         diff = project.dvc("metrics", "diff", "--json").stdout
@@ -87,14 +89,16 @@ class TestStages:
 
 @pytest.mark.slow
 class TestCollaboration:
-    def test_two_branches_adding_batches_merge_without_conflict(self, project: Project, tmp_path: Path) -> None:
+    def test_two_branches_adding_batches_merge_without_conflict(
+        self, released: Project, good_batch: Batch, other_batch: Batch, tmp_path: Path
+    ) -> None:
         """Each batch has its own .dvc file and data/raw/.gitignore already ignores batches: two branches that each
         add one merge with plain git, no merge driver configured (as GitHub's merge button merges), and the
         release holds both."""
-        assert project.retrain("run", "--push").returncode == 0
-        for branch, seed in (("alice", 11), ("bob", 12)):
+        project = released
+        for branch, batch in (("alice", good_batch), ("bob", other_batch)):
             project.git("switch", "--quiet", "-c", branch, "develop")
-            project.add_batch(rows=100 + seed, seed=seed)
+            deliver(project, batch.name, batch.content)
             assert project.git("diff", "--name-only", "develop", branch).endswith(".csv.dvc")  # nothing shared
             project.dvc("push", "-r", "local")
         project.git("push", "--quiet", "origin", "alice", "bob")
@@ -112,11 +116,12 @@ class TestCollaboration:
         assert json.loads((project.root / "metrics/data.json").read_text())["batches"] == 3
         assert len(project.raw_objects(result.stdout.split()[-1], project.origin)) == 3
 
-    def test_git_checkout_of_a_tag_brings_its_data_along(self, project: Project) -> None:
+    def test_git_checkout_of_a_tag_brings_its_data_along(self, released: Project, good_batch: Batch) -> None:
         """The post-checkout hook runs `dvc checkout`: switching to a release restores its data and model."""
+        project = released
+        deliver(project, good_batch.name, good_batch.content)
         assert project.retrain("run").returncode == 0
-        project.add_batch(rows=200, seed=13)
-        assert project.retrain("run").returncode == 0
+        assert project.batches() == sorted([SEED_BATCH_NAME, good_batch.name])
         project.git("checkout", "--quiet", "model@v1.0.0")
         assert project.batches() == [SEED_BATCH_NAME]
         hooks = project.root / ".git/hooks"
@@ -141,8 +146,8 @@ class TestS3:
 @pytest.mark.slow
 class TestRestore:
     @pytest.fixture
-    def two_releases(self, project: Project) -> Project:
-        assert project.retrain("run").returncode == 0
+    def two_releases(self, released: Project) -> Project:
+        project = released
         project.add_batch(rows=250, seed=31)
         project.set_param("train", "C", 0.5)
         assert project.retrain("run").returncode == 0
