@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # (a preview feature of the pinned uv).
 SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --require-build-hashes \
 	--preview-features build-dependency-hashes --python $(BIN)/python
-# The project itself, built by the locked setuptools already in the venv (no unpinned download).
+# The project itself, built by the locked uv_build already in the venv (no unpinned download).
 EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
 .PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust bench-history demo clean

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import traceback
+from importlib.metadata import version
 from pathlib import Path
 
 from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError
@@ -32,6 +33,8 @@ def _env_remote_arg(parser: argparse.ArgumentParser, flag: str, env: str, text: 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retrain", description=__doc__)
+    # The installed distribution's version (pyproject.toml's), the one a CI pin or a bug report names.
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('retrain')}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="reproduce, push, verify, commit, gate and tag a release")

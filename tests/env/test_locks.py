@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.locks import entries
+
 ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.prefix) / "bin" / "uv"
 RUNTIME = ROOT / "requirements.lock"
@@ -22,18 +24,6 @@ DEV = ROOT / "requirements-dev.lock"
 BOOTSTRAP = ROOT / "requirements-uv.lock"
 # A small pure-Python wheel that the runtime lock holds (python-dateutil needs it).
 TINY = "six"
-# `name==version [; marker] \` and its `--hash=sha256:...` lines.
-PIN = re.compile(
-    r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)(?: ;[^\\\n]*)? \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", re.M
-)
-
-
-def entries(lock: Path) -> dict[str, list[tuple[str, list[str]]]]:
-    """package -> [(version, hashes)], one item per marker fork."""
-    found: dict[str, list[tuple[str, list[str]]]] = {}
-    for name, version, hashes in PIN.findall(lock.read_text()):
-        found.setdefault(name.lower(), []).append((version, re.findall(r"[0-9a-f]{64}", hashes)))
-    return found
 
 
 def requirement_lines(lock: Path) -> list[str]:
@@ -71,7 +61,7 @@ def test_make_installs_only_through_the_hashes():
         assert re.search(rf"uv pip sync --require-hashes .* {re.escape(lock)}$", out, re.M), out
         # What a source-only package is built with: the runtime lock's setuptools, hash-checked.
         assert "--build-constraints requirements.lock --require-build-hashes" in out, out
-        # The project itself: no dependencies of its own to fetch, built by the locked setuptools.
+        # The project itself: its declared dependencies already synced from the lock, built by the locked uv_build.
         assert re.search(r"uv pip install .*--no-deps --no-build-isolation .*-e \.$", out, re.M), out
 
 
