@@ -31,10 +31,21 @@ def _env_remote_arg(parser: argparse.ArgumentParser, flag: str, env: str, text: 
     parser.add_argument(flag, metavar="REMOTE", default=os.environ.get(env) or None, help=text)
 
 
+class _Version(argparse.Action):
+    """The installed distribution's version (pyproject.toml's), the one a CI pin or a bug report names. Read only
+    when asked: a metadata lookup on every command's start-up would be wasted."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{parser.prog} {version('retrain')}")  # on stdout, as argparse's own `version` action prints it
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retrain", description=__doc__)
-    # The installed distribution's version (pyproject.toml's), the one a CI pin or a bug report names.
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('retrain')}")
+    parser.add_argument("--version", action=_Version, help="print the installed version of retrain and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="reproduce, push, verify, commit, gate and tag a release")

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from tests.byop.conftest import make_byop_origin
 from tests.helpers import VENV_BIN, clone_project
-from tests.helpers.locks import entries
+from tests.helpers.locks import entries, stanzas
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "src" / "retrain"
@@ -30,10 +30,8 @@ RUNTIME = ROOT / "requirements.lock"
 UV = VENV_BIN / "uv"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 DECLARED = [Requirement(line) for line in PROJECT["dependencies"]]
-# Declared for what they bring at run time, never imported by name: DVC's S3 remote comes with `dvc[s3]`.
+# Distributions declared but never imported by name (none today: DVC's S3 remote comes as the `s3` extra of dvc).
 NOT_IMPORTED: set[str] = set()
-# One package of a lock: its `name==version` line with its hash lines, up to the next package or the end.
-STANZA = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==.*?(?=^\S|\Z)", re.M | re.S)
 
 
 def imported_top_levels() -> set[str]:
@@ -113,10 +111,9 @@ def test_the_wheel_holds_the_engine_and_declares_its_dependencies(wheel: Path) -
         tops = {name.split("/")[0] for name in archive.namelist()}
         (metadata,) = (name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
         fields = Parser().parsestr(archive.read(metadata).decode())
+        entry_points = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("entry_points.txt"))
     assert tops == {"retrain", f"retrain-{PROJECT['version']}.dist-info"}, tops  # no `pipeline`, no tests
     assert {key(Requirement(line)) for line in fields.get_all("Requires-Dist") or []} == {key(r) for r in DECLARED}
-    with zipfile.ZipFile(wheel) as archive:
-        entry_points = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("entry_points.txt"))
     assert re.search(r"^retrain = retrain\.cli:main$", entry_points, re.M), entry_points
 
 
@@ -125,10 +122,10 @@ def test_a_fresh_install_of_the_wheel_releases_a_project_that_is_not_ours(wheel:
     """Only what the wheel declares, plus the team's own stage needs (scikit-learn for tests/byop), at the lock's
     versions: a missing declaration fails here as it would for an adopter (`No module named ...`)."""
     needed = closure([*DECLARED, Requirement("scikit-learn")])
-    stanzas = list(STANZA.finditer(RUNTIME.read_text()))
-    assert {canonicalize_name(m.group(1)) for m in stanzas} >= needed, "the lock misses part of the closure"
+    locked = {canonicalize_name(name): text for name, text in stanzas(RUNTIME).items()}
+    assert set(locked) >= needed, "the lock misses part of the closure"
     subset = tmp_path / "needed.lock"
-    subset.write_text("".join(m.group(0) for m in stanzas if canonicalize_name(m.group(1)) in needed))
+    subset.write_text("".join(text for name, text in locked.items() if name in needed))
     venv = tmp_path / "fresh"
     assert run(UV, "venv", "--quiet", venv).returncode == 0
     python = venv / "bin" / "python"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.locks import entries
+from tests.helpers.locks import entries, stanzas
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.prefix) / "bin" / "uv"
@@ -76,7 +76,7 @@ def sync(lock: Path, venv: Path) -> subprocess.CompletedProcess:
 
 def test_a_tampered_hash_in_a_copy_of_the_lock_fails_the_install(tmp_path):
     (version, hashes), *_ = entries(RUNTIME)[TINY]
-    stanza = re.search(rf"^{TINY}==.*?(?=^\S)", RUNTIME.read_text(), re.M | re.S).group(0)
+    stanza = stanzas(RUNTIME)[TINY]
     good, bad = tmp_path / "good.lock", tmp_path / "tampered.lock"
     good.write_text(stanza)
     # As if the file on the index had been replaced: no hash in the lock matches it any more.
