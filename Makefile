@@ -27,10 +27,11 @@ install: $(STAMP) ## Create .venv from requirements-dev.lock (hash-checked, with
 
 install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`, no test or lint tools: what the CI jobs install
 
-# uv comes from PyPI through pip, pinned and hash-checked (requirements-uv.lock).
+# uv comes from PyPI through pip, pinned and hash-checked (requirements-uv.lock). The venv gets no pip of its own
+# (uv's sync would remove it again): the pip of the interpreter that made the venv installs uv into it.
 $(UV_STAMP): requirements-uv.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	"$$($(BIN)/python -c 'import sys; print(sys._base_executable)')" -m pip --python $(BIN)/python --quiet install --require-hashes --no-deps -r requirements-uv.lock
 	@touch $@
 
 $(STAMP): requirements-dev.lock pyproject.toml $(UV_STAMP)

@@ -55,7 +55,7 @@ def test_the_dev_lock_holds_the_runtime_lock_exactly():
 def test_make_installs_only_through_the_hashes():
     """What make would run, from make's own dry run: every install requires the locks' hashes."""
     uv_step = run("make", "--no-print-directory", "-n", "-W", "requirements-uv.lock", ".venv/.uv-installed").stdout
-    assert re.search(r"pip install .*--require-hashes .*-r requirements-uv\.lock", uv_step), uv_step
+    assert re.search(r"-m pip .*install .*--require-hashes .*-r requirements-uv\.lock", uv_step), uv_step
     for target, lock in (("install", "requirements-dev.lock"), ("install-runtime", "requirements.lock")):
         out = run("make", "--no-print-directory", "-n", "-W", lock, target).stdout
         assert re.search(rf"uv pip sync --require-hashes .* {re.escape(lock)}$", out, re.M), out
