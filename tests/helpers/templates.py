@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import Project, clone_project
+import pytest
+
+from tests.helpers import Project, built_once, clone_project
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,21 @@ def copy_clone(template: Project, project: Project, where: Path) -> Project:
     other.git("fetch", "--quiet", "--tags", "origin")
     other.git("reset", "--quiet", "--hard", "origin/develop")
     return other
+
+
+def derived(
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_id: str,
+    name: str,
+    base: Project,
+    build: Callable[[Project], None],
+) -> Project:
+    """A template made once per test session from a copy of `base` (another template) by `build`, which releases
+    on it: what several tests copy instead of each releasing the same thing again."""
+
+    def make(where: Path) -> None:
+        project = copy_project(base, where)
+        build(project)
+        save_project(project, where)
+
+    return load_project(built_once(tmp_path_factory, worker_id, name, make))

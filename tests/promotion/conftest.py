@@ -1,21 +1,20 @@
 """Fixtures of the promotion tests: one project with three releases, built once per test session and copied for
 each test (a copy costs milliseconds, a release a training run).
 
-The template is a clone of the seed origin released three times with `--push` on the local DVC remote:
-model@v1.0.0 (the seed batch), model@v1.1.0 (a delivered batch) and model@v1.1.1 (train.C changed). Under xdist
-the workers share it (built by the first that needs it, under a file lock).
+The template is a copy of the session's released template (model@v1.0.0, the seed batch, tests/helpers/templates.py)
+released twice more with `--push` on the local DVC remote: model@v1.1.0 (a delivered batch) and model@v1.1.1
+(train.C changed). Under xdist the workers share it (built by the first that needs it, under a file lock).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Project, built_once, clone_project
+from tests.helpers import Project
 from tests.helpers.harness import retrain
-from tests.helpers.templates import copy_clone, copy_project
+from tests.helpers.templates import Template, copy_clone, copy_project, derived
 
 RELEASES = ("model@v1.0.0", "model@v1.1.0", "model@v1.1.1")
 
@@ -25,23 +24,17 @@ def _release(project: Project, expected: str) -> None:
     assert result.returncode == 0 and result.last_stdout == f"released {expected}", result.describe()
 
 
-def _build(seed_origin: Path, where: Path) -> None:
-    project = clone_project(seed_origin, where)
-    _release(project, RELEASES[0])
+def _build(project: Project) -> None:
     project.add_batch(rows=300, seed=5)
     _release(project, RELEASES[1])
     project.set_param("train", "C", 0.5)
     _release(project, RELEASES[2])
     assert project.git("status", "--porcelain", "--untracked-files=no") == ""
-    saved = {"root": str(project.root), "origin": str(project.origin), "storage": str(project.storage)}
-    (where / "template.json").write_text(json.dumps({**saved, "env": project.env}))
 
 
 @pytest.fixture(scope="session")
-def three_releases(seed_origin: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Project:
-    where = built_once(tmp_path_factory, worker_id, "promotion-template", lambda where: _build(seed_origin, where))
-    saved = json.loads((where / "template.json").read_text())
-    return Project(Path(saved["root"]), Path(saved["origin"]), Path(saved["storage"]), saved["env"])
+def three_releases(template: Template, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Project:
+    return derived(tmp_path_factory, worker_id, "promotion-template", template.project, _build)
 
 
 @pytest.fixture
