@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 UV_STAMP := $(VENV)/.uv-installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Byte-code caches are written into .venv: the pipeline and the suite start hundreds of Python processes, and
+# without the caches each one compiles DVC, pandas and scikit-learn from source again.
+unexport PYTHONDONTWRITEBYTECODE
 # Exactly what a lock names, each file checked against the lock's hashes; nothing else stays. A package
 # published only as source (antlr4-python3-runtime) is built with the locked setuptools, hash-checked too
 # (a preview feature of the pinned uv).
