@@ -69,8 +69,8 @@ def index_builds(events: list[list]) -> int:
     return sum(event == "dvc.index" for event, _ in events)
 
 
-def test_a_no_op_run_starts_as_many_processes_with_200_batches_as_with_10(project: Project, tmp_path: Path) -> None:
-    project.retrain("run", check=True)  # the seed batch
+def test_a_no_op_run_starts_as_many_processes_with_200_batches_as_with_10(released: Project, tmp_path: Path) -> None:
+    project = released  # the seed batch, released
     add_small_batches(project, 1, 9)
     project.retrain("run", check=True)
     events_10 = events_of_a_no_op(project, tmp_path, "10")
