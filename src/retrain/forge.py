@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain import gitops, layout, project, versioning
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, ForgeError
 
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
@@ -31,10 +31,6 @@ TIMEOUT_S = 20
 ANNOUNCED = ("released", "gated")  # run.json statuses worth a comment
 # GitHub's default merge messages: "Merge pull request #12 from owner/branch", and "Title (#12)" for a squash.
 MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from |\(#(\d+)\)$")
-
-
-class ForgeError(RetrainError):
-    """The forge's API could not answer."""
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, RemoteUnreachableError
 
 CONNECT_TIMEOUT_S = 5
-
-
-class RemoteUnreachableError(RetrainError):
-    """The remote's endpoint did not answer (network, S3 down): try again later (exit 1)."""
 
 
 def check_local(name: str, url: str, repo_root: Path) -> None:

@@ -513,7 +513,8 @@ def test_a_manual_run_from_a_feature_branch_is_refused(ci):
     jobs = result.job_results()
     assert jobs.pop("release-branch") == "failure" and set(jobs.values()) <= {"skipped"}, result.explain()
     # The summary, not the step's log: act in host mode can drop the output of a step that ends in milliseconds.
-    assert "Releases are made from develop only, and this run is on feature-dispatch" in result.summary("release-branch")
+    refusal = "Releases are made from develop only, and this run is on feature-dispatch"
+    assert refusal in result.summary("release-branch")
     assert len(ci.cml_records()) == launches, "no cloud runner started, nothing posted"
     assert ci.origin_refs() == refs and ci.comments() == comments
 

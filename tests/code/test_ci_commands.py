@@ -176,6 +176,7 @@ def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure()
     """GitHub refuses a push to a protected branch from an identity off the bypass list with GH013: catching up
     and retrying cannot help (the old behaviour: three full attempts, then a generic message)."""
     from retrain import gitops
+    from retrain.errors import PushForbiddenError, PushRejectedError
 
     porcelain = (
         "To https://github.com/acme/ml-repo.git\n"
@@ -186,8 +187,8 @@ def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure()
         "remote: - Changes must be made through a pull request.\n"
         "error: failed to push some refs to 'https://github.com/acme/ml-repo.git'\n"
     )
-    with pytest.raises(gitops.PushForbiddenError, match=r"GH013.*bypass list.*docs/ci\.md"):
+    with pytest.raises(PushForbiddenError, match=r"GH013.*bypass list.*docs/ci\.md"):
         gitops._raise_for_push(porcelain, stderr, "origin")
     moved = "!\tHEAD:refs/heads/develop\t[rejected] (fetch first)\n"
-    with pytest.raises(gitops.PushRejectedError):  # origin moved: catch up and retry, as before
+    with pytest.raises(PushRejectedError):  # origin moved: catch up and retry, as before
         gitops._raise_for_push(moved, "error: failed to push some refs\n", "origin")
