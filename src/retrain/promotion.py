@@ -5,6 +5,10 @@ replaced. Every promotion also unassigns the stage from the versions that held i
 version holds a stage whichever way a reader sorts (GTO by time or by version, `dvc artifacts get` by the latest
 tag). The tags are pushed to origin in one atomic push, never forced; when another promotion took the same tag
 names first, the local tags are dropped and the promotion is made again on top of origin's registry.
+
+One module for the three verbs (retrain/commands/promote.py, rollback.py and which.py call it), not three: they
+share the registry's reading (_Registry, the holder of a stage), the availability check and the tagging, and
+`which` is also what `retrain publish` asks before it publishes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import decisions, gitops, layout, origin, project, registry, snapshots, versioning
+from retrain import decisions, gitops, layout, origin, project, registry, releases, versioning
 from retrain.errors import BadInputError, OriginUnreachableError, PushRejectedError, RetrainError
 from retrain.pushes import MAX_PUSH_ATTEMPTS, with_retries
 from retrain.registry import EventKind, Holding
@@ -198,7 +202,7 @@ def _check_available(root: Path, release: str, remote: str | None, refusal: str)
     pipeline = Pipeline(root, remote)
     try:
         check_reachable(pipeline.remote, pipeline.remote_config, root)
-        missing = pipeline.missing_in_remote(sorted(snapshots.outputs_at(root, release).items()))
+        missing = pipeline.missing_in_remote(sorted(releases.outputs_at(root, release).items()))
     finally:
         pipeline.close()
     if missing:
