@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import decisions, gitops, layout, origin, project, registry, releases, versioning
+from retrain import decisions, gitops, layout, origin, project, registry, versioning
 from retrain.errors import BadInputError, OriginUnreachableError, PushRejectedError, RetrainError
 from retrain.pushes import MAX_PUSH_ATTEMPTS, with_retries
 from retrain.registry import EventKind, Holding
+from retrain.releases import outputs_at
 from retrain.versioning import Assignment, AssignmentAction
 
 GAVE_UP = ". Nothing changed: the tags were removed here. Re-run when origin accepts the push."
@@ -202,7 +203,7 @@ def _check_available(root: Path, release: str, remote: str | None, refusal: str)
     pipeline = Pipeline(root, remote)
     try:
         check_reachable(pipeline.remote, pipeline.remote_config, root)
-        missing = pipeline.missing_in_remote(sorted(releases.outputs_at(root, release).items()))
+        missing = pipeline.missing_in_remote(sorted(outputs_at(root, release).items()))
     finally:
         pipeline.close()
     if missing:
