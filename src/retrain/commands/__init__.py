@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from typing import TYPE_CHECKING, TypeAlias, TypeVar
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-Options = TypeVar("Options", bound="DataclassInstance")
+
+
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Options = TypeVar("Options", bound=_Dataclass)
 
 REMOTE_ENV = "RETRAIN_REMOTE"
 
