@@ -1,6 +1,12 @@
-"""Errors that carry an exit code and a message a user can act on."""
+"""Every error the engine raises on purpose: each carries an exit code and a message a user can act on.
+
+The exit codes live here and nowhere else: 0 ok, 1 failure (RetrainError and the subclasses that keep its code),
+2 bad input (BadInputError), 3 gated (GatedError). `retrain.cli` maps any RetrainError to its `exit_code`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -14,6 +20,7 @@ class RetrainError(Exception):
     exit_code = EXIT_FAILURE
 
 
+# --- exit 2: the user has to fix something ---------------------------------------------------------------------
 class BadInputError(RetrainError):
     """Bad data, params, config or credentials: the user has to fix something (exit 2)."""
 
@@ -24,6 +31,14 @@ class ParamsError(BadInputError):
     """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
+# --- exit 3: the model regressed ---------------------------------------------------------------------------------
+class GatedError(RetrainError):
+    """The new model regressed beyond the allowed margin (exit 3)."""
+
+    exit_code = EXIT_GATED
+
+
+# --- exit 1 (RetrainError's own code): a failure; most are worth a re-run once the cause is gone ------------------
 class MissingDataError(RetrainError):
     """Raw batches named by git that neither the remote, this machine's cache nor the work tree holds (exit 1)."""
 
@@ -33,10 +48,38 @@ class MissingDataError(RetrainError):
         self.remote = remote
 
 
-class GatedError(RetrainError):
-    """The new model regressed beyond the allowed margin (exit 3)."""
+class CommandError(RetrainError):
+    """An external command failed; carries its stderr (retrain.shell, exit 1)."""
 
-    exit_code = EXIT_GATED
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        self.args_ = list(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"`{' '.join(args)}` exited with {returncode}: {stderr.strip()[-500:]}")
+
+
+class PushRejectedError(RetrainError):
+    """origin refused the push (the branch moved, or the tag exists there; exit 1 once the retries are spent)."""
+
+
+class OriginUnreachableError(RetrainError):
+    """origin could not be reached (exit 1)."""
+
+
+class PushForbiddenError(RetrainError):
+    """origin's rules refuse this identity's push (a protected branch): retrying cannot help (exit 1)."""
+
+
+class RemoteUnreachableError(RetrainError):
+    """The DVC remote's endpoint did not answer (network, S3 down): try again later (exit 1)."""
+
+
+class LandingUnreachableError(RetrainError):
+    """The ingest landing did not answer: nothing was changed; try again later (exit 1)."""
+
+
+class ForgeError(RetrainError):
+    """The forge's API (GitHub's) could not answer (exit 1; `retrain announce` falls back to merge messages)."""
 
 
 # Where a failing stage leaves its one-line error for `retrain run`: a contract with the pipeline's

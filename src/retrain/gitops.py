@@ -9,21 +9,14 @@ from typing import Any
 import yaml
 
 from retrain import githooks
-from retrain.errors import BadInputError, RetrainError
-from retrain.shell import CommandError, call, run, run_binary
-
-
-class PushRejectedError(RetrainError):
-    """origin refused the push (the branch moved, or the tag exists there)."""
-
-
-class OriginUnreachableError(RetrainError):
-    """origin could not be reached."""
-
-
-class PushForbiddenError(RetrainError):
-    """origin's rules refuse this identity's push (a protected branch): retrying cannot help."""
-
+from retrain.errors import (
+    BadInputError,
+    CommandError,
+    OriginUnreachableError,
+    PushForbiddenError,
+    PushRejectedError,
+)
+from retrain.shell import call, run, run_binary
 
 # What GitHub says when a ruleset or branch protection refuses a push ("Troubleshooting rules"; classic protection).
 RULE_VIOLATIONS = ("GH013", "GH006", "protected branch hook declined", "Repository rule violations")

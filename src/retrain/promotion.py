@@ -5,6 +5,10 @@ replaced. Every promotion also unassigns the stage from the versions that held i
 version holds a stage whichever way a reader sorts (GTO by time or by version, `dvc artifacts get` by the latest
 tag). The tags are pushed to origin in one atomic push, never forced; when another promotion took the same tag
 names first, the local tags are dropped and the promotion is made again on top of origin's registry.
+
+One module for the three verbs (retrain/commands/promote.py, rollback.py and which.py call it), not three: they
+share the registry's reading (_Registry, the holder of a stage), the availability check and the tagging, and
+`which` is also what `retrain publish` asks before it publishes.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import decisions, gitops, layout, origin, project, registry, snapshots, versioning
-from retrain.errors import BadInputError, RetrainError
+from retrain import decisions, gitops, layout, origin, project, registry, versioning
+from retrain.errors import BadInputError, OriginUnreachableError, PushRejectedError, RetrainError
+from retrain.pushes import MAX_PUSH_ATTEMPTS, with_retries
 from retrain.registry import EventKind, Holding
+from retrain.releases import outputs_at
 from retrain.versioning import Assignment, AssignmentAction
 
-MAX_PUSH_ATTEMPTS = 3
+GAVE_UP = ". Nothing changed: the tags were removed here. Re-run when origin accepts the push."
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,16 @@ class _Registry:
 
     def holder(self) -> Holding | None:
         return registry.holder(self.root, self.artifact, self.stage)
+
+    def read_again(self, rejected: Exception, attempt: int) -> None:
+        """After a refused push (its tags dropped): origin's registry, before the next attempt."""
+        origin.sync_registry(self.root, self.artifact)
+        print(
+            f"       {rejected}: another promotion got there first; read origin's registry again "
+            f"(attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS})",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _open(root: Path, stage: str) -> _Registry:
@@ -62,7 +78,8 @@ def promote(root: Path, version: str, stage: str, note: str | None, remote: str 
             "version (`retrain releases`). Nothing changed."
         )
     _check_available(root, release, remote, f"cannot promote {release} to {stage}")
-    for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
+
+    def attempt(_: int) -> str:
         current = reg.holder()
         if current is not None and current.version == wanted:
             since = registry.iso(current.since)
@@ -70,9 +87,10 @@ def promote(root: Path, version: str, stage: str, note: str | None, remote: str 
         previous = reg.release(current.version) if current else None
         assignment = _assignment(root, AssignmentAction.PROMOTE, stage, release, previous, note)
         made = _assign(reg, assignment, releases[release])
-        if _publish(reg, made, attempt):
-            return f"promoted {release} to {stage} (tag {made[-1]}{_where(reg)}); before: {previous or 'nothing'}"
-    raise AssertionError("unreachable: the loop returns or raises")
+        _publish(reg, made)
+        return f"promoted {release} to {stage} (tag {made[-1]}{_where(reg)}); before: {previous or 'nothing'}"
+
+    return with_retries(attempt, reg.read_again, GAVE_UP)
 
 
 def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> str:
@@ -94,16 +112,10 @@ def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> st
     release = reg.release(target)
     _check_available(root, release, remote, f"cannot roll back {stage} to {release}")
     commit = gitops.tags(root, release)[release]
-    for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
-        assignment = _assignment(root, AssignmentAction.ROLLBACK, stage, release, now, note)
-        made = _assign(reg, assignment, commit)
-        if _publish(reg, made, attempt):
-            return (
-                f"rolled back {stage} from {now} to {release}, the version that served {stage} before it "
-                f"(tag {made[-1]}{_where(reg)})"
-            )
-        moved = reg.holder()
-        if moved is not None and moved.version == target:  # the same rollback, by someone else, landed first
+
+    def attempt(number: int) -> str:
+        moved = reg.holder() if number > 1 else current  # after a refused push: origin's registry, read again
+        if number > 1 and moved is not None and moved.version == target:  # the same rollback, by someone else
             return f"{stage} was rolled back to {release} meanwhile (tag {moved.tag}): nothing to do"
         if moved is None or moved.version != current.version:
             shown = reg.release(moved.version) if moved else "nothing"
@@ -112,7 +124,15 @@ def rollback(root: Path, stage: str, note: str | None, remote: str | None) -> st
                 f"{f' (tag {moved.tag})' if moved else ''}, so rolling back from {now} no longer applies. "
                 f"Nothing was pushed; check `retrain which --stage {stage}` and re-run if still wanted."
             )
-    raise AssertionError("unreachable: the loop returns or raises")
+        assignment = _assignment(root, AssignmentAction.ROLLBACK, stage, release, now, note)
+        made = _assign(reg, assignment, commit)
+        _publish(reg, made)
+        return (
+            f"rolled back {stage} from {now} to {release}, the version that served {stage} before it "
+            f"(tag {made[-1]}{_where(reg)})"
+        )
+
+    return with_retries(attempt, reg.read_again, GAVE_UP)
 
 
 def which(root: Path, stage: str) -> tuple[str, Holding]:
@@ -183,7 +203,7 @@ def _check_available(root: Path, release: str, remote: str | None, refusal: str)
     pipeline = Pipeline(root, remote)
     try:
         check_reachable(pipeline.remote, pipeline.remote_config, root)
-        missing = pipeline.missing_in_remote(sorted(snapshots.outputs_at(root, release).items()))
+        missing = pipeline.missing_in_remote(sorted(outputs_at(root, release).items()))
     finally:
         pipeline.close()
     if missing:
@@ -230,29 +250,17 @@ def _assign(reg: _Registry, assignment: Assignment, commit: str) -> list[str]:
     return made
 
 
-def _publish(reg: _Registry, made: list[str], attempt: int) -> bool:
-    """Push the tags; False when origin had taken those names (tags dropped, registry synced: try again)."""
+def _publish(reg: _Registry, made: list[str]) -> None:
+    """Push the tags; when origin had taken those names, the tags are dropped and PushRejectedError raised (the
+    caller reads origin's registry again, _Registry.read_again, and retries)."""
     if not reg.pushes:
-        return True
+        return
     try:
         origin.push_stage_tags(reg.root, made)
-        return True
-    except gitops.PushRejectedError as rejected:
+    except PushRejectedError:
         _drop(reg.root, made)
-        if attempt == MAX_PUSH_ATTEMPTS:
-            raise RetrainError(
-                f"{rejected}; gave up after {attempt} attempts. Nothing changed: the tags were removed here. "
-                "Re-run when origin accepts the push."
-            ) from None
-        origin.sync_registry(reg.root, reg.artifact)
-        print(
-            f"       {rejected}: another promotion got there first; read origin's registry again "
-            f"(attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS})",
-            file=sys.stderr,
-            flush=True,
-        )
-        return False
-    except gitops.OriginUnreachableError as error:
+        raise
+    except OriginUnreachableError as error:
         _drop(reg.root, made)
         reason = str(error).split(";", 1)[0]
         raise RetrainError(

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, RemoteUnreachableError
 
 CONNECT_TIMEOUT_S = 5
-
-
-class RemoteUnreachableError(RetrainError):
-    """The remote's endpoint did not answer (network, S3 down): try again later (exit 1)."""
 
 
 def check_local(name: str, url: str, repo_root: Path) -> None:
@@ -100,51 +95,3 @@ def check_reachable(name: str, config: dict[str, Any], repo_root: Path) -> None:
     elif scheme in ("", "file"):
         check_local(name, config["url"], repo_root)
     # other schemes (gs, azure, ssh...) are left to DVC's own errors
-
-
-DVC_CONFIG = ".dvc/config"
-BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's rules for a bucket name
-
-
-def set_bucket(root: Path, name: str, url: str) -> str:
-    """Day one: point remote `name` at `url` (s3://BUCKET/PREFIX) in the committed .dvc/config, through DVC's own
-    config API, and commit that one file. Everyone and every CI system reads it from git from then on."""
-    from retrain import gitops
-
-    parsed = urlparse(url)
-    bucket, prefix = parsed.netloc, parsed.path.strip("/")
-    if parsed.scheme != "s3" or not BUCKET_NAME.fullmatch(bucket) or ".." in bucket or parsed.query:
-        raise BadInputError(
-            f"{url}: expected s3://BUCKET/PREFIX (a bucket name of 3-63 lowercase letters, digits, "
-            "dots and hyphens; the prefix is optional)."
-        )
-    url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
-    if DVC_CONFIG in gitops.dirty_tracked_files(root):
-        raise BadInputError(f"{DVC_CONFIG} has uncommitted changes: commit or revert them first.")
-    from dvc.exceptions import NotDvcRepoError
-    from dvc.repo import Repo
-
-    try:
-        repo = Repo(str(root))
-    except NotDvcRepoError:
-        raise BadInputError(f"{root}: not a DVC repository (no .dvc folder); run this in the project.") from None
-    try:
-        remotes = repo.config.read("repo").get("remote", {})
-        if name not in remotes:
-            known = ", ".join(remotes) or "none"
-            raise BadInputError(f"no remote `{name}` in {DVC_CONFIG} (known: {known}); pass --name.")
-        if remotes[name].get("url") == url:
-            return f"`{name}` already points at {url}: nothing to change"
-        with repo.config.edit("repo") as conf:
-            conf["remote"][name]["url"] = url
-        shadowed = repo.config.read("local").get("remote", {}).get(name, {}).get("url")
-    finally:
-        repo.close()
-    made = gitops.commit(root, [DVC_CONFIG], f"dvc: the CI remote `{name}` is {url}\n\n(retrain remote set-bucket)")
-    note = (
-        f" (this clone's .dvc/config.local still overrides it with {shadowed}: `dvc remote modify --local --unset "
-        f"{name} url`)"
-        if shadowed
-        else ""
-    )
-    return f"`{name}` now points at {url}, committed as {made[:8]}; push it (through a pull request){note}"

@@ -8,17 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from retrain.errors import RetrainError
-
-
-class CommandError(RetrainError):
-    """An external command failed; carries its stderr."""
-
-    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
-        self.args_ = list(args)
-        self.returncode = returncode
-        self.stderr = stderr
-        super().__init__(f"`{' '.join(args)}` exited with {returncode}: {stderr.strip()[-500:]}")
+from retrain.errors import CommandError
 
 
 def venv_path_env() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The steps of a release, one function each, over the run's shared context; `retrain.release` calls them in order.
+"""The steps of a release, one function each, over the run's shared context; `retrain.run` calls them in order.
 
 A failure at any step leaves git, the tags and the remote consistent; a re-run finishes the job.
 """

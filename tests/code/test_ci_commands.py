@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from retrain import decisions, dvcops, forge, layout, remotes, steps
+from retrain import announce, decisions, dvcops, layout, remote, steps
 from retrain.dvcops import StoredObject
 from retrain.errors import BadInputError
 from retrain.rawdata import Raw
@@ -110,7 +110,7 @@ def history(tmp_path: Path):
 
 def test_announce_names_every_pull_request_merged_since_the_previous_release(history):
     root, env, _ = history
-    made = forge.announce(root, "develop", layout.REPORT, env, None)
+    made = announce.announce(root, "develop", layout.REPORT, env, None)
     assert made.numbers == [5, 6] and made.since == "model@v1.0.0"
     assert made.targets == ["pr/5", "pr/6"], "not #7 (open, to main) nor #8 (open)"
     assert "Merged into `develop` since `model@v1.0.0`: #5, #6." in (root / layout.REPORT).read_text()
@@ -118,7 +118,7 @@ def test_announce_names_every_pull_request_merged_since_the_previous_release(his
 
 def test_announce_falls_back_to_merge_messages_when_the_api_refuses(history, capsys):
     root, env, _ = history
-    made = forge.announce(root, "develop", None, {**env, "GITHUB_TOKEN": "wrong"}, None)
+    made = announce.announce(root, "develop", None, {**env, "GITHUB_TOKEN": "wrong"}, None)
     assert made.numbers == [5, 6]
     assert "401" in capsys.readouterr().err
 
@@ -127,11 +127,11 @@ def test_announce_is_silent_for_runs_that_are_no_news_and_targets_the_commit_wit
     root, env, release = history
     summary = root / layout.RUN_SUMMARY
     summary.write_text(json.dumps({"status": "up_to_date", "tag": "model@v1.0.1", "commit": release}))
-    assert forge.announce(root, "develop", None, env, None) is None
+    assert announce.announce(root, "develop", None, env, None) is None
     git(root, "commit", "--quiet", "--allow-empty", "-m", "a direct push, no pull request")
     head = git(root, "rev-parse", "HEAD")
     summary.write_text(json.dumps({"status": "gated", "tag": None, "commit": head}))
-    made = forge.announce(root, "develop", None, env, None)
+    made = announce.announce(root, "develop", None, env, None)
     assert made.since == "model@v1.0.1" and made.targets == [f"commit/{head}"]
 
 
@@ -157,18 +157,18 @@ def test_set_bucket_rewrites_the_ci_remote_with_dvcs_config_api_and_commits_it(t
     git(root, "add", "-A")
     git(root, "commit", "--quiet", "-m", "seed")
 
-    said = remotes.set_bucket(root, "s3remote", "s3://acme-ml-data/retrain/")
+    said = remote.set_bucket(root, "s3remote", "s3://acme-ml-data/retrain/")
     assert "now points at s3://acme-ml-data/retrain" in said
     config = (root / ".dvc" / "config").read_text()
     assert "url = s3://acme-ml-data/retrain\n" in config and "url = ../.dvc-storage" in config
     assert git(root, "log", "-1", "--format=%s") == "dvc: the CI remote `s3remote` is s3://acme-ml-data/retrain"
     assert git(root, "status", "--porcelain") == ""
-    assert "nothing to change" in remotes.set_bucket(root, "s3remote", "s3://acme-ml-data/retrain")
+    assert "nothing to change" in remote.set_bucket(root, "s3remote", "s3://acme-ml-data/retrain")
     for bad in ("acme-ml-data/retrain", "s3://Acme_Data/x", "gs://acme/x", "s3://ab"):
         with pytest.raises(BadInputError):
-            remotes.set_bucket(root, "s3remote", bad)
+            remote.set_bucket(root, "s3remote", bad)
     with pytest.raises(BadInputError, match="no remote `nope`"):
-        remotes.set_bucket(root, "nope", "s3://acme-ml-data")
+        remote.set_bucket(root, "nope", "s3://acme-ml-data")
 
 
 # --- a push that origin's rules refuse -------------------------------------------------------------------------
@@ -176,6 +176,7 @@ def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure()
     """GitHub refuses a push to a protected branch from an identity off the bypass list with GH013: catching up
     and retrying cannot help (the old behaviour: three full attempts, then a generic message)."""
     from retrain import gitops
+    from retrain.errors import PushForbiddenError, PushRejectedError
 
     porcelain = (
         "To https://github.com/acme/ml-repo.git\n"
@@ -186,8 +187,8 @@ def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure()
         "remote: - Changes must be made through a pull request.\n"
         "error: failed to push some refs to 'https://github.com/acme/ml-repo.git'\n"
     )
-    with pytest.raises(gitops.PushForbiddenError, match=r"GH013.*bypass list.*docs/ci\.md"):
+    with pytest.raises(PushForbiddenError, match=r"GH013.*bypass list.*docs/ci\.md"):
         gitops._raise_for_push(porcelain, stderr, "origin")
     moved = "!\tHEAD:refs/heads/develop\t[rejected] (fetch first)\n"
-    with pytest.raises(gitops.PushRejectedError):  # origin moved: catch up and retry, as before
+    with pytest.raises(PushRejectedError):  # origin moved: catch up and retry, as before
         gitops._raise_for_push(moved, "error: failed to push some refs\n", "origin")

@@ -16,8 +16,7 @@ from retrain import gitops
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import record
 from retrain.progress import Progress
-
-MAX_PUSH_ATTEMPTS = 3
+from retrain.pushes import with_retries
 
 
 @dataclass
@@ -104,22 +103,24 @@ def needs_push(root: Path, target: Target) -> bool:
 
 def push(root: Path, target: Target, files: dict[str, str], message: str, progress: Progress) -> None:
     """Publish the branch; when origin's moved meanwhile, build on it again and retry (bounded, never forced)."""
-    for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
-        try:
-            if target.release:
-                gitops.push_atomic(root, target.branch, None)
-            else:
-                gitops.push_branch(root, target.tip or target.base_rev, target.branch)
-                target.remote_tip = target.tip
-            return
-        except gitops.PushRejectedError as rejected:
-            if attempt == MAX_PUSH_ATTEMPTS:
-                raise RetrainError(
-                    f"{rejected}; gave up after {attempt} attempts. The batches are committed locally on "
-                    f"{target.branch} and their data is in the DVC remote: re-run to push them."
-                ) from None
-            progress.say(f"{rejected}: building on origin/{target.branch} again")
-            _catch_up(root, target, files, message)
+
+    def attempt(_: int) -> None:
+        if target.release:
+            gitops.push_atomic(root, target.branch, None)
+        else:
+            gitops.push_branch(root, target.tip or target.base_rev, target.branch)
+            target.remote_tip = target.tip
+
+    def again(rejected: Exception, _: int) -> None:
+        progress.say(f"{rejected}: building on origin/{target.branch} again")
+        _catch_up(root, target, files, message)
+
+    with_retries(
+        attempt,
+        again,
+        f". The batches are committed locally on {target.branch} and their data is in the DVC remote: re-run to "
+        "push them.",
+    )
 
 
 def _catch_up(root: Path, target: Target, files: dict[str, str], message: str) -> None:

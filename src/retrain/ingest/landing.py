@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, LandingUnreachableError
 from retrain.ingest import keys
 from retrain.ingest.keys import KeyFault
 from retrain.ingest.plan import Delivery, normalize_etag, parse_time, source_label
@@ -36,10 +36,6 @@ class Rejection:
     etag: str
     reason: str
     rejected: datetime | None = None  # when it was quarantined (its reason file says)
-
-
-class LandingUnreachableError(RetrainError):
-    """The landing did not answer: nothing was changed; try again later (exit 1)."""
 
 
 def reason_document(url: str, delivery: Delivery, reason: str, rejected_at: str) -> str:

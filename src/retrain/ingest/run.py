@@ -466,8 +466,8 @@ def ingest_command(root: Path, options: IngestOptions) -> int:
     def then(summary: ingest_report.Summary) -> None:
         ran.append(summary)
         if options.release and summary.exit_code == 0:
-            from retrain.release import RunOptions  # imported here: GTO's import costs a run that does not release
-            from retrain.release import run as release
+            from retrain.run import RunOptions  # imported here: GTO's import costs a run that does not release
+            from retrain.run import run as release
 
             try:
                 outcome = release(root, RunOptions(remote=options.remote, push=options.pushes, dry_run=options.hold))

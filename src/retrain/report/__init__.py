@@ -1,7 +1,8 @@
 """The report people read, on the pull request (CML comment), in the job summary and locally.
 
 Its parts: `data` (what a report holds), `compare` (the numbers against a base revision), `markdown` (the
-text) and `plots` (the PNGs beside it).
+text) and `plots` (the PNGs beside it). `command` is the engine of `retrain report` (the pull-request report): it
+uses these parts, and none of them imports it.
 """
 
 from __future__ import annotations

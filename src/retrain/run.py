@@ -13,12 +13,12 @@ from enum import Enum
 from pathlib import Path
 
 from retrain import decisions, gitops, layout, origin, report, steps
-from retrain.errors import GatedError, RetrainError
+from retrain.errors import GatedError, PushRejectedError
 from retrain.progress import Progress
+from retrain.pushes import MAX_PUSH_ATTEMPTS, with_retries
 from retrain.steps import Context, RunOptions, Step
 
 __all__ = ["Outcome", "RunOptions", "Status", "run"]
-MAX_PUSH_ATTEMPTS = 3
 
 
 class Status(Enum):
@@ -55,17 +55,16 @@ def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Ou
         headline = f"up to date: {tag}"
         _report(context, headline, tag)
         return _save(root, Outcome(Status.UP_TO_DATE, tag, gitops.head(root), headline))
-    for attempt in range(1, MAX_PUSH_ATTEMPTS + 1):
-        try:
-            return _save(root, _cycle(context))
-        except _OriginMoved as moved:
-            if attempt == MAX_PUSH_ATTEMPTS:
-                raise RetrainError(
-                    f"{moved}; gave up after {attempt} attempts: nothing was pushed, and the local tag and release "
-                    "commit were removed. Re-run when origin accepts the push."
-                ) from None
-            progress.say(f"attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS}, from step {Step.REPRODUCE.number}")
-    raise AssertionError("unreachable: the loop returns or raises")
+
+    def again(_: Exception, attempt: int) -> None:  # _publish already caught up with origin
+        progress.say(f"attempt {attempt + 1} of {MAX_PUSH_ATTEMPTS}, from step {Step.REPRODUCE.number}")
+
+    return with_retries(
+        lambda _: _save(root, _cycle(context)),
+        again,
+        ": nothing was pushed, and the local tag and release commit were removed. Re-run when origin accepts the push.",
+        refused=_OriginMoved,
+    )
 
 
 def _cycle(context: Context) -> Outcome:
@@ -129,7 +128,7 @@ def _publish(context: Context, tag: str, finishing: bool) -> None:
     with _step(context.progress, Step.PUBLISH):
         try:
             origin.publish(context, tag, finishing)
-        except gitops.PushRejectedError as rejected:
+        except PushRejectedError as rejected:
             context.progress.say(f"{rejected}: catching up with origin/{context.branch}")
             origin.catch_up(context, tag)
             raise _OriginMoved(str(rejected)) from None

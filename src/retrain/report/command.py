@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrain import decisions, dvcops, gitops, layout, report, steps, versioning
-from retrain.errors import BadInputError, MissingDataError, RetrainError
+from retrain.errors import BadInputError, MissingDataError, RemoteUnreachableError, RetrainError
 from retrain.progress import Progress
-from retrain.remotes import RemoteUnreachableError, check_reachable
+from retrain.remotes import check_reachable
 from retrain.steps import RunOptions
 
 

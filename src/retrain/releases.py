@@ -1,17 +1,14 @@
-"""Releases as snapshots: list them, and restore one whole, or only its data or its model."""
+"""`retrain releases`: every release, newest first, with its numbers and the stages it holds; and what a release
+holds in the DVC cache (outputs_at, which `retrain restore` and `retrain promote` read too)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from retrain import dvcops, gitops, layout, project, registry, versioning
-from retrain.dvcops import Pipeline
-from retrain.errors import BadInputError, RetrainError
 from retrain.layout import LOCK
-from retrain.rawdata import DVC_SUFFIX, Raw
 
 
 @dataclass(frozen=True)
@@ -90,58 +87,3 @@ def outputs_at(root: Path, tag: str) -> dict[str, str]:
     outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
     found.update({path: oid for path, oid in outputs.items() if path not in found_project.engine_owned})
     return found
-
-
-def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
-    """Check everything is available first, then change the workspace; return a one-line summary."""
-    if not gitops.tags(root, tag):
-        raise BadInputError(f"unknown tag `{tag}`: `retrain releases` lists the releases (try `git fetch --tags`).")
-    dirty = gitops.dirty_tracked_files(root)
-    if dirty:
-        raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
-    pipeline = Pipeline(root, remote)
-    outputs = outputs_at(root, tag)
-    found = project.load(root)
-    model_path, raw = found.model_path, found.raw
-    wanted = {
-        None: outputs,
-        "data": raw.at(root, tag),
-        "model": {path: oid for path, oid in outputs.items() if path == model_path},
-    }[only]
-    unavailable = pipeline.unavailable(wanted)
-    if unavailable:
-        shown = ", ".join(f"{item.label} ({item.oid})" for item in unavailable[:3])
-        raise RetrainError(
-            f"cannot restore {tag}: {len(unavailable)} object(s) are neither in this machine's cache nor in "
-            f"remote `{pipeline.remote}`: {shown}. The workspace is unchanged. Push them from a machine that "
-            "has them, or restore another release."
-        )
-    pipeline.fetch_objects(wanted)
-    if only is None:
-        # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
-        gitops.checkout_detached(root, tag)
-        Pipeline(root, remote).checkout()
-        files = len(raw.at(root, tag))
-        return f"restored {tag} whole: code, {files} raw file(s), model and outputs (HEAD detached at {tag})"
-    if only == "data":
-        return _restore_data(root, tag, pipeline, raw)
-    target = root / model_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.unlink()  # DVC may have linked it from the cache: never write through the link
-    shutil.copyfile(pipeline.cache_path(wanted[model_path]), target)
-    return f"restored the model of {tag} into {model_path} with today's code and data"
-
-
-def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
-    """The raw data becomes exactly the tag's (today's later batches leave the work tree, not git's history)."""
-    released = {f"{path}{DVC_SUFFIX}" for path in raw.at(root, tag)}
-    later = [name for name in raw.dvc_files(root) if name not in released]
-    for name in later:
-        (root / name).unlink()
-        (root / name.removesuffix(DVC_SUFFIX)).unlink(missing_ok=True)
-    gitops.checkout_paths(root, tag, sorted(released))
-    pipeline.checkout(sorted(released))
-    aside = f"; {len(later)} later batch(es) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
-    shown = f"{len(released)} batches" if not raw.single else "1 file"
-    return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"
