@@ -1,5 +1,5 @@
 """DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function. DVC's
-file formats (dvc.lock, .dvc files) are read here and nowhere else in the engine.
+file formats (dvc.yaml, dvc.lock, .dvc files) are read in retrain.dvcfiles.
 
 DVC is used in-process (its Python API) so that a run pays DVC's import once, not once per command. Stage commands
 run as DVC runs them: ordinary processes, with this environment's interpreter first on PATH.
@@ -14,11 +14,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from retrain.errors import STAGE_ERROR_FILE_ENV, BadInputError, RetrainError
 from retrain.shell import venv_path_env
@@ -28,7 +25,6 @@ if TYPE_CHECKING:
     from dvc_data.hashfile.hash_info import HashInfo
 
 STAGE_EXIT = re.compile(r"exited with (\d+)")
-INGEST_META = "ingest"  # the key under a batch's .dvc file `meta:` that holds its ingest record
 
 
 @dataclass
@@ -159,11 +155,6 @@ class Pipeline:
         odb: HashFileDB = self.repo.cloud.get_remote_odb(remote or self.remote)
         return odb
 
-    def _runs_odb(self, remote: str) -> HashFileDB:
-        """Where `remote` keeps run-cache entries (DVC's legacy md5-dos2unix layout, under `runs/`)."""
-        odb: HashFileDB = self.repo.cloud.get_remote_odb(remote, "run-cache", hash_name="md5-dos2unix")
-        return odb
-
     def require_remote(self, name: str) -> None:
         if name not in self.repo.config["remote"]:
             known = ", ".join(self.repo.config["remote"]) or "none"
@@ -212,9 +203,9 @@ class Pipeline:
         `dvc status -c` and `dvc push` trust a directory's .dir manifest; this checks each member.
         """
         wanted = self.expand(self.tracked_outputs() if outputs is None else outputs)
-        return self._absent(wanted, remote or self.remote)
+        return self.absent_from(wanted, remote or self.remote)
 
-    def _absent(self, wanted: list[StoredObject], remote: str) -> list[StoredObject]:
+    def absent_from(self, wanted: list[StoredObject], remote: str) -> list[StoredObject]:
         odb = self._odb(remote)
         try:
             present = odb.fs.exists([odb.oid_to_path(item.oid) for item in wanted]) if wanted else []
@@ -304,83 +295,6 @@ class Pipeline:
                 "Re-run when the remote is reachable."
             ) from None
 
-    def push_apart(self, target: str) -> int:
-        """Upload to `target` (a pull request's own location) what this run computed and the remote it reads lacks:
-        run-cache entries and the objects of stage outputs. Nothing is written to the remote it reads.
-
-        A merge build never reads `target` unless it opts in (`retrain run --trust-runs-from`): a pull request's
-        code cannot plant a run-cache entry or a model where releases restore from."""
-        self.require_remote(target)
-        if target == self.remote:
-            raise BadInputError(f"--push-to {target}: the remote this run reads; name the pull requests' own remote.")
-        try:
-            entries = self._new_run_entries(target)
-            # Metrics (`cache: false`) are in the local cache only when DVC saved a run-cache entry naming them.
-            stage_outs = [(path, oid) for path, oid in self.stage_outputs() if os.path.isfile(self.cache_path(oid))]
-            novel = self.missing_in_remote(stage_outs) if stage_outs else []
-            uploaded = self.upload_from_cache(self._absent(novel, target), target)
-            return entries + len(uploaded)
-        except RetrainError:
-            raise
-        except Exception as error:
-            raise RetrainError(f"push to remote `{target}` failed: {error}; re-run when it is reachable.") from None
-
-    def _new_run_entries(self, target: str) -> int:
-        """Copy to `target` the local run-cache entries that neither the read remote nor `target` holds."""
-        local = Path(self.repo.stage_cache.cache_dir)
-        names = sorted(str(path.relative_to(local.parent)) for path in local.rglob("*") if path.is_file())
-        if not names:
-            return 0
-        read, dest = self._runs_odb(self.remote), self._runs_odb(target)
-        in_read = read.fs.exists([read.fs.join(read.path, *name.split(os.sep)) for name in names])
-        fresh = [name for name, there in zip(names, in_read, strict=True) if not there]
-        paths = [dest.fs.join(dest.path, *name.split(os.sep)) for name in fresh]
-        in_dest = dest.fs.exists(paths) if paths else []
-        copied = 0
-        for name, path, there in zip(fresh, paths, in_dest, strict=True):
-            if not there:
-                dest.fs.put_file(str(local.parent / name), path)
-                copied += 1
-        return copied
-
-    def adopt_runs(self, source: str) -> list[str]:
-        """Opt-in: the run-cache entries `source` holds (a pull requests' remote), and the objects they name, into
-        the local cache, so that the next reproduce restores stages from them. Returns the entries added."""
-        from dvc.stage.cache import RunCacheNotSupported
-
-        self.require_remote(source)
-        local = Path(self.repo.stage_cache.cache_dir)
-        before = {path for path in local.rglob("*") if path.is_file()} if local.is_dir() else set()
-        try:
-            pairs = self.repo.stage_cache.pull(source)
-            fresh = [pair for pair in pairs if local / pair[0][:2] / pair[0] / pair[1] not in before]
-            for objs in self.repo.stage_cache.get_used_objs(fresh).values():
-                # Objects the pull request found in the release remote are not in `source`: reproduce pulls those.
-                self.repo.cloud.pull(objs, remote=source)
-        except RunCacheNotSupported as error:
-            raise BadInputError(f"remote `{source}` keeps no run-cache: {error}") from None
-        except Exception as error:
-            raise RetrainError(f"could not read run-cache from remote `{source}`: {error}") from None
-        return [f"{key}/{value}" for key, value in fresh]
-
-    def forget_unused(self, adopted: list[str]) -> int:
-        """After reproduce: drop adopted entries whose key no stage of the current dvc.lock has, so that the release
-        push promotes only the pull-request entries this release restored. Returns how many were dropped."""
-        # DVC's private API, pinned by tests/code/test_dvc_private_api.py: DVC offers no public way to name a stage's
-        # run-cache key, nor to drop the index it memoised before reproduce rewrote dvc.lock.
-        from dvc.stage.cache import _can_hash, _get_stage_hash
-
-        self.repo._reset()  # the index as dvc.lock is now
-        keys = {_get_stage_hash(stage) for stage in self.repo.index.stages if _can_hash(stage)}
-        local = Path(self.repo.stage_cache.cache_dir)
-        dropped = 0
-        for entry in adopted:
-            key, value = entry.split("/")
-            if key not in keys:
-                (local / key[:2] / key / value).unlink(missing_ok=True)
-                dropped += 1
-        return dropped
-
     def stage_outputs(self) -> list[tuple[str, str]]:
         """(path, oid) of every output a stage computes (cached or kept in git), not what a .dvc file tracks."""
         found = []
@@ -446,216 +360,3 @@ def _stage_failure(error: Exception) -> RetrainError:
     if match and int(match.group(1)) == BadInputError.exit_code:
         return BadInputError(stage_message or text)
     return RetrainError(f"{stage_message or text}")
-
-
-def tracked_hash(dvc_file: str | None) -> str | None:
-    """The md5 a .dvc file's text records for its (single) output; None for no file."""
-    if not dvc_file:
-        return None
-    outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
-    md5: str | None = outs[0].get("md5")
-    return md5
-
-
-def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
-    """The .dvc file `dvc add` writes for one file beside it (same keys, same order), with `meta:` (which DVC
-    keeps as it is)."""
-    entry = {"md5": md5, "size": size, "hash": "md5", "path": name}
-    # One line per value (no wrapping): what batch_record reads without a YAML parser.
-    return yaml.safe_dump({"outs": [entry], "meta": meta}, sort_keys=False, allow_unicode=True, width=10_000)
-
-
-def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict[str, Any]]:
-    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
-    document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
-    outs = document.get("outs") or [{}]
-    meta = document.get("meta")
-    return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
-
-
-_PLAIN_UNSAFE = tuple('"|>&*!%@`{[')  # a value starting so needs a YAML parser (quoted, block, anchor, flow...)
-_INGEST_FIELD = re.compile(r"^    ([a-z_]+): (.*)$")
-_OUT_MD5 = re.compile(r"^(?:- |  )md5: ([0-9a-f]{32}(?:\.dir)?)\s*$")
-
-
-def batch_record(dvc_file: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(md5 of the single output, the `meta: ingest:` mapping or None) of a .dvc file's text.
-
-    A run reads every batch's .dvc file, thousands of them: the layout this module writes (and DVC keeps) is read
-    line by line, and anything else (quoted or wrapped values, another layout) by the YAML parser."""
-    fast = _batch_record_by_lines(dvc_file)
-    if fast is not None:
-        return fast
-    md5, meta = dvc_file_meta(dvc_file)
-    ingest = meta.get(INGEST_META)
-    return md5, ingest if isinstance(ingest, dict) else None
-
-
-def _batch_record_by_lines(text: str) -> tuple[str | None, dict[str, Any] | None] | None:
-    md5: str | None = None
-    ingest: dict[str, Any] | None = None
-    section = None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if not line.startswith((" ", "-")):  # a top-level key
-            section = line.rstrip()
-            if section not in ("outs:", "meta:"):
-                return None
-            continue
-        if section == "outs:":
-            if md5 is None and (found := _OUT_MD5.match(line)):
-                md5 = found.group(1)
-        elif section == "meta:":
-            if line.rstrip() == f"  {INGEST_META}:":
-                ingest, section = {}, "ingest"
-            else:
-                return None
-        elif section == "ingest":
-            found = _INGEST_FIELD.match(line)
-            if not found:
-                return None
-            value = _plain(found.group(2).rstrip())
-            if value is _UNSAFE:
-                return None
-            assert ingest is not None  # the "ingest" section starts with it
-            ingest[found.group(1)] = value
-    return md5, ingest
-
-
-class _Sentinel(Enum):
-    UNSAFE = "unsafe"
-
-
-_UNSAFE: Final = _Sentinel.UNSAFE  # what _plain says of a value that needs a YAML parser
-
-
-def _plain(value: str) -> str | _Sentinel | None:
-    """A YAML scalar as written by safe_dump on one line: plain, null, or single-quoted; else _UNSAFE."""
-    if value in ("null", "~", ""):
-        return None
-    if value.startswith("'"):
-        if len(value) < 2 or not value.endswith("'") or "'" in value[1:-1].replace("''", ""):
-            return _UNSAFE
-        return value[1:-1].replace("''", "'")
-    if value.startswith(_PLAIN_UNSAFE) or " #" in value:
-        return _UNSAFE
-    return value
-
-
-def lock_outputs(lock: str | None) -> dict[str, str]:
-    """path -> md5 of every stage output that a dvc.lock text records."""
-    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
-    return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
-
-
-def lock_deps(lock: str | None) -> dict[str, str]:
-    """path -> md5 of every stage dependency a dvc.lock text records (DVC's own hash of a folder)."""
-    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
-    found: dict[str, str] = {}
-    for stage in stages.values():
-        for dep in stage.get("deps", []):
-            found.setdefault(dep["path"], dep.get("md5", ""))
-    return found
-
-
-def lock_dep_hash(lock: str | None, path: str) -> str | None:
-    return lock_deps(lock).get(path)
-
-
-def _dvc_yaml(text: str | None) -> dict[str, Any]:
-    """A dvc.yaml text as a mapping, or one line naming the file and the fix."""
-    try:
-        document = yaml.safe_load(text or "") or {}
-    except yaml.YAMLError as error:
-        reason = str(error).splitlines()[0]
-        raise BadInputError(
-            f"dvc.yaml: not valid YAML ({reason}); fix it or `git checkout HEAD -- dvc.yaml`."
-        ) from None
-    if not isinstance(document, dict):
-        raise BadInputError("dvc.yaml: expected a mapping with `stages:`; fix it or `git checkout HEAD -- dvc.yaml`.")
-    return document
-
-
-def _stages(dvc_yaml: str | None) -> list[dict[str, Any]]:
-    stages = _dvc_yaml(dvc_yaml).get("stages") or {}
-    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
-
-
-@dataclass(frozen=True)
-class Declared:
-    """A stage output as dvc.yaml declares it."""
-
-    path: str
-    kind: str  # outs, metrics or plots
-    cached: bool  # False: `cache: false`, kept in git
-
-
-def declared_outputs(dvc_yaml: str | None) -> list[Declared]:
-    """Every stage output a dvc.yaml text declares (`outs:`, `metrics:`, `plots:`), in order."""
-    found = []
-    for stage in _stages(dvc_yaml):
-        for kind in ("outs", "metrics", "plots"):
-            for entry in stage.get(kind) or []:
-                path, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
-                found.append(Declared(str(path), kind, (options or {}).get("cache", True) is not False))
-    return found
-
-
-def stage_deps(dvc_yaml: str | None) -> list[str]:
-    """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
-    return sorted(
-        {dep.rstrip("/") for stage in _stages(dvc_yaml) for dep in stage.get("deps") or [] if isinstance(dep, str)}
-    )
-
-
-def artifacts(dvc_yaml: str | None) -> dict[str, dict[str, Any]]:
-    """name -> declaration of the `artifacts:` of a dvc.yaml text."""
-    declared = _dvc_yaml(dvc_yaml).get("artifacts") or {}
-    if not isinstance(declared, dict):
-        return {}
-    return {str(name): spec if isinstance(spec, dict) else {} for name, spec in declared.items()}
-
-
-def confusion_plot(dvc_yaml: str | None) -> tuple[str, str, str] | None:
-    """(csv file, actual column, predicted column) of the first top-level plot with `template: confusion`."""
-    for entry in _dvc_yaml(dvc_yaml).get("plots") or []:
-        for spec in entry.values() if isinstance(entry, dict) else []:
-            if not isinstance(spec, dict) or spec.get("template") != "confusion" or not isinstance(spec.get("y"), dict):
-                continue
-            (path, actual), *_ = spec["y"].items()
-            return str(path), str(actual), str(spec.get("x"))
-    return None
-
-
-def stage_inputs(dvc_yaml: str | None) -> list[str]:
-    """What a dvc.yaml text says its stages read from the repository: every stage's deps and params files."""
-    stages = (yaml.safe_load(dvc_yaml or "") or {}).get("stages") or {}
-    found: set[str] = set()
-    for stage in stages.values():
-        if not isinstance(stage, dict):
-            continue
-        found.update(dep for dep in stage.get("deps") or [] if isinstance(dep, str))
-        for param in stage.get("params") or []:
-            # a key of the default params.yaml, or {file: [keys]}
-            found.update(param) if isinstance(param, dict) else found.add("params.yaml")
-    return sorted(path.rstrip("/") for path in found)
-
-
-def check_parses(root: Path, names: list[str]) -> None:
-    """Each DVC file in `names` that exists is a YAML mapping, or a one-line error says how to restore it."""
-    for name in names:
-        path = root / name
-        if not path.exists():
-            continue
-        try:
-            content = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            reason = str(error).splitlines()[0]
-            raise BadInputError(
-                f"{name}: corrupted ({reason}); restore it with `git checkout HEAD -- {name}` (dvc.lock is "
-                "regenerated by the run)."
-            ) from None
-        if not isinstance(content, dict):
-            raise BadInputError(f"{name}: corrupted (not a mapping); restore it with `git checkout HEAD -- {name}`.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import dvcops, gitops, project, rawdata
+from retrain import dvcfiles, gitops, project, rawdata
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError
 from retrain.rawdata import DVC_SUFFIX
@@ -23,7 +23,7 @@ def migrate(root: Path, remote: str | None) -> str:
     if dirty := gitops.dirty_tracked_files(root):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before migrating.")
     pipeline = Pipeline(root, remote)
-    if pipeline.workspace_hash(raw.path) != dvcops.tracked_hash(old.read_text()):
+    if pipeline.workspace_hash(raw.path) != dvcfiles.tracked_hash(old.read_text()):
         pipeline.pull([old_name])  # every batch must be here to be added one by one
     folder = root / raw.path
     if not folder.is_dir():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import config, dvcops
+from retrain import config, dvcfiles
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, ParamsError
 from retrain.layout import DVC_YAML, LOCK, PARAMS_FILE
@@ -35,7 +35,7 @@ def load(root: Path) -> Project:
     """The project at `root`, or a one-line error (exit 2) naming the file and key to fix."""
     settings = config.load(root)
     dvc_yaml = _read_dvc_yaml(root)
-    declared = dvcops.declared_outputs(dvc_yaml)
+    declared = dvcfiles.declared_outputs(dvc_yaml)
     uncached = tuple(dict.fromkeys(out.path for out in declared if not out.cached))
     name, path = artifact_of(dvc_yaml, settings.artifact)
     for key in ("metrics_file", "data_stats"):
@@ -46,13 +46,13 @@ def load(root: Path) -> Project:
             )
     metrics = settings.metrics_file or _metrics_file(root, settings, declared)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
-    confusion = dvcops.confusion_plot(dvc_yaml)
+    confusion = dvcfiles.confusion_plot(dvc_yaml)
     return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
     """(name, path) of the artifact to tag: `wanted`, or the one of type model that dvc.yaml declares."""
-    declared = dvcops.artifacts(dvc_yaml)
+    declared = dvcfiles.artifacts(dvc_yaml)
     if wanted is not None:
         if wanted not in declared or "path" not in declared[wanted]:
             known = ", ".join(declared) or "none"
@@ -85,7 +85,7 @@ def _read_dvc_yaml(root: Path) -> str:
         raise BadInputError(f"{DVC_YAML}: file not found; run from the root of a DVC project.") from None
 
 
-def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcops.Declared]) -> str:
+def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.Declared]) -> str:
     """The `metrics:` output of dvc.yaml that holds the primary metric (the only one besides data_stats, or the
     only one whose current content has the key)."""
     candidates = [out.path for out in declared if out.kind == "metrics" and out.path != settings.data_stats]
@@ -105,12 +105,12 @@ def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcops.Dec
     )
 
 
-def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcops.Declared]) -> str:
+def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcfiles.Declared]) -> str:
     """The stage dependency that a .dvc file tracks (or a folder of them): what no stage makes."""
     made = {out.path for out in declared}
     found = [
         dep
-        for dep in dvcops.stage_deps(dvc_yaml)
+        for dep in dvcfiles.stage_deps(dvc_yaml)
         if dep not in made
         and (
             (root / f"{dep}{DVC_SUFFIX}").is_file()

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from retrain import decisions, dvcops, gitops, layout, project, promotion, registry
+from retrain import decisions, dvcfiles, gitops, layout, project, promotion, registry
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 
@@ -38,7 +38,7 @@ def publish(root: Path, stage: str, to: str, remote: str | None) -> str:
     release, held = promotion.which(root, stage)
     promotion.check_trusted(root, release, held)
     _, model_path = project.artifact(root)
-    oid = dvcops.lock_outputs(gitops.show_file(root, release, layout.LOCK)).get(model_path)
+    oid = dvcfiles.lock_outputs(gitops.show_file(root, release, layout.LOCK)).get(model_path)
     if not oid:
         raise RetrainError(f"{release}: its dvc.lock names no {model_path}; nothing to publish.")
     card = model_card(root, release, held, model_path, oid)
@@ -84,7 +84,7 @@ def model_card(root: Path, release: str, held: Holding, model_path: str, oid: st
         "release": release,
         "version": held.version,
         "code_commit": held.commit,
-        "data_hash": dvcops.lock_dep_hash(lock, found.raw.path),
+        "data_hash": dvcfiles.lock_dep_hash(lock, found.raw.path),
         "rows": stats.get("rows"),
         "batches": stats.get("batches"),
         "metrics": {key: value for key, value in metrics.items() if isinstance(value, int | float)},

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrain import dvcops, gitops
+from retrain import dvcfiles, gitops
 from retrain.errors import BadInputError
 
 DVC_SUFFIX = ".dvc"
@@ -99,6 +99,6 @@ class Raw:
 def _tracked(texts: dict[str, str | None]) -> dict[str, str]:
     found = {}
     for name, text in texts.items():
-        if oid := dvcops.tracked_hash(text):
+        if oid := dvcfiles.tracked_hash(text):
             found[name.removesuffix(DVC_SUFFIX)] = oid
     return found

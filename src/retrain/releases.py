@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from retrain import dvcops, gitops, layout, project, registry, versioning
+from retrain import dvcfiles, gitops, layout, project, registry, versioning
 from retrain.layout import LOCK
 
 
@@ -84,6 +84,6 @@ def outputs_at(root: Path, tag: str) -> dict[str, str]:
     """path -> oid of every cached output that the tag's dvc.lock and raw .dvc files name (metrics live in git)."""
     found_project = project.load(root)
     found = found_project.raw.at(root, tag)
-    outputs = dvcops.lock_outputs(gitops.show_file(root, tag, LOCK))
+    outputs = dvcfiles.lock_outputs(gitops.show_file(root, tag, LOCK))
     found.update({path: oid for path, oid in outputs.items() if path not in found_project.engine_owned})
     return found

@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from retrain import config, decisions, dvcops, gitops, layout, project, versioning
+from retrain import config, decisions, dvcfiles, gitops, layout, project, runcache, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, MissingDataError, RetrainError
@@ -115,7 +115,7 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
             f"{name}: raw data ({raw.path}) not committed with its .dvc file, so a release would train on data it "
             f"does not store: {fix}{'' if raw.single else f', or move it out of {raw.path}'}."
         )
-    dvcops.check_parses(root, [layout.LOCK, *raw.dvc_files(root)])
+    dvcfiles.check_parses(root, [layout.LOCK, *raw.dvc_files(root)])
     context = open_context(root, options, progress, branch, found)
     context.pipeline.check_files()
     if command := context.config.check_command:
@@ -223,7 +223,7 @@ def reproduce(context: Context) -> None:
     pull_absent_batches(context)
     adopted = []
     if options.trust_runs_from and not options.force:
-        adopted = pipeline.adopt_runs(options.trust_runs_from)
+        adopted = runcache.adopt_runs(pipeline, options.trust_runs_from)
         context.progress.say(
             f"trusting `{options.trust_runs_from}` (opt-in): {len(adopted)} run-cache entr(y/ies) from pull requests"
         )
@@ -232,7 +232,7 @@ def reproduce(context: Context) -> None:
         context.progress.say(f"{', '.join(missing)} missing from the work tree: reproducing without --allow-missing")
         outcome = pipeline.reproduce(force=options.force, allow_missing=False)
     if adopted:
-        pipeline.forget_unused(adopted)  # only the entries this release restored reach the release remote
+        runcache.forget_unused(pipeline, adopted)  # only the entries this release restored reach the release remote
     parts = [f"ran {', '.join(outcome.ran)}"] if outcome.ran else []
     parts += [f"restored from run-cache {', '.join(outcome.restored)}"] if outcome.restored else []
     context.progress.say("; ".join(parts) or "nothing changed: no stage ran")
@@ -252,7 +252,7 @@ def pull_absent_batches(context: Context) -> None:
 
 def push_data(context: Context) -> None:
     if target := context.options.push_to:
-        pushed = context.pipeline.push_apart(target)
+        pushed = runcache.push_apart(context.pipeline, target)
         context.progress.say(f"{pushed} file(s) uploaded to `{target}` (nothing to `{context.pipeline.remote}`)")
         return
     pushed = context.pipeline.push()
@@ -408,8 +408,8 @@ def lineage(context: Context) -> versioning.Lineage:
     stats = read_output(root, found.data_stats) if found.data_stats else {}
     return versioning.Lineage(
         commit=gitops.head(root),
-        data_hash=dvcops.lock_dep_hash(lock, found.raw.path) or "?",
-        environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcops.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
+        data_hash=dvcfiles.lock_dep_hash(lock, found.raw.path) or "?",
+        environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcfiles.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
         rows=stats.get("rows"),
         batches=stats.get("batches"),
         params=versioning.flatten(config.read(root)),

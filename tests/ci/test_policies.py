@@ -133,7 +133,7 @@ def release_job() -> list:
 
 def pull_request_job() -> list:
     """pr.yml (retrain report --reproduce --push-to s3remote-pr): preflight of the release remote, reads of it, and
-    Pipeline.push_apart: run-cache entries and objects checked in both remotes, written to pull-requests/ only."""
+    runcache.push_apart: run-cache entries and objects checked in both remotes, written to pull-requests/ only."""
     return [
         *preflight(REMOTE),
         *dvc_exists(OBJECT),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from retrain import announce, decisions, dvcops, layout, remote, steps
+from retrain import announce, decisions, dvcfiles, layout, remote, steps
 from retrain.dvcops import StoredObject
 from retrain.errors import BadInputError
 from retrain.rawdata import Raw
@@ -22,7 +22,7 @@ TOKEN = "ghs_announce"  # noqa: S105 (a fake)
 
 
 def test_pipeline_inputs_come_from_dvc_yaml():
-    inputs = dvcops.stage_inputs((REPO_ROOT / "dvc.yaml").read_text())
+    inputs = dvcfiles.stage_inputs((REPO_ROOT / "dvc.yaml").read_text())
     # The runtime lock is a stage dependency: the environment is part of the snapshot.
     assert {"src/pipeline", "data/raw", "params.yaml", "requirements.lock"} <= set(inputs)
     changed = ["docs/ci.md", ".github/workflows/pr.yml", "src/retrain/cli.py", "README.md", "requirements-dev.lock"]

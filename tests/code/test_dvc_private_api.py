@@ -1,4 +1,4 @@
-"""The private DVC functions the engine calls (retrain.dvcops.Pipeline.forget_unused), pinned: an upgrade of DVC that
+"""The private DVC functions the engine calls (retrain.runcache.forget_unused), pinned: an upgrade of DVC that
 renames them or changes what they mean fails here, not in a release."""
 
 from __future__ import annotations

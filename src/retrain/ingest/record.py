@@ -1,7 +1,7 @@
 """What git says was ingested: every batch's .dvc file at one or more revisions, read in one `git cat-file` call.
 
 The record is read whole, so that a delivery is recognised whatever the listing shows: one `git cat-file` process
-for every .dvc file, each read line by line (dvcops.batch_record), local and without a YAML parser, so that
+for every .dvc file, each read line by line (dvcfiles.batch_record), local and without a YAML parser, so that
 thousands of batches cost a fraction of a second (benchmarks/ingest-results.md).
 """
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import dvcops, gitops
+from retrain import dvcfiles, gitops
 from retrain.ingest.plan import Record, parse_time
 from retrain.rawdata import DVC_SUFFIX
 
-INGEST_META = dvcops.INGEST_META
+INGEST_META = dvcfiles.INGEST_META
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def read(root: Path, revs: list[str]) -> Tree:
     records: list[Record] = []
     for path, blob in sorted(entries.items()):
         batch = path.removesuffix(DVC_SUFFIX)
-        md5, ingest = dvcops.batch_record(texts[blob])
+        md5, ingest = dvcfiles.batch_record(texts[blob])
         if md5:
             by_md5.setdefault(md5, batch)
         if (record := to_record(batch, md5, ingest)) is not None:

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrain import decisions, dvcops, gitops, project, rawdata
+from retrain import decisions, dvcfiles, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, RetrainError
 from retrain.ingest import branches, keys, plan, record, retention
@@ -264,7 +264,7 @@ def _remove_leftovers(root: Path, progress: Progress, raw_dir: str) -> None:
         if not name.endswith(rawdata.DVC_SUFFIX):
             continue
         path = root / name
-        _, ingest_record = dvcops.batch_record(path.read_text())
+        _, ingest_record = dvcfiles.batch_record(path.read_text())
         if ingest_record is not None:
             path.unlink()
             (root / name.removesuffix(rawdata.DVC_SUFFIX)).unlink(missing_ok=True)
@@ -404,7 +404,7 @@ def _batch_files(run: _Run, good: list[Outcome], tree: record.Tree, listed: list
             through,
             outcome.replaces,
         )
-        text = dvcops.batch_dvc_file(name, outcome.md5 or "", delivery.size, meta)
+        text = dvcfiles.batch_dvc_file(name, outcome.md5 or "", delivery.size, meta)
         files[f"{outcome.batch}{rawdata.DVC_SUFFIX}"] = text
     return files
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import decisions, dvcops, gitops, layout, report, steps, versioning
+from retrain import decisions, dvcfiles, gitops, layout, report, steps, versioning
 from retrain.errors import BadInputError, MissingDataError, RemoteUnreachableError, RetrainError
 from retrain.progress import Progress
 from retrain.remotes import check_reachable
@@ -85,7 +85,7 @@ def changed_inputs(root: Path, base: str) -> list[str]:
     if gitops.resolve(root, base) is None:
         raise BadInputError(f"--base {base}: no such revision here; fetch it first (`git fetch origin`).")
     fork_point = gitops.merge_base(root, base, "HEAD") or base
-    inputs = dvcops.stage_inputs(gitops.show_file(root, "HEAD", layout.DVC_YAML))
+    inputs = dvcfiles.stage_inputs(gitops.show_file(root, "HEAD", layout.DVC_YAML))
     return decisions.changed_inputs(gitops.changed_since(root, fork_point), inputs, (layout.DVC_YAML, layout.LOCK))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from retrain import dvcops, gitops, versioning
+from retrain import dvcfiles, gitops, versioning
 from retrain.layout import LOCK, PARAMS_FILE
 from retrain.report.data import MetricChange, Report
 
@@ -37,7 +37,7 @@ def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str,
 
 def changed_inputs(base_lock: str | None, lock: str | None) -> list[str]:
     """Stage dependencies (data, code, the environment's lock) whose hash differs between two dvc.lock texts."""
-    old, new = dvcops.lock_deps(base_lock), dvcops.lock_deps(lock)
+    old, new = dvcfiles.lock_deps(base_lock), dvcfiles.lock_deps(lock)
     return sorted(path for path in set(old) | set(new) if old.get(path) != new.get(path))
 
 

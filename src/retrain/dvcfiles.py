@@ -1,0 +1,230 @@
+"""DVC's file formats, read from their text (a revision's, or the work tree's): dvc.yaml, dvc.lock and the .dvc
+files of raw batches. Pure functions, no DVC repository opened: the engine reads these files here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from retrain.errors import BadInputError
+
+INGEST_META = "ingest"  # the key under a batch's .dvc file `meta:` that holds its ingest record
+
+
+def tracked_hash(dvc_file: str | None) -> str | None:
+    """The md5 a .dvc file's text records for its (single) output; None for no file."""
+    if not dvc_file:
+        return None
+    outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
+    md5: str | None = outs[0].get("md5")
+    return md5
+
+
+def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
+    """The .dvc file `dvc add` writes for one file beside it (same keys, same order), with `meta:` (which DVC
+    keeps as it is)."""
+    entry = {"md5": md5, "size": size, "hash": "md5", "path": name}
+    # One line per value (no wrapping): what batch_record reads without a YAML parser.
+    return yaml.safe_dump({"outs": [entry], "meta": meta}, sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict[str, Any]]:
+    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
+    document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
+    outs = document.get("outs") or [{}]
+    meta = document.get("meta")
+    return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
+
+
+_PLAIN_UNSAFE = tuple('"|>&*!%@`{[')  # a value starting so needs a YAML parser (quoted, block, anchor, flow...)
+_INGEST_FIELD = re.compile(r"^    ([a-z_]+): (.*)$")
+_OUT_MD5 = re.compile(r"^(?:- |  )md5: ([0-9a-f]{32}(?:\.dir)?)\s*$")
+
+
+def batch_record(dvc_file: str) -> tuple[str | None, dict[str, Any] | None]:
+    """(md5 of the single output, the `meta: ingest:` mapping or None) of a .dvc file's text.
+
+    A run reads every batch's .dvc file, thousands of them: the layout this module writes (and DVC keeps) is read
+    line by line, and anything else (quoted or wrapped values, another layout) by the YAML parser."""
+    fast = _batch_record_by_lines(dvc_file)
+    if fast is not None:
+        return fast
+    md5, meta = dvc_file_meta(dvc_file)
+    ingest = meta.get(INGEST_META)
+    return md5, ingest if isinstance(ingest, dict) else None
+
+
+def _batch_record_by_lines(text: str) -> tuple[str | None, dict[str, Any] | None] | None:
+    md5: str | None = None
+    ingest: dict[str, Any] | None = None
+    section = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith((" ", "-")):  # a top-level key
+            section = line.rstrip()
+            if section not in ("outs:", "meta:"):
+                return None
+            continue
+        if section == "outs:":
+            if md5 is None and (found := _OUT_MD5.match(line)):
+                md5 = found.group(1)
+        elif section == "meta:":
+            if line.rstrip() == f"  {INGEST_META}:":
+                ingest, section = {}, "ingest"
+            else:
+                return None
+        elif section == "ingest":
+            found = _INGEST_FIELD.match(line)
+            if not found:
+                return None
+            value = _plain(found.group(2).rstrip())
+            if value is _UNSAFE:
+                return None
+            assert ingest is not None  # the "ingest" section starts with it
+            ingest[found.group(1)] = value
+    return md5, ingest
+
+
+class _Sentinel(Enum):
+    UNSAFE = "unsafe"
+
+
+_UNSAFE: Final = _Sentinel.UNSAFE  # what _plain says of a value that needs a YAML parser
+
+
+def _plain(value: str) -> str | _Sentinel | None:
+    """A YAML scalar as written by safe_dump on one line: plain, null, or single-quoted; else _UNSAFE."""
+    if value in ("null", "~", ""):
+        return None
+    if value.startswith("'"):
+        if len(value) < 2 or not value.endswith("'") or "'" in value[1:-1].replace("''", ""):
+            return _UNSAFE
+        return value[1:-1].replace("''", "'")
+    if value.startswith(_PLAIN_UNSAFE) or " #" in value:
+        return _UNSAFE
+    return value
+
+
+def lock_outputs(lock: str | None) -> dict[str, str]:
+    """path -> md5 of every stage output that a dvc.lock text records."""
+    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
+
+
+def lock_deps(lock: str | None) -> dict[str, str]:
+    """path -> md5 of every stage dependency a dvc.lock text records (DVC's own hash of a folder)."""
+    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    found: dict[str, str] = {}
+    for stage in stages.values():
+        for dep in stage.get("deps", []):
+            found.setdefault(dep["path"], dep.get("md5", ""))
+    return found
+
+
+def lock_dep_hash(lock: str | None, path: str) -> str | None:
+    return lock_deps(lock).get(path)
+
+
+def _dvc_yaml(text: str | None) -> dict[str, Any]:
+    """A dvc.yaml text as a mapping, or one line naming the file and the fix."""
+    try:
+        document = yaml.safe_load(text or "") or {}
+    except yaml.YAMLError as error:
+        reason = str(error).splitlines()[0]
+        raise BadInputError(
+            f"dvc.yaml: not valid YAML ({reason}); fix it or `git checkout HEAD -- dvc.yaml`."
+        ) from None
+    if not isinstance(document, dict):
+        raise BadInputError("dvc.yaml: expected a mapping with `stages:`; fix it or `git checkout HEAD -- dvc.yaml`.")
+    return document
+
+
+def _stages(dvc_yaml: str | None) -> list[dict[str, Any]]:
+    stages = _dvc_yaml(dvc_yaml).get("stages") or {}
+    return [stage for stage in stages.values() if isinstance(stage, dict)] if isinstance(stages, dict) else []
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A stage output as dvc.yaml declares it."""
+
+    path: str
+    kind: str  # outs, metrics or plots
+    cached: bool  # False: `cache: false`, kept in git
+
+
+def declared_outputs(dvc_yaml: str | None) -> list[Declared]:
+    """Every stage output a dvc.yaml text declares (`outs:`, `metrics:`, `plots:`), in order."""
+    found = []
+    for stage in _stages(dvc_yaml):
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind) or []:
+                path, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+                found.append(Declared(str(path), kind, (options or {}).get("cache", True) is not False))
+    return found
+
+
+def stage_deps(dvc_yaml: str | None) -> list[str]:
+    """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
+    return sorted(
+        {dep.rstrip("/") for stage in _stages(dvc_yaml) for dep in stage.get("deps") or [] if isinstance(dep, str)}
+    )
+
+
+def artifacts(dvc_yaml: str | None) -> dict[str, dict[str, Any]]:
+    """name -> declaration of the `artifacts:` of a dvc.yaml text."""
+    declared = _dvc_yaml(dvc_yaml).get("artifacts") or {}
+    if not isinstance(declared, dict):
+        return {}
+    return {str(name): spec if isinstance(spec, dict) else {} for name, spec in declared.items()}
+
+
+def confusion_plot(dvc_yaml: str | None) -> tuple[str, str, str] | None:
+    """(csv file, actual column, predicted column) of the first top-level plot with `template: confusion`."""
+    for entry in _dvc_yaml(dvc_yaml).get("plots") or []:
+        for spec in entry.values() if isinstance(entry, dict) else []:
+            if not isinstance(spec, dict) or spec.get("template") != "confusion" or not isinstance(spec.get("y"), dict):
+                continue
+            (path, actual), *_ = spec["y"].items()
+            return str(path), str(actual), str(spec.get("x"))
+    return None
+
+
+def stage_inputs(dvc_yaml: str | None) -> list[str]:
+    """What a dvc.yaml text says its stages read from the repository: every stage's deps and params files."""
+    stages = (yaml.safe_load(dvc_yaml or "") or {}).get("stages") or {}
+    found: set[str] = set()
+    for stage in stages.values():
+        if not isinstance(stage, dict):
+            continue
+        found.update(dep for dep in stage.get("deps") or [] if isinstance(dep, str))
+        for param in stage.get("params") or []:
+            # a key of the default params.yaml, or {file: [keys]}
+            found.update(param) if isinstance(param, dict) else found.add("params.yaml")
+    return sorted(path.rstrip("/") for path in found)
+
+
+def check_parses(root: Path, names: list[str]) -> None:
+    """Each DVC file in `names` that exists is a YAML mapping, or a one-line error says how to restore it."""
+    for name in names:
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            content = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            reason = str(error).splitlines()[0]
+            raise BadInputError(
+                f"{name}: corrupted ({reason}); restore it with `git checkout HEAD -- {name}` (dvc.lock is "
+                "regenerated by the run)."
+            ) from None
+        if not isinstance(content, dict):
+            raise BadInputError(f"{name}: corrupted (not a mapping); restore it with `git checkout HEAD -- {name}`.")
