@@ -1,6 +1,8 @@
 """The steps of a release, one function each, over the run's shared context; `retrain.run` calls them in order.
 
 A failure at any step leaves git, the tags and the remote consistent; a re-run finishes the job.
+
+Past 400 lines on purpose: the nine steps read in the order they run, each beside the helpers only it uses.
 """
 
 from __future__ import annotations

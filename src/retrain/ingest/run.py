@@ -10,6 +10,9 @@ ingests the same deliveries; a run killed after it finds them recorded and only 
 `--hold` does all of `--push` but the git push (and, with --release, releases as a dry run: reproduce, upload, gate);
 `--resume` then pushes what it committed, and releases from the run-cache, with the held run's report. CI runs the
 long part held and mints its one-hour push token just before the resume.
+
+Past 400 lines on purpose: the steps read top to bottom in the order a run takes them, which is what makes the
+kill-safety above checkable by eye; landing, plan, keys, record, branches, report and retention are apart.
 """
 
 from __future__ import annotations
