@@ -52,7 +52,6 @@ class CommandError(RetrainError):
     """An external command failed; carries its stderr (retrain.shell, exit 1)."""
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
-        self.args_ = list(args)
         self.returncode = returncode
         self.stderr = stderr
         super().__init__(f"`{' '.join(args)}` exited with {returncode}: {stderr.strip()[-500:]}")

@@ -195,10 +195,6 @@ def tags(root: Path, pattern: str, merged_into: str | None = None, containing: s
     return result
 
 
-def tag_message(root: Path, tag: str) -> str:
-    return git(root, "for-each-ref", "--format=%(contents)", f"refs/tags/{tag}")
-
-
 def tag_date(root: Path, tag: str) -> str:
     return git(root, "for-each-ref", "--format=%(taggerdate:iso-strict)", f"refs/tags/{tag}")
 

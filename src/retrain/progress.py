@@ -14,8 +14,6 @@ class Progress:
         self.total = total
         self.index = 0
         self.stream = stream
-        self.started = time.perf_counter()
-        self.timings: dict[str, float] = {}
 
     def say(self, text: str) -> None:
         print(f"       {text}", file=self.stream, flush=True)
@@ -31,9 +29,4 @@ class Progress:
             yield
         finally:
             elapsed = time.perf_counter() - began
-            self.timings[name] = self.timings.get(name, 0.0) + elapsed
             print(f"[{self.index}/{self.total}] {name}: {elapsed:.1f}s", file=self.stream, flush=True)
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started

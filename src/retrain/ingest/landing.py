@@ -101,9 +101,6 @@ class Landing(ABC):
         or holds hidden characters) a name made from the key's hash."""
         return keys.unsafe_name(key) if self.fault(key) else self.relative(key)
 
-    def rejected_shown(self, key: str) -> str:
-        return self.rejected_url + self.quarantine_name(key)
-
     @abstractmethod
     def check(self) -> None:
         """Reachable and readable, or one line naming the landing (before anything changes)."""

@@ -210,10 +210,6 @@ def batch_name(number: int, delivered: datetime, label: str, relative_key: str) 
     return f"{BATCH_PREFIX}{number:04d}-{when}-{label}-{slug(stem.replace('/', '_'), STEM_MAX)}{BATCH_SUFFIX}"
 
 
-def duplicate_of(md5: str, batches_by_md5: Mapping[str, str]) -> str | None:
-    return batches_by_md5.get(md5)
-
-
 def exit_code(outcomes: Sequence[Outcome]) -> int:
     """0 done (nothing new included), 2 when every new delivery was refused."""
     new = [outcome for outcome in outcomes if outcome.status in NEW_STATUSES]
