@@ -31,6 +31,13 @@ class ParamsError(BadInputError):
     """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
+class NoOriginError(BadInputError):
+    """A pushing command in a clone with no git remote named `origin` (exit 2, like any missing configuration)."""
+
+    def __init__(self, flag: str) -> None:
+        super().__init__(f"{flag} needs a git remote named `origin`; add it with `git remote add origin URL`.")
+
+
 # --- exit 3: the model regressed ---------------------------------------------------------------------------------
 class GatedError(RetrainError):
     """The new model regressed beyond the allowed margin (exit 3)."""

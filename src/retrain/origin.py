@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrain import decisions, gitops, layout
-from retrain.errors import RetrainError
+from retrain.errors import NoOriginError, RetrainError
 from retrain.steps import Context, pull_absent_batches
 
 
@@ -14,7 +14,7 @@ def reconcile_tags(context: Context) -> None:
     """Before a pushing run: origin's release tags win over local ones (see decisions.stale_local_tags)."""
     root = context.root
     if not gitops.has_remote(root):
-        raise RetrainError("--push needs a git remote named `origin`; add it with `git remote add origin URL`.")
+        raise NoOriginError("--push")
     remote = gitops.remote_tags(root, layout.release_glob(context.artifact))
     for tag, why in decisions.stale_local_tags(context.release_tags(), remote, gitops.head(root)).items():
         gitops.delete_tag(root, tag)

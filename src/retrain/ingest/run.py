@@ -27,7 +27,7 @@ from pathlib import Path
 
 from retrain import decisions, dvcfiles, gitops, project, rawdata
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, RetrainError
+from retrain.errors import BadInputError, NoOriginError, RetrainError
 from retrain.ingest import branches, keys, plan, record, retention
 from retrain.ingest import report as ingest_report
 from retrain.ingest.landing import Landing, open_landing, reason_document, within
@@ -239,7 +239,7 @@ def _preflight(root: Path, options: IngestOptions, progress: Progress) -> _Run:
     if options.reads_origin:
         if not gitops.has_remote(root):
             flag = "--hold" if options.hold else "--resume" if options.resume else "--push"
-            raise BadInputError(f"{flag} needs a git remote named `origin`; add it with `git remote add origin URL`.")
+            raise NoOriginError(flag)
         gitops.fetch(root)
     target = branches.choose(root, plan.branch_name(landing.label), options.reads_origin, options.release, progress)
     progress.say(f"landing {landing.url}, DVC remote `{pipeline.remote}`, batches go to {target.branch}")
