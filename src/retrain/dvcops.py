@@ -108,6 +108,20 @@ class Pipeline:
     def close(self) -> None:
         self.repo.close()
 
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def track(self, paths: list[str]) -> None:
+        """`dvc add` of each path: one .dvc file beside each."""
+        self.repo.add(paths)
+
+    def untrack(self, dvc_file: str) -> None:
+        """`dvc remove` of a .dvc file: the file and its .gitignore entry go, the data stays."""
+        self.repo.remove(dvc_file)
+
     def check_files(self) -> None:
         """dvc.yaml, dvc.lock and the .dvc files pass DVC's own schema, or one line names the file and the fix."""
         from dvc.utils.strictyaml import YAMLSyntaxError, YAMLValidationError

@@ -22,16 +22,16 @@ def migrate(root: Path, remote: str | None) -> str:
         return f"nothing to migrate: {raw.path} already has one .dvc file per batch ({len(raw.dvc_files(root))})"
     if dirty := gitops.dirty_tracked_files(root):
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before migrating.")
-    pipeline = Pipeline(root, remote)
-    if pipeline.workspace_hash(raw.path) != dvcfiles.tracked_hash(old.read_text()):
-        pipeline.pull([old_name])  # every batch must be here to be added one by one
-    folder = root / raw.path
-    if not folder.is_dir():
-        raise BadInputError(f"{old_name} tracks a file, not a folder of batches: there is nothing to migrate.")
-    pipeline.repo.remove(old_name)  # the .dvc file and its .gitignore entry; the data stays
-    (folder / rawdata.GITIGNORE_NAME).write_text(rawdata.GITIGNORE_TEXT)
-    batches = sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
-    pipeline.repo.add([str(path) for path in batches])
+    with Pipeline(root, remote) as pipeline:
+        if pipeline.workspace_hash(raw.path) != dvcfiles.tracked_hash(old.read_text()):
+            pipeline.pull([old_name])  # every batch must be here to be added one by one
+        folder = root / raw.path
+        if not folder.is_dir():
+            raise BadInputError(f"{old_name} tracks a file, not a folder of batches: there is nothing to migrate.")
+        pipeline.untrack(old_name)  # the .dvc file and its .gitignore entry; the data stays
+        (folder / rawdata.GITIGNORE_NAME).write_text(rawdata.GITIGNORE_TEXT)
+        batches = sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+        pipeline.track([str(path) for path in batches])
     message = f"data: one .dvc file per batch ({len(batches)} batches; retrain migrate-data)"
     made = gitops.commit_folder(root, str(Path(raw.path).parent), message)
     return f"migrated {len(batches)} batch(es) to one .dvc file each in {made[:8]}; push it like any commit"

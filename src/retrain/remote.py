@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from retrain import gitops
+from retrain import dvcconfig, gitops
 from retrain.errors import BadInputError
 
 DVC_CONFIG = ".dvc/config"
@@ -26,25 +26,9 @@ def set_bucket(root: Path, name: str, url: str) -> str:
     url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
     if DVC_CONFIG in gitops.dirty_tracked_files(root):
         raise BadInputError(f"{DVC_CONFIG} has uncommitted changes: commit or revert them first.")
-    from dvc.exceptions import NotDvcRepoError
-    from dvc.repo import Repo
-
-    try:
-        repo = Repo(str(root))
-    except NotDvcRepoError:
-        raise BadInputError(f"{root}: not a DVC repository (no .dvc folder); run this in the project.") from None
-    try:
-        remotes = repo.config.read("repo").get("remote", {})
-        if name not in remotes:
-            known = ", ".join(remotes) or "none"
-            raise BadInputError(f"no remote `{name}` in {DVC_CONFIG} (known: {known}); pass --name.")
-        if remotes[name].get("url") == url:
-            return f"`{name}` already points at {url}: nothing to change"
-        with repo.config.edit("repo") as conf:
-            conf["remote"][name]["url"] = url
-        shadowed = repo.config.read("local").get("remote", {}).get(name, {}).get("url")
-    finally:
-        repo.close()
+    if not dvcconfig.set_remote_url(root, name, url, DVC_CONFIG):
+        return f"`{name}` already points at {url}: nothing to change"
+    shadowed = dvcconfig.local_remote_url(root, name)
     made = gitops.commit(root, [DVC_CONFIG], f"dvc: the CI remote `{name}` is {url}\n\n(retrain remote set-bucket)")
     note = (
         f" (this clone's .dvc/config.local still overrides it with {shadowed}: `dvc remote modify --local --unset "

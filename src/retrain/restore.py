@@ -19,38 +19,39 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
     dirty = gitops.dirty_tracked_files(root)
     if dirty:
         raise BadInputError(f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them before a restore.")
-    pipeline = Pipeline(root, remote)
-    outputs = outputs_at(root, tag)
-    found = project.load(root)
-    model_path, raw = found.model_path, found.raw
-    wanted = {
-        None: outputs,
-        "data": raw.at(root, tag),
-        "model": {path: oid for path, oid in outputs.items() if path == model_path},
-    }[only]
-    unavailable = pipeline.unavailable(wanted)
-    if unavailable:
-        shown = ", ".join(f"{item.label} ({item.oid})" for item in unavailable[:3])
-        raise RetrainError(
-            f"cannot restore {tag}: {len(unavailable)} object(s) are neither in this machine's cache nor in "
-            f"remote `{pipeline.remote}`: {shown}. The workspace is unchanged. Push them from a machine that "
-            "has them, or restore another release."
-        )
-    pipeline.fetch_objects(wanted)
-    if only is None:
-        # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
-        gitops.checkout_detached(root, tag)
-        Pipeline(root, remote).checkout()
-        files = len(raw.at(root, tag))
-        return f"restored {tag} whole: code, {files} raw file(s), model and outputs (HEAD detached at {tag})"
-    if only == "data":
-        return _restore_data(root, tag, pipeline, raw)
-    target = root / model_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.unlink()  # DVC may have linked it from the cache: never write through the link
-    shutil.copyfile(pipeline.cache_path(wanted[model_path]), target)
-    return f"restored the model of {tag} into {model_path} with today's code and data"
+    with Pipeline(root, remote) as pipeline:
+        outputs = outputs_at(root, tag)
+        found = project.load(root)
+        model_path, raw = found.model_path, found.raw
+        wanted = {
+            None: outputs,
+            "data": raw.at(root, tag),
+            "model": {path: oid for path, oid in outputs.items() if path == model_path},
+        }[only]
+        unavailable = pipeline.unavailable(wanted)
+        if unavailable:
+            shown = ", ".join(f"{item.label} ({item.oid})" for item in unavailable[:3])
+            raise RetrainError(
+                f"cannot restore {tag}: {len(unavailable)} object(s) are neither in this machine's cache nor in "
+                f"remote `{pipeline.remote}`: {shown}. The workspace is unchanged. Push them from a machine that "
+                "has them, or restore another release."
+            )
+        pipeline.fetch_objects(wanted)
+        if only is None:
+            # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
+            gitops.checkout_detached(root, tag)
+            with Pipeline(root, remote) as checked_out:  # the tag's dvc.yaml and dvc.lock, read anew
+                checked_out.checkout()
+            files = len(raw.at(root, tag))
+            return f"restored {tag} whole: code, {files} raw file(s), model and outputs (HEAD detached at {tag})"
+        if only == "data":
+            return _restore_data(root, tag, pipeline, raw)
+        target = root / model_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()  # DVC may have linked it from the cache: never write through the link
+        shutil.copyfile(pipeline.cache_path(wanted[model_path]), target)
+        return f"restored the model of {tag} into {model_path} with today's code and data"
 
 
 def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:

@@ -7,7 +7,7 @@ publish to origin, report. When origin moved meanwhile, the run catches up and g
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -43,10 +43,17 @@ class _OriginMoved(Exception):
 def run(root: Path, options: RunOptions, progress: Progress | None = None) -> Outcome:
     """The whole cycle; returns what happened, raises RetrainError (with its exit code) on failure."""
     progress = progress or Progress(len(Step))
-    with _step(progress, Step.PREFLIGHT):
-        context = steps.preflight(root, options, progress)
-        if options.push:
-            origin.reconcile_tags(context)
+    with ExitStack() as opened:  # DVC's repository is closed however the run ends
+        with _step(progress, Step.PREFLIGHT):
+            context = steps.preflight(root, options, progress)
+            opened.enter_context(context.pipeline)
+            if options.push:
+                origin.reconcile_tags(context)
+        return _run(context)
+
+
+def _run(context: Context) -> Outcome:
+    root, options, progress = context.root, context.options, context.progress
     if options.push and (later := steps.released_after_head(context)):
         # Another run (GitHub Actions and Travis both on, or a retry that GitHub's concurrency queued) already
         # released a commit that contains this one: building this older commit again could only go backwards.

@@ -127,6 +127,7 @@ def ingest(
                     run.progress,
                 )
     finally:
+        run.pipeline.close()
         with run.step(Step.REPORT):
             ingest_report.write(root, summary)
             progress.say(f"{ingest_report.INGEST_JSON}, {ingest_report.INGEST_MD}")

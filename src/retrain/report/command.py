@@ -25,59 +25,61 @@ def pr_report(
     inputs = changed_inputs(root, base)
     progress = Progress(5 if reproduce and inputs else 2)
     context = steps.open_context(root, RunOptions(remote=remote, push_to=push_to), progress)
-    pipeline = context.pipeline
-    if push_to:
-        pipeline.require_remote(push_to)
-    notes: list[str] = []
-    reproduced = False
-    missing: MissingDataError | None = None
-    if reproduce and not inputs:
-        progress.say(f"no pipeline input changed since {base}: nothing to reproduce, the remote is not needed")
-        reproduce = False
-    elif reproduce:
-        with progress.step(f"check remote `{pipeline.remote}`"):
-            try:
-                check_reachable(pipeline.remote, pipeline.remote_config, root)
-            except (BadInputError, RemoteUnreachableError) as error:
-                notes.append(
-                    f"⚠️ The DVC remote `{pipeline.remote}` was not reachable, so the pipeline was not reproduced "
-                    f"(expected on a pull request from a fork, which gets no secrets): {str(error).rstrip('.')}. "
-                    "The numbers below are the ones committed on this branch."
-                )
-                progress.say(notes[-1])
-        if not notes:
-            with progress.step("pull what is needed, reproduce"):
+    with context.pipeline:  # DVC's repository is closed however the report ends
+        pipeline = context.pipeline
+        if push_to:
+            pipeline.require_remote(push_to)
+        notes: list[str] = []
+        reproduced = False
+        missing: MissingDataError | None = None
+        if reproduce and not inputs:
+            progress.say(f"no pipeline input changed since {base}: nothing to reproduce, the remote is not needed")
+            reproduce = False
+        elif reproduce:
+            with progress.step(f"check remote `{pipeline.remote}`"):
                 try:
-                    steps.ensure_raw_data(context)
-                except MissingDataError as error:
-                    missing = error
-                    notes.append(missing_note(error))
-                else:
-                    steps.reproduce(context)
-            if missing is None:
-                where = f"to `{push_to}`, apart from the release remote" if push_to else "for the merge build"
-                with progress.step(f"push run-cache and outputs, {where}"):
-                    steps.push_data(context)
-                reproduced = True
-    on_history = context.releases_on_history()  # a tag off the pull request's history is no baseline
-    latest = versioning.latest(list(on_history), context.artifact)
-    on_head = versioning.latest([tag for tag, sha in on_history.items() if sha == gitops.head(root)], context.artifact)
-    verdict = None
-    with progress.step(f"compare with {base}"):
-        if (root / context.project.metrics).exists() and (reproduced or not reproduce) and missing is None:
-            verdict = steps.gate(context, latest.tag if latest else None)
-        made = report.Report(
-            title=f"Pull-request report against `{base}`",
-            base_label=base,
-            headline=_headline(verdict, latest, reproduced, on_head, inputs, base, missing),
-            gate=None if on_head else verdict,
-            notes=notes,
-        )
-    with progress.step("write report"):
-        written = report.finish(made, root, context.project, output, base)
-    if missing is not None:
-        raise RetrainError(f"{missing} (the report, {output}, says so too)")
-    return written
+                    check_reachable(pipeline.remote, pipeline.remote_config, root)
+                except (BadInputError, RemoteUnreachableError) as error:
+                    notes.append(
+                        f"⚠️ The DVC remote `{pipeline.remote}` was not reachable, so the pipeline was not reproduced "
+                        f"(expected on a pull request from a fork, which gets no secrets): {str(error).rstrip('.')}. "
+                        "The numbers below are the ones committed on this branch."
+                    )
+                    progress.say(notes[-1])
+            if not notes:
+                with progress.step("pull what is needed, reproduce"):
+                    try:
+                        steps.ensure_raw_data(context)
+                    except MissingDataError as error:
+                        missing = error
+                        notes.append(missing_note(error))
+                    else:
+                        steps.reproduce(context)
+                if missing is None:
+                    where = f"to `{push_to}`, apart from the release remote" if push_to else "for the merge build"
+                    with progress.step(f"push run-cache and outputs, {where}"):
+                        steps.push_data(context)
+                    reproduced = True
+        on_history = context.releases_on_history()  # a tag off the pull request's history is no baseline
+        latest = versioning.latest(list(on_history), context.artifact)
+        head = gitops.head(root)
+        on_head = versioning.latest([tag for tag, sha in on_history.items() if sha == head], context.artifact)
+        verdict = None
+        with progress.step(f"compare with {base}"):
+            if (root / context.project.metrics).exists() and (reproduced or not reproduce) and missing is None:
+                verdict = steps.gate(context, latest.tag if latest else None)
+            made = report.Report(
+                title=f"Pull-request report against `{base}`",
+                base_label=base,
+                headline=_headline(verdict, latest, reproduced, on_head, inputs, base, missing),
+                gate=None if on_head else verdict,
+                notes=notes,
+            )
+        with progress.step("write report"):
+            written = report.finish(made, root, context.project, output, base)
+        if missing is not None:
+            raise RetrainError(f"{missing} (the report, {output}, says so too)")
+        return written
 
 
 def changed_inputs(root: Path, base: str) -> list[str]:
