@@ -89,6 +89,28 @@ def _classify(messages: list[str]) -> ReproOutcome:
     return outcome
 
 
+def remote_errors() -> tuple[type[BaseException], ...]:
+    """What a remote or file store raises when it fails (not when the engine has a bug): OS and network errors,
+    DVC's own, and the AWS SDK's. A bug raises something else, reaches the command line's handler and leaves its
+    traceback in the log instead of passing for an unreachable remote."""
+    from dvc.exceptions import DvcException
+
+    found: list[type[BaseException]] = [OSError, DvcException]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found += [BotoCoreError, ClientError]
+    except ImportError:  # a project with no S3 remote may lack the AWS SDK
+        pass
+    try:
+        from aiohttp import ClientError as HttpClientError
+
+        found.append(HttpClientError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
 class Pipeline:
     """A DVC repository opened with `remote` as the default remote (no edit of .dvc/config)."""
 
@@ -223,7 +245,7 @@ class Pipeline:
         odb = self._odb(remote)
         try:
             present = odb.fs.exists([odb.oid_to_path(item.oid) for item in wanted]) if wanted else []
-        except Exception as error:
+        except remote_errors() as error:
             raise RetrainError(f"could not check remote `{remote}`: {error}; re-run when it is reachable.") from None
         return [item for item, ok in zip(wanted, present, strict=True) if not ok]
 
@@ -303,7 +325,7 @@ class Pipeline:
             return pushed + len(self.upload_from_cache(self.missing_in_remote(wanted) if wanted else []))
         except RetrainError:
             raise
-        except Exception as error:
+        except remote_errors() as error:
             raise RetrainError(
                 f"dvc push to remote `{self.remote}` failed: {error}; nothing was committed or tagged. "
                 "Re-run when the remote is reachable."

@@ -163,12 +163,14 @@ class Target:
 
     @contextmanager
     def _errors(self, verb: str) -> Iterator[None]:
-        """Any failure of the filesystem as one line naming the URL and what to check."""
+        """A failure of the filesystem as one line naming the URL and what to check."""
+        from retrain.dvcops import remote_errors
+
         try:
             yield
         except RetrainError:
             raise
-        except Exception as error:
+        except remote_errors() as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             fix = "check the URL, that the bucket exists, and the credentials (AWS_* for s3://)"
             user_side = isinstance(error, FileNotFoundError | PermissionError) or "Credentials" in type(error).__name__

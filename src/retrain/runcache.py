@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrain.dvcops import Pipeline
+from retrain.dvcops import Pipeline, remote_errors
 from retrain.errors import BadInputError, RetrainError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def push_apart(pipeline: Pipeline, target: str) -> int:
         return entries + len(uploaded)
     except RetrainError:
         raise
-    except Exception as error:
+    except remote_errors() as error:
         raise RetrainError(f"push to remote `{target}` failed: {error}; re-run when it is reachable.") from None
 
 
@@ -77,7 +77,7 @@ def adopt_runs(pipeline: Pipeline, source: str) -> list[str]:
             pipeline.repo.cloud.pull(objs, remote=source)
     except RunCacheNotSupported as error:
         raise BadInputError(f"remote `{source}` keeps no run-cache: {error}") from None
-    except Exception as error:
+    except remote_errors() as error:
         raise RetrainError(f"could not read run-cache from remote `{source}`: {error}") from None
     return [f"{key}/{value}" for key, value in fresh]
 
