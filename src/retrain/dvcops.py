@@ -102,12 +102,6 @@ def remote_errors() -> tuple[type[BaseException], ...]:
         found += [BotoCoreError, ClientError]
     except ImportError:  # a project with no S3 remote may lack the AWS SDK
         pass
-    try:
-        from aiohttp import ClientError as HttpClientError
-
-        found.append(HttpClientError)
-    except ImportError:
-        pass
     return tuple(found)
 
 
