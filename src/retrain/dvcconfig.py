@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,15 @@ def _open_config_repo(root: Path) -> Any:
         raise BadInputError(f"{root}: not a DVC repository (no .dvc folder); run this in the project.") from None
 
 
-def set_remote_url(root: Path, name: str, url: str, config_file: str) -> bool:
+@dataclass(frozen=True)
+class RemoteChange:
+    changed: bool  # False: the committed config already named `url`
+    shadowed_by: str | None  # the url this clone's .dvc/config.local overrides the remote with, if any
+
+
+def set_remote_url(root: Path, name: str, url: str, config_file: str) -> RemoteChange:
     """Point remote `name` at `url` in the repository's own config (`config_file`, committed), through DVC's config
-    API; False when it already did."""
+    API, with the repository opened once."""
     repo = _open_config_repo(root)
     try:
         remotes = repo.config.read("repo").get("remote", {})
@@ -28,19 +35,10 @@ def set_remote_url(root: Path, name: str, url: str, config_file: str) -> bool:
             known = ", ".join(remotes) or "none"
             raise BadInputError(f"no remote `{name}` in {config_file} (known: {known}); pass --name.")
         if remotes[name].get("url") == url:
-            return False
+            return RemoteChange(changed=False, shadowed_by=None)
         with repo.config.edit("repo") as conf:
             conf["remote"][name]["url"] = url
-        return True
-    finally:
-        repo.close()
-
-
-def local_remote_url(root: Path, name: str) -> str | None:
-    """The url this clone's .dvc/config.local gives remote `name`, which overrides the committed one."""
-    repo = _open_config_repo(root)
-    try:
-        url: str | None = repo.config.read("local").get("remote", {}).get(name, {}).get("url")
-        return url
+        shadowed: str | None = repo.config.read("local").get("remote", {}).get(name, {}).get("url")
+        return RemoteChange(changed=True, shadowed_by=shadowed)
     finally:
         repo.close()

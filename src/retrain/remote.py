@@ -26,9 +26,10 @@ def set_bucket(root: Path, name: str, url: str) -> str:
     url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
     if DVC_CONFIG in gitops.dirty_tracked_files(root):
         raise BadInputError(f"{DVC_CONFIG} has uncommitted changes: commit or revert them first.")
-    if not dvcconfig.set_remote_url(root, name, url, DVC_CONFIG):
+    change = dvcconfig.set_remote_url(root, name, url, DVC_CONFIG)
+    if not change.changed:
         return f"`{name}` already points at {url}: nothing to change"
-    shadowed = dvcconfig.local_remote_url(root, name)
+    shadowed = change.shadowed_by
     made = gitops.commit(root, [DVC_CONFIG], f"dvc: the CI remote `{name}` is {url}\n\n(retrain remote set-bucket)")
     note = (
         f" (this clone's .dvc/config.local still overrides it with {shadowed}: `dvc remote modify --local --unset "

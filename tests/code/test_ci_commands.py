@@ -169,6 +169,11 @@ def test_set_bucket_rewrites_the_ci_remote_with_dvcs_config_api_and_commits_it(t
             remote.set_bucket(root, "s3remote", bad)
     with pytest.raises(BadInputError, match="no remote `nope`"):
         remote.set_bucket(root, "nope", "s3://acme-ml-data")
+    # This clone's .dvc/config.local overrides the remote: the commit is made, and the line says how to unset it.
+    (root / ".dvc" / "config.local").write_text("['remote \"s3remote\"']\n    url = /tmp/elsewhere\n")
+    said = remote.set_bucket(root, "s3remote", "s3://acme-ml-data/other")
+    assert "now points at s3://acme-ml-data/other" in said
+    assert "still overrides it with /tmp/elsewhere: `dvc remote modify --local --unset s3remote url`" in said
 
 
 # --- a push that origin's rules refuse -------------------------------------------------------------------------
