@@ -34,7 +34,7 @@ install-runtime: $(RUNTIME_STAMP) ## Only requirements.lock and `retrain`, no te
 # (uv's sync would remove it again): the pip of the interpreter that made the venv installs uv into it.
 $(UV_STAMP): requirements-uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	"$$($(BIN)/python -c 'import sys; print(sys._base_executable)')" -m pip --python $(BIN)/python --quiet install --require-hashes --no-deps -r requirements-uv.lock
+	"$$($(BIN)/python -c 'import sys; print(sys._base_executable)')" -m pip --python $(BIN)/python --quiet --disable-pip-version-check install --require-hashes --no-deps -r requirements-uv.lock
 	@touch $@
 
 $(STAMP): requirements-dev.lock pyproject.toml $(UV_STAMP)
