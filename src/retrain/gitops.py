@@ -7,6 +7,7 @@ would have to guess which file holds a git call.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,86 @@ def tags(root: Path, pattern: str, merged_into: str | None = None, containing: s
         name, *shas = line.split()
         result[name] = shas[0]  # peeled commit for annotated tags, else the object itself
     return result
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """One tag as `for-each-ref` reads it: name, the commit it points to, and for an annotated tag its tagger and
+    message (a lightweight tag has neither: its creator date is the commit's)."""
+
+    name: str
+    commit: str
+    annotated: bool
+    date: int  # seconds since the epoch: the tagger date, else the commit date
+    tagger: str | None
+    message: str | None
+
+
+_FIELD, _RECORD = "\x1f", "\x00"  # no tag name or header field holds either; the message comes last
+
+
+def tag_records(root: Path, *patterns: str) -> list[TagRecord]:
+    """Every local tag matching the globs, with its message, read by one `for-each-ref` (however many tags)."""
+    fields = "%(refname:short)%1f%(objecttype)%1f%(*objectname)%1f%(objectname)%1f%(creatordate:unix)%1f"
+    fields += "%(taggername)%1f%(contents)%00"
+    out = run(["git", "for-each-ref", f"--format={fields}", *(f"refs/tags/{p}" for p in patterns)], cwd=root)
+    found = []
+    for record in out.split(_RECORD):
+        parts = record.lstrip("\n").split(_FIELD, 6)
+        if len(parts) < 7:
+            continue
+        name, kind, peeled, sha, date, tagger, contents = parts
+        annotated = kind == "tag"
+        message = contents if annotated else None  # a lightweight tag's contents are its commit's message
+        found.append(TagRecord(name, peeled or sha, annotated, int(date or 0), tagger or None, message))
+    return found
+
+
+def files_at(root: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """(revision, path) -> the file's text there, or None where it does not exist: one `git cat-file --batch` for
+    them all (the metrics of a thousand releases in one process, not a thousand)."""
+    if not wanted:
+        return {}
+    names = "".join(f"{rev}:{path}\n" for rev, path in wanted)
+    out = run_binary(["git", "cat-file", "--batch"], root, names.encode())
+    found: dict[tuple[str, str], str | None] = {}
+    position = 0
+    for key in wanted:
+        header_end = out.index(b"\n", position)
+        header = out[position:header_end]
+        position = header_end + 1
+        if header.endswith((b" missing", b" ambiguous")):  # no such file there: nothing follows the header
+            found[key] = None
+            continue
+        _, kind, size = header.split()
+        text = out[position : position + int(size)]
+        found[key] = text.decode(errors="replace") if kind == b"blob" else None  # a folder is no file
+        position += int(size) + 1  # the content is followed by a newline
+    return found
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    sha: str
+    parents: tuple[str, ...]
+    subject: str
+    body: str
+
+
+def commit_records(root: Path, revs: list[str]) -> list[CommitRecord]:
+    """Every commit reachable from `revs`, with parents, subject and body: one `git log` (revisions on stdin)."""
+    if not revs:
+        return []
+    out = run(
+        ["git", "log", "--stdin", "--format=%H%x1f%P%x1f%s%x1f%b%x00"], cwd=root, input_text="\n".join(revs) + "\n"
+    )
+    found = []
+    for record in out.split(_RECORD):
+        parts = record.lstrip("\n").split(_FIELD, 3)
+        if len(parts) == 4:
+            sha, parents, subject, body = parts
+            found.append(CommitRecord(sha, tuple(parents.split()), subject, body))
+    return found
 
 
 def tag_date(root: Path, tag: str) -> str:

@@ -55,6 +55,34 @@ class Event:
     message: str
 
 
+@dataclass(frozen=True)
+class RegistryTag:
+    """What a GTO tag's name says (GTO's own parser): its kind, and the version or stage it names."""
+
+    kind: EventKind
+    version: str | None  # "v1.2.0", for a registration or deregistration
+    stage: str | None  # for an assignment or unassignment
+    counter: int  # GTO's `#N`, 0 when the name has none
+
+
+def parse_tag_name(name: str, artifact: str) -> RegistryTag | None:
+    """The registry event a tag of `artifact` names, or None for any other tag. Pure: no git, no GTO registry."""
+    from gto.constants import ACTION, COUNTER, NAME, STAGE, VERSION, Action
+    from gto.tag import parse_name
+
+    parsed = parse_name(name, raise_on_fail=False)
+    if parsed.get(NAME) != artifact or ACTION not in parsed:
+        return None
+    kinds = {
+        Action.REGISTER: EventKind.REGISTRATION,
+        Action.DEREGISTER: EventKind.DEREGISTRATION,
+        Action.ASSIGN: EventKind.ASSIGNMENT,
+        Action.UNASSIGN: EventKind.UNASSIGNMENT,
+        Action.DEPRECATE: EventKind.DEPRECATION,
+    }
+    return RegistryTag(kinds[parsed[ACTION]], parsed.get(VERSION), parsed.get(STAGE), parsed.get(COUNTER, 0))
+
+
 def iso(moment: datetime) -> str:
     """A registry time as ISO 8601 in UTC, to the second (what git records)."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")

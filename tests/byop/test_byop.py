@@ -117,7 +117,8 @@ def test_releases_report_and_restore(byop: Project) -> None:
     assert newest.startswith("regressor@v1.0.1") and " 53.9322 " in newest and " ? " in newest  # no row count
     assert oldest.startswith("regressor@v1.0.0") and " 56.8867 " in oldest
     as_json = json.loads(byop.retrain("releases", "--json", check=True).stdout)
-    assert as_json[0]["metrics"]["rmse"] == 53.9322 and as_json[0]["rows"] is None
+    newest_json = as_json["releases"][0]
+    assert newest_json["metrics"]["rmse"] == 53.9322 and newest_json["rows"] is None
 
     report = byop.retrain("report", "--base", "regressor@v1.0.0")
     assert report.returncode == 0, report.stderr

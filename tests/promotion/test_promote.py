@@ -203,7 +203,7 @@ def test_releases_show_the_stages_each_version_holds_and_since_when(released: Pr
     ok(released, "promote", "v1.0.0", "--stage", "prod")
     ok(released, "promote", "v1.1.1", "--stage", "staging")
 
-    listed = {item["tag"]: item["stages"] for item in yaml.safe_load(ok(released, "releases", "--json"))}
+    listed = {item["tag"]: item["stages"] for item in yaml.safe_load(ok(released, "releases", "--json"))["releases"]}
     assert [held["stage"] for held in listed[V100]] == ["prod"] and listed[V110] == []
     assert listed[V111][0]["stage"] == "staging" and listed[V111][0]["tag"] == "model#staging#4"
     table = ok(released, "releases").splitlines()

@@ -10,7 +10,11 @@ from retrain.commands import Commands
 
 def add(commands: Commands) -> None:
     releases = commands.add_parser("releases", help="every release, newest first")
-    releases.add_argument("--json", action="store_true")
+    releases.add_argument(
+        "--json",
+        action="store_true",
+        help="everything `retrain history --html` shows, as JSON: releases, trends, stages, gated runs",
+    )
     releases.set_defaults(call=call)
 
 
@@ -18,4 +22,4 @@ def call(root: Path, args: argparse.Namespace) -> None:
     from retrain.releases import list_releases, releases_json, releases_table
 
     found = list_releases(root)
-    print(releases_json(found) if args.json else releases_table(found))
+    print(releases_json(found) if args.json else releases_table(found.releases))
