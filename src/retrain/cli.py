@@ -11,6 +11,7 @@ from pathlib import Path
 
 from retrain.commands import (
     announce,
+    history,
     ingest,
     migrate_data,
     promote,
@@ -32,6 +33,7 @@ COMMANDS = (
     run,
     report,
     releases,
+    history,
     restore,
     promote,
     rollback,
