@@ -20,7 +20,8 @@ code { font-size: 12px; } .muted { color: #777; } .note { white-space: pre-wrap;
 .badge { background: #b00; color: #fff; border-radius: 3px; padding: 0 4px; font-size: 11px; }
 svg text { font-size: 11px; fill: #444; } svg .grid { stroke: #eee; } svg .value { fill: none; stroke: #1f77b4;
 stroke-width: 2; } svg circle { fill: #1f77b4; } svg .limit { fill: none; stroke: #b00; stroke-dasharray: 5 4; }
-svg .gated { stroke: #b00; stroke-width: 2.5; } svg .gated-label { fill: #b00; } svg .on-bar { fill: #fff; font-weight: bold; }
+svg .gated { stroke: #b00; stroke-width: 2.5; } svg .gated-label { fill: #b00; }
+svg .on-bar { fill: #fff; font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; } figure { margin: 0; } figcaption { font-weight: bold; }
 """
 
