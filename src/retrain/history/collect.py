@@ -72,12 +72,14 @@ def collect(root: Path) -> History:
     prs = shipped(root, [record.commit for _, record in tagged])
     releases: list[Release] = []
     previous: Release | None = None
-    previous_params: dict[str, Any] = {}
+    previous_params: dict[str, str] = {}
     for version, record in tagged:
-        params = versioning.flatten(_yaml(texts.get((record.commit, layout.PARAMS_FILE))))
+        recorded = lineage.read_release(record.message)
+        # The lineage's params, as the tag wrote them; a tag without one: params.yaml at its commit.
+        params = recorded.params if recorded else _params(texts.get((record.commit, layout.PARAMS_FILE)))
         stats = _json(texts.get((record.commit, found.data_stats))) if found.data_stats else {}
         metrics = _numbers(_json(texts.get((record.commit, found.metrics))), settings.primary_metric)
-        made = _release(version, record, previous, (previous_params, params), stats, metrics)
+        made = _release(version, record, recorded, previous, (previous_params, params), stats, metrics)
         made = replace(
             made,
             pull_requests=prs.get(record.commit, []),
@@ -107,12 +109,12 @@ def collect(root: Path) -> History:
 def _release(
     version: Version,
     record: gitops.TagRecord,
+    recorded: lineage.ReleaseRecord | None,
     previous: Release | None,
-    params: tuple[dict[str, Any], dict[str, Any]],
+    params: tuple[dict[str, str], dict[str, str]],
     stats: dict[str, Any],
     metrics: dict[str, float],
 ) -> Release:
-    recorded = lineage.read_release(record.message)
     data_hash = recorded.data_hash if recorded else None
     environment = recorded.environment if recorded else None
     changed = (
@@ -250,12 +252,13 @@ def _json(text: str | None) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _yaml(text: str | None) -> dict[str, Any]:
+def _params(text: str | None) -> dict[str, str]:
+    """params.yaml flattened, each value as text (as a tag's lineage writes it)."""
     try:
-        found = yaml.safe_load(text) if text else {}
+        found = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if text else {}  # noqa: S506
     except yaml.YAMLError:
         return {}
-    return found if isinstance(found, dict) else {}
+    return {key: str(value) for key, value in versioning.flatten(found).items()} if isinstance(found, dict) else {}
 
 
 def _text(value: Any) -> str | None:

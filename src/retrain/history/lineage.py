@@ -18,6 +18,7 @@ class ReleaseRecord:
     data_hash: str | None
     rows: int | None
     environment: str | None
+    params: dict[str, str]  # flattened, each value as the message wrote it
     note: str | None
     run_url: str | None
 
@@ -48,6 +49,8 @@ def read_release(message: str | None) -> ReleaseRecord | None:
     data = _DATA.match(head.get("data", ""))
     environment = head.get("environment")
     after_metrics = lines.index("metrics:") + 1 if "metrics:" in lines else len(lines)
+    listed = lines[lines.index("params:") + 1 : after_metrics - 1]
+    params = {key.strip(): value for key, _, value in (line.partition(": ") for line in listed)}
     rest = lines[after_metrics:]
     while rest and rest[0].startswith("  "):  # the metrics' own lines
         rest.pop(0)
@@ -57,6 +60,7 @@ def read_release(message: str | None) -> ReleaseRecord | None:
         data_hash=data["hash"] if data else None,
         rows=int(data["rows"]) if data and data["rows"] else None,
         environment=None if environment in (None, "not recorded") else environment,
+        params=params,
         note=note,
         run_url=run_url,
     )
