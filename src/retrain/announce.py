@@ -20,6 +20,7 @@ from pathlib import Path
 from retrain import gitops, layout, project, versioning
 from retrain.errors import BadInputError, ForgeError
 from retrain.forge import Forge
+from retrain.untrusted import escape_markdown, markdown_name
 
 ANNOUNCED = ("released", "gated")  # run.json statuses worth a comment
 # GitHub's default merge messages: "Merge pull request #12 from owner/branch", and "Title (#12)" for a squash.
@@ -69,7 +70,7 @@ def announce(
     made = Announcement(numbers, since, commit)
     if report is not None and (root / report).is_file():
         with (root / report).open("a") as handle:
-            handle.write(markdown(made, into))
+            handle.write(markdown(made, into) + trend(root, env))
     say(f"pull requests merged into {into} since {since or 'the first commit'}: {listing(numbers) or 'none'}")
     return made
 
@@ -99,6 +100,30 @@ def markdown(made: Announcement, into: str) -> str:
     since = f"`{made.since}`" if made.since else "the first release"
     merged = listing(made.numbers) or "none (a direct push or a manual run)"
     return f"\n### Pull requests\n\nMerged into `{into}` since {since}: {merged}.\n"
+
+
+HISTORY_ARTIFACT = "release-history"  # the name retrain.yml uploads `retrain history --html` under
+TREND_RELEASES = 5
+
+
+def trend(root: Path, env: Mapping[str, str]) -> str:
+    """The primary metric over the last five releases, as a table, and where the whole history page is."""
+    from retrain.history.collect import collect
+    from retrain.steps import github_run_url
+
+    try:
+        history = collect(root)
+    except BadInputError as error:  # the comment still goes out, saying why it has no trend
+        return f"\n### Trend\n\nNo trend: {escape_markdown(str(error))}\n"
+    metric = history.gate.metric
+    shown = [release for release in history.releases[:TREND_RELEASES] if metric in release.metrics][::-1]
+    lines = ["", "### Trend", "", f"| release | date | {markdown_name(metric, True)} |", "|---|---|---:|"]
+    lines += [f"| {release.tag} | {release.date[:10]} | {release.metrics[metric]:.4f} |" for release in shown]
+    if not shown:
+        lines = ["", "### Trend", "", "No release with the primary metric yet."]
+    run = env.get("RETRAIN_RUN_URL") or github_run_url(env)  # the artifact is GitHub's: no Travis build URL
+    where = f"the workflow artifact `{HISTORY_ARTIFACT}` of [this run]({run})" if run else "`retrain history --html`"
+    return "\n".join([*lines, "", f"Every release, stage and trend: {where}.", ""])
 
 
 def say(text: str) -> None:

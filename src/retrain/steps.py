@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -422,9 +423,11 @@ def lineage(context: Context) -> versioning.Lineage:
 
 
 def run_url() -> str | None:
-    if url := os.environ.get("RETRAIN_RUN_URL"):
-        return url
-    if all(os.environ.get(key) for key in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
-        server, repository = os.environ["GITHUB_SERVER_URL"], os.environ["GITHUB_REPOSITORY"]
-        return f"{server}/{repository}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
-    return os.environ.get("TRAVIS_BUILD_WEB_URL")
+    return os.environ.get("RETRAIN_RUN_URL") or github_run_url(os.environ) or os.environ.get("TRAVIS_BUILD_WEB_URL")
+
+
+def github_run_url(env: Mapping[str, str]) -> str | None:
+    """The GitHub Actions run this process is part of, from the runner's variables."""
+    if all(env.get(key) for key in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
+        return f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return None

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from retrain import decisions
+from retrain.announce import HISTORY_ARTIFACT
 from retrain.report.markdown import ARTIFACT
 from tests.helpers import sh
 
@@ -344,8 +345,9 @@ def test_the_release_pushes_with_the_app_token_minted_after_the_long_work():
     assert checkout < index["reproduce"] < index["app-token"] < credentials < index["run"], "minted just before"
     assert job_steps[credentials]["env"] == {"APP_TOKEN": "${{ steps.app-token.outputs.token }}"}
     assert job_steps[credentials]["if"] == "steps.app-token.outputs.token != ''"
-    # nothing after the token is long: the release from the run-cache, the upload, the comments, the summary
-    assert job["timeout-minutes"] == 180 and len(job_steps) - index["app-token"] == 6
+    # nothing after the token is long: the release from the run-cache, the uploads, the history page (seconds: one
+    # git call each for tags, files and merges), the comments, the summary
+    assert job["timeout-minutes"] == 180 and len(job_steps) - index["app-token"] == 8
     for later in job_steps[index["app-token"] + 1 :]:
         assert "retrain run" not in later.get("run", "") or later is release
 
@@ -517,7 +519,32 @@ def test_reports_stay_in_the_organisation_unless_publishing_is_opted_into():
         job = spec["jobs"]["report" if name == "pr.yml" else "retrain"]
         assert job["env"]["RETRAIN_PUBLISH_IMAGES"] == "${{ vars.RETRAIN_PUBLISH_IMAGES == 'true' }}"
         upload = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
-        assert [s["with"]["name"] for s in upload] == [ARTIFACT] and upload[0]["with"]["path"] == "reports/*.png"
+        plots = [s for s in upload if s["with"]["name"] == ARTIFACT]
+        assert len(plots) == 1 and plots[0]["with"]["path"] == "reports/*.png"
+        assert {s["with"]["name"] for s in upload} <= {ARTIFACT, HISTORY_ARTIFACT}
+
+
+def test_every_release_uploads_the_history_page_before_the_comment_links_it():
+    """After `retrain run --push` (released, up to date or gated, not a dry run), `retrain history --html` writes the
+    page and the pinned upload-artifact keeps it as `release-history`, with documented inputs only; the comment
+    step, which names that artifact (retrain.announce), comes after both."""
+    steps_ = load(ROOT / ".github/workflows/retrain.yml")["jobs"]["retrain"]["steps"]
+    ids = [step.get("id") or step["name"] for step in steps_]
+    page = next(i for i, step in enumerate(steps_) if step.get("run") == "retrain history --html reports/history")
+    upload = next(i for i, step in enumerate(steps_) if step.get("with", {}).get("name") == HISTORY_ARTIFACT)
+    comment = next(i for i, step in enumerate(steps_) if "retrain announce" in step.get("run", ""))
+    assert ids.index("run") < page < upload < comment
+    for step in (steps_[page], steps_[upload]):
+        assert step["if"] == "${{ !cancelled() && steps.run.outcome != 'skipped' }}"
+    sha, version = PINS["actions/upload-artifact"]
+    assert steps_[upload]["uses"] == f"actions/upload-artifact@{sha}"
+    assert steps_[upload]["with"] == {
+        "name": HISTORY_ARTIFACT,
+        "path": "reports/history/index.html",
+        "if-no-files-found": "error",
+        "retention-days": 90,
+    }
+    assert set(steps_[upload]["with"]) <= names(REAL_INPUTS["upload-artifact"]), version
 
 
 def test_travis_runs_the_same_commands_on_the_right_builds():

@@ -197,3 +197,28 @@ def test_a_push_refused_by_a_ruleset_is_not_retried_and_says_what_to_configure()
     moved = "!\tHEAD:refs/heads/develop\t[rejected] (fetch first)\n"
     with pytest.raises(PushRejectedError):  # origin moved: catch up and retry, as before
         gitops._raise_for_push(moved, "error: failed to push some refs\n", "origin")
+
+
+def test_the_release_comment_gains_the_primary_metric_over_the_last_five_releases(tmp_path: Path):
+    """Seven releases made with git (tests/helpers/history.py): the report gets v1.2.0 ... v1.6.0's accuracy, oldest
+    first, and says where the whole history page is (this run's artifact)."""
+    from tests.helpers.history import accuracy, synthetic_history
+
+    root = synthetic_history(tmp_path / "work", 7)
+    (root / layout.RUN_SUMMARY).parent.mkdir()
+    commit = git(root, "rev-parse", "HEAD")
+    (root / layout.RUN_SUMMARY).write_text(json.dumps({"status": "released", "tag": "model@v1.6.0", "commit": commit}))
+    (root / layout.REPORT).write_text("## Retrain report\n")
+    env = {"RETRAIN_RUN_URL": "https://github.com/acme/ml-repo/actions/runs/42"}
+
+    announce.announce(root, "develop", layout.REPORT, env, None)
+
+    report = (root / layout.REPORT).read_text()
+    table = report.split("### Trend\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert table[:2] == ["| release | date | accuracy |", "|---|---|---:|"]
+    assert [row.split(" | ")[0] for row in table[2:]] == [f"| model@v1.{n}.0" for n in range(2, 7)]
+    assert [row.split(" | ")[2] for row in table[2:]] == [f"{accuracy(n):.4f} |" for n in range(2, 7)]
+    assert (
+        "the workflow artifact `release-history` of [this run](https://github.com/acme/ml-repo/actions/runs/42)"
+        in report
+    )
