@@ -21,7 +21,7 @@ SYNC := $(UV) pip sync --require-hashes --build-constraints requirements.lock --
 # The project itself, built by the locked uv_build already in the venv (no unpinned download).
 EDITABLE := $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
-.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust bench-history demo clean
+.PHONY: help install install-runtime lock retrain test test-fast lint bench bench-quick bench-install bench-ingest bench-trust bench-history bench-page demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-ingest: $(STAMP) ## retrain ingest with 1 new delivery among 10 and 10,000
 
 bench-history: $(STAMP) ## No-op and one-new-batch releases at 10, 1,000 and 10,000 batches vs dvc status / plain dvc: benchmarks/history-results.md
 	$(BIN)/python benchmarks/history.py
+
+bench-page: $(STAMP) ## retrain history --html and releases --json at 10 and 1,000 releases (made with git): benchmarks/history-page-results.md
+	$(BIN)/python benchmarks/history_page.py
 
 bench-trust: $(STAMP) ## The merge build trusting only the release remote vs the opt-in (--trust-runs-from): benchmarks/trust-results.md
 	$(BIN)/python benchmarks/trust.py
