@@ -11,7 +11,6 @@ the commit", may pick, e.g. a develop -> main pull request).
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ from pathlib import Path
 from retrain import gitops, layout, project, versioning
 from retrain.errors import BadInputError, ForgeError
 from retrain.forge import Forge
+from retrain.history.prs import MERGE_SUBJECT
 from retrain.untrusted import escape_markdown, markdown_name
 
 ANNOUNCED = ("released", "gated")  # run.json statuses worth a comment
-# GitHub's default merge messages: "Merge pull request #12 from owner/branch", and "Title (#12)" for a squash.
-MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from |\(#(\d+)\)$")
 
 
 @dataclass(frozen=True)

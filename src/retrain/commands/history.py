@@ -24,6 +24,6 @@ def add(commands: Commands) -> None:
 
 
 def call(root: Path, args: argparse.Namespace) -> None:
-    from retrain.history import write_page
+    from retrain.history.write import write_page
 
     print(write_page(root, args.html))

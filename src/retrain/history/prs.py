@@ -3,11 +3,14 @@ history since the releases before it: one `git log` for all releases (the tags r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from retrain import gitops
-from retrain.announce import MERGE_SUBJECT
 from retrain.history.model import PullRequest
+
+# GitHub's default merge messages: "Merge pull request #12 from owner/branch", and "Title (#12)" for a squash.
+MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from |\(#(\d+)\)$")
 
 
 def _title(record: gitops.CommitRecord) -> str | None:
