@@ -150,6 +150,10 @@ def batch_files(raw: Path) -> list[Path]:
     each batch's `.dvc` file); a single CSV path is a one-batch dataset."""
     if raw.is_file():
         return [raw]
+    if raw.suffix == ".csv" and not raw.exists():
+        raise DataError(
+            f"{raw}: no such file; this project's data is the batches in data/raw/ (`make retrain` fetches them)."
+        )
     if not raw.is_dir():
         raise DataError(f"{raw}: no such data folder; run `dvc pull` (or `make retrain`) to fetch the data.")
     files = sorted(

@@ -69,14 +69,6 @@ class TestStages:
         project.dvc("repro", "--force")
         assert (project.root / "metrics/metrics.json").read_text() == before
 
-    def test_seed_commands_work_verbatim(self, project: Project) -> None:
-        """`python -m pipeline.preprocessing data/data.csv` then `python -m pipeline.train data`."""
-        write_batch(seed_batch(), project.root / "data/data.csv")
-        project.python("-m", "pipeline.preprocessing", "data/data.csv")
-        project.python("-m", "pipeline.train", "data")
-        assert (project.root / "data/train.parquet").is_file() and (project.root / "data/model.joblib").is_file()
-        assert project.git("status", "--porcelain", "--untracked-files=no") == ""
-
     def test_metrics_and_plots_diff_work(self, released: Project) -> None:
         project = released
         project.set_param("train", "C", 0.05, commit=False)
