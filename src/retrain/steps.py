@@ -87,7 +87,7 @@ def open_context(
     root: Path, options: RunOptions, progress: Progress, branch: str = "", found: project.Project | None = None
 ) -> Context:
     found = found or project.load(root)
-    pipeline = Pipeline(root, options.remote)
+    pipeline = Pipeline(root, options.remote, hold=True)
     return Context(root, options, progress, pipeline, branch, found.artifact, found.config, found)
 
 
@@ -120,10 +120,14 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
         )
     dvcfiles.check_parses(root, [layout.LOCK, *raw.dvc_files(root)])
     context = open_context(root, options, progress, branch, found)
-    context.pipeline.check_files()
-    if command := context.config.check_command:
-        _check(root, command)
-    check_reachable(context.pipeline.remote, context.pipeline.remote_config, root)
+    try:
+        context.pipeline.check_files()
+        if command := context.config.check_command:
+            _check(root, command)
+        check_reachable(context.pipeline.remote, context.pipeline.remote_config, root)
+    except BaseException:
+        context.pipeline.close()  # its lock too: an ingest goes on in this process after a refused release
+        raise
     progress.say(f"branch {branch}, remote `{context.pipeline.remote}` reachable")
     return context
 
