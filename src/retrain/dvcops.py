@@ -324,9 +324,9 @@ class Pipeline:
     def push(self) -> int:
         self.index()  # as for reproduce: DVC's push collects what to upload from the index
         try:
-            pushed: int = self.repo.push(remote=self.remote, run_cache=True)
+            pushed: int = self.repo.push(remote=self.remote)  # the run-cache: runcache.push_new
             # A run-cache entry names its stage's uncached outputs too (DVC commits them to the local cache when it
-            # saves the entry), but `dvc push --run-cache` uploads only the entries: without these objects a fresh
+            # saves the entry), but a pushed entry brings only itself: without these objects a fresh
             # clone cannot restore preprocessing/evaluate from the run-cache and re-runs them.
             wanted = [item for item in self.uncached_outputs() if os.path.isfile(self.cache_path(item[1]))]
             return pushed + len(self.upload_from_cache(self.missing_in_remote(wanted) if wanted else []))

@@ -42,23 +42,45 @@ def push_apart(pipeline: Pipeline, target: str) -> int:
         raise RetrainError(f"push to remote `{target}` failed: {error}; re-run when it is reachable.") from None
 
 
+def push_new(pipeline: Pipeline) -> int:
+    """Upload to the run's remote the local run-cache entries it lacks. `dvc push --run-cache` uploads every local
+    entry on every push (DVC's transfer forces it): on a long-lived clone, every run that machine ever made."""
+    try:
+        return _upload(pipeline, pipeline.remote, _absent(pipeline, pipeline.remote, _local_entries(pipeline)))
+    except remote_errors() as error:
+        raise RetrainError(
+            f"dvc push to remote `{pipeline.remote}` failed: {error}; nothing was committed or tagged. "
+            "Re-run when the remote is reachable."
+        ) from None
+
+
 def _new_run_entries(pipeline: Pipeline, target: str) -> int:
     """Copy to `target` the local run-cache entries that neither the read remote nor `target` holds."""
+    fresh = _absent(pipeline, pipeline.remote, _local_entries(pipeline))
+    return _upload(pipeline, target, _absent(pipeline, target, fresh))
+
+
+def _local_entries(pipeline: Pipeline) -> list[str]:
+    """The local run-cache's entries, as paths relative to the cache (`runs/KK/KEY/VALUE`)."""
     local = Path(pipeline.repo.stage_cache.cache_dir)
-    names = sorted(str(path.relative_to(local.parent)) for path in local.rglob("*") if path.is_file())
+    return sorted(str(path.relative_to(local.parent)) for path in local.rglob("*") if path.is_file())
+
+
+def _absent(pipeline: Pipeline, remote: str, names: list[str]) -> list[str]:
+    """Those of `names` that `remote` lacks, asked in one batched call."""
     if not names:
-        return 0
-    read, dest = _runs_odb(pipeline, pipeline.remote), _runs_odb(pipeline, target)
-    in_read = read.fs.exists([read.fs.join(read.path, *name.split(os.sep)) for name in names])
-    fresh = [name for name, there in zip(names, in_read, strict=True) if not there]
-    paths = [dest.fs.join(dest.path, *name.split(os.sep)) for name in fresh]
-    in_dest = dest.fs.exists(paths) if paths else []
-    copied = 0
-    for name, path, there in zip(fresh, paths, in_dest, strict=True):
-        if not there:
-            dest.fs.put_file(str(local.parent / name), path)
-            copied += 1
-    return copied
+        return []
+    odb = _runs_odb(pipeline, remote)
+    there = odb.fs.exists([odb.fs.join(odb.path, *name.split(os.sep)) for name in names])
+    return [name for name, found in zip(names, there, strict=True) if not found]
+
+
+def _upload(pipeline: Pipeline, remote: str, names: list[str]) -> int:
+    local = Path(pipeline.repo.stage_cache.cache_dir).parent
+    odb = _runs_odb(pipeline, remote)
+    for name in names:
+        odb.fs.put_file(str(local / name), odb.fs.join(odb.path, *name.split(os.sep)))
+    return len(names)
 
 
 def adopt_runs(pipeline: Pipeline, source: str) -> list[str]:

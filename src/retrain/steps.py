@@ -262,7 +262,7 @@ def push_data(context: Context) -> None:
         pushed = runcache.push_apart(context.pipeline, target)
         context.progress.say(f"{pushed} file(s) uploaded to `{target}` (nothing to `{context.pipeline.remote}`)")
         return
-    pushed = context.pipeline.push()
+    pushed = context.pipeline.push() + runcache.push_new(context.pipeline)
     context.progress.say(f"{pushed} file(s) uploaded to `{context.pipeline.remote}`")
 
 

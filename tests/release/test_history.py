@@ -58,6 +58,8 @@ def events_of_a_no_op(project: Project, tmp_path: Path, name: str) -> list[list]
         project.env = saved
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("up to date: model@"), result.stdout
+    # `dvc push --run-cache` would upload every local run-cache entry again: one per stage run this clone made
+    assert "0 file(s) uploaded" in result.stderr, result.stderr
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
