@@ -232,22 +232,29 @@ def tag_records(root: Path, *patterns: str) -> list[TagRecord]:
 def files_at(root: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     """(revision, path) -> the file's text there, or None where it does not exist: one `git cat-file --batch` for
     them all (the metrics of a thousand releases in one process, not a thousand)."""
-    if not wanted:
-        return {}
-    names = "".join(f"{rev}:{path}\n" for rev, path in wanted)
-    out = run_binary(["git", "cat-file", "--batch"], root, names.encode())
-    found: dict[tuple[str, str], str | None] = {}
+    found = _cat_file(root, [f"{rev}:{path}" for rev, path in wanted])
+    return {
+        key: None if blob is None else blob.decode(errors="replace") for key, blob in zip(wanted, found, strict=True)
+    }
+
+
+def _cat_file(root: Path, names: list[str]) -> list[bytes | None]:
+    """Each object `git cat-file --batch` names (`rev:path` or an object id): its bytes when it is a blob, None when
+    it is missing or not a file. One process however many."""
+    if not names:
+        return []
+    out = run_binary(["git", "cat-file", "--batch"], root, "".join(f"{name}\n" for name in names).encode())
+    found: list[bytes | None] = []
     position = 0
-    for key in wanted:
+    for _ in names:
         header_end = out.index(b"\n", position)
         header = out[position:header_end]
         position = header_end + 1
-        if header.endswith((b" missing", b" ambiguous")):  # no such file there: nothing follows the header
-            found[key] = None
+        if header.endswith((b" missing", b" ambiguous")):  # nothing follows the header
+            found.append(None)
             continue
         _, kind, size = header.split()
-        text = out[position : position + int(size)]
-        found[key] = text.decode(errors="replace") if kind == b"blob" else None  # a folder is no file
+        found.append(out[position : position + int(size)] if kind == b"blob" else None)  # a folder is no file
         position += int(size) + 1  # the content is followed by a newline
     return found
 
@@ -447,16 +454,7 @@ def tree_entries(root: Path, rev: str, folder: str) -> dict[str, str]:
 
 def read_blobs(root: Path, blobs: list[str]) -> dict[str, str]:
     """blob id -> text, read by one `git cat-file --batch` (one process however many blobs)."""
-    if not blobs:
-        return {}
-    out = run_binary(["git", "cat-file", "--batch"], root, ("\n".join(blobs) + "\n").encode())
-    found, position = {}, 0
-    for blob in blobs:
-        header_end = out.index(b"\n", position)
-        size = int(out[position:header_end].split()[2])
-        found[blob] = out[header_end + 1 : header_end + 1 + size].decode()
-        position = header_end + 1 + size + 1  # the content is followed by a newline
-    return found
+    return {blob: (text or b"").decode() for blob, text in zip(blobs, _cat_file(root, blobs), strict=True)}
 
 
 def commit_files(root: Path, base: str, parents: list[str], files: dict[str, str], message: str) -> str:
