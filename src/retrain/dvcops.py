@@ -1,9 +1,8 @@
 """DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function. DVC's
-file formats (dvc.yaml, dvc.lock, .dvc files) are read in retrain.dvcfiles.
+file formats are read in retrain.dvcfiles, its run-cache across remotes handled in retrain.runcache.
 
-DVC is used in-process (its Python API) so that a run pays DVC's import once, not once per command. Stage commands
-run as DVC runs them: ordinary processes, with this environment's interpreter first on PATH.
-"""
+DVC is used in-process (its Python API): a run pays DVC's import and its index once, not once per command. Stage
+commands run as DVC runs them: ordinary processes, with this environment's interpreter first on PATH."""
 
 from __future__ import annotations
 
@@ -90,9 +89,8 @@ def _classify(messages: list[str]) -> ReproOutcome:
 
 
 def remote_errors() -> tuple[type[BaseException], ...]:
-    """What a remote or file store raises when it fails (not when the engine has a bug): OS and network errors,
-    DVC's own, and the AWS SDK's. A bug raises something else, reaches the command line's handler and leaves its
-    traceback in the log instead of passing for an unreachable remote."""
+    """What a remote or file store raises when it fails: OS and network errors, DVC's own, the AWS SDK's. A bug
+    raises something else and leaves its traceback in the log instead of passing for an unreachable remote."""
     from dvc.exceptions import DvcException
 
     found: list[type[BaseException]] = [OSError, DvcException]
@@ -109,9 +107,8 @@ class Pipeline:
     """A DVC repository opened with `remote` as the default remote (no edit of .dvc/config)."""
 
     def __init__(self, root: Path, remote: str | None, hold: bool = False) -> None:
-        """With `hold`, the repository's lock is taken now and kept until `close`: DVC then keeps its index across
-        operations (it drops it whenever it takes the lock itself), and no other DVC process changes the
-        repository under the run. The index is dropped only when a DVC file changed (`index`)."""
+        """With `hold`, DVC's lock is taken now and kept until `close`: DVC keeps its index across operations (it
+        drops it whenever it takes the lock itself), and no other DVC process changes the repository meanwhile."""
         from dvc.repo import Repo, lock_repo  # imported here: DVC's import is the slow part of start-up
 
         self.root = root
@@ -166,9 +163,7 @@ class Pipeline:
         if self._kept is not None:
             if self._kept[0] == self._stamp(self._kept[1]):
                 return self._kept[1]
-            # Private API (pinned by tests/code/test_dvc_private_api.py): under a held lock DVC never drops the
-            # index it memoised, and a changed or added DVC file must be read again.
-            self.repo._reset()
+            self.repo._reset()  # a DVC file changed (private API, pinned by tests/code/test_dvc_private_api.py)
         index = self.repo.index
         self._kept = (self._stamp(index), index)
         return index
@@ -322,7 +317,7 @@ class Pipeline:
         return sorted(found)
 
     def push(self) -> int:
-        self.index()  # as for reproduce: DVC's push collects what to upload from the index
+        self.index()  # as for reproduce: DVC's push reads the index
         try:
             pushed: int = self.repo.push(remote=self.remote)  # the run-cache: runcache.push_new
             # A run-cache entry names its stage's uncached outputs too (DVC commits them to the local cache when it

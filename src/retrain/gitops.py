@@ -6,10 +6,11 @@ would have to guess which file holds a git call.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,7 +22,10 @@ from retrain.errors import (
     PushForbiddenError,
     PushRejectedError,
 )
-from retrain.shell import call, run, run_binary
+from retrain.shell import call, run
+
+if TYPE_CHECKING:
+    from git.cmd import Git as GitCommand
 
 # What GitHub says when a ruleset or branch protection refuses a push ("Troubleshooting rules"; classic protection).
 RULE_VIOLATIONS = ("GH013", "GH006", "protected branch hook declined", "Repository rule violations")
@@ -239,24 +243,26 @@ def files_at(root: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, str],
 
 
 def _cat_file(root: Path, names: list[str]) -> list[bytes | None]:
-    """Each object `git cat-file --batch` names (`rev:path` or an object id): its bytes when it is a blob, None when
-    it is missing or not a file. One process however many."""
-    if not names:
-        return []
-    out = run_binary(["git", "cat-file", "--batch"], root, "".join(f"{name}\n" for name in names).encode())
+    """Each object named (`rev:path` or an object id): its bytes when it is a blob, None when it is missing or not a
+    file. Read through GitPython's persistent `git cat-file --batch`: one process for every read of the run."""
     found: list[bytes | None] = []
-    position = 0
-    for _ in names:
-        header_end = out.index(b"\n", position)
-        header = out[position:header_end]
-        position = header_end + 1
-        if header.endswith((b" missing", b" ambiguous")):  # nothing follows the header
+    reader = object_reader(str(root))
+    for name in names:
+        try:
+            _, kind, _, data = reader.get_object_data(name)
+        except ValueError:  # missing or ambiguous: git answered with no object
             found.append(None)
             continue
-        _, kind, size = header.split()
-        found.append(out[position : position + int(size)] if kind == b"blob" else None)  # a folder is no file
-        position += int(size) + 1  # the content is followed by a newline
+        # a folder is no file; GitPython annotates the type as str but hands git's bytes through
+        found.append(data if kind in ("blob", b"blob") else None)
     return found
+
+
+@functools.cache
+def object_reader(root: str) -> GitCommand:
+    from git.cmd import Git  # GitPython, imported when first read: most commands read no object
+
+    return Git(root)
 
 
 @dataclass(frozen=True)

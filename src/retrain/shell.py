@@ -50,16 +50,6 @@ def run(
     return result.stdout
 
 
-def run_binary(args: Sequence[str], cwd: Path, input_bytes: bytes) -> bytes:
-    """Run a command on bytes (output sized in bytes, such as `git cat-file --batch`); raise CommandError on failure."""
-    result = subprocess.run(
-        list(args), cwd=cwd, capture_output=True, input=input_bytes, env=venv_path_env(), check=False
-    )
-    if result.returncode != 0:
-        raise CommandError(args, result.returncode, result.stderr.decode(errors="replace"))
-    return result.stdout
-
-
 def run_configured(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """A command from the project's configuration, run the way DVC runs a stage's cmd: by the shell."""
     return call([os.environ.get("SHELL") or "/bin/sh", "-c", command], cwd)

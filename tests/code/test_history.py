@@ -3,14 +3,14 @@ from outside (hypothesis), and the cost rule (a fixed number of processes howeve
 
 from __future__ import annotations
 
-import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from retrain.gitops import object_reader
 from retrain.history import lineage, stages
 from retrain.history.collect import collect
 from retrain.history.model import (
@@ -186,26 +186,34 @@ def test_the_json_is_the_same_tree_the_page_draws() -> None:
     assert loaded["trends"][0]["points"][0] == {"version": "v1.1.0", "value": 0.9, "limit": 0.85}
 
 
-def _processes(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
-    count = 0
-    real = subprocess.run
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal count
-        count += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", counting)
-    collect(root)
-    monkeypatch.setattr(subprocess, "run", real)
-    return count
+_STARTED: list[list[str]] | None = None  # the processes started while counting (an audit hook cannot be removed)
 
 
-def test_the_history_costs_the_same_processes_at_3_and_60_releases(tmp_path: Path, monkeypatch) -> None:
+def _record(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+    if _STARTED is not None and event == "subprocess.Popen":
+        _STARTED.append([str(part) for part in args[1]])
+
+
+sys.addaudithook(_record)
+
+
+def _processes(root: Path) -> int:
+    """Every process `collect` starts, counted at the source (subprocess.Popen's audit event: GitPython's too)."""
+    global _STARTED
+    object_reader.cache_clear()  # GitPython's persistent cat-file is started afresh for this repository
+    _STARTED = []
+    try:
+        collect(root)
+        return len(_STARTED)
+    finally:
+        _STARTED = None
+
+
+def test_the_history_costs_the_same_processes_at_3_and_60_releases(tmp_path: Path) -> None:
     """The cost rule: tags and messages in one git call, every release's files in one, the merges in one."""
     small = synthetic_history(tmp_path / "small", 3)
     large = synthetic_history(tmp_path / "large", 60)
-    assert _processes(small, monkeypatch) == _processes(large, monkeypatch) == 3
+    assert _processes(small) == _processes(large) == 3
     history = collect(large)
     assert [release.version for release in history.releases[:2]] == ["v1.59.0", "v1.58.0"]
     assert history.releases[0].metrics["accuracy"] == accuracy(59) and history.releases[0].rows == 1797 + 300 * 59
