@@ -38,6 +38,16 @@ class NoOriginError(BadInputError):
         super().__init__(f"{flag} needs a git remote named `origin`; add it with `git remote add origin URL`.")
 
 
+class IgnoredFileError(BadInputError):
+    """A file the release must commit (dvc.lock, a `cache: false` output) that a .gitignore rule hides (exit 2)."""
+
+    def __init__(self, path: str, rule: str) -> None:
+        super().__init__(
+            f"{path}: a release commits it, but git ignores it by {rule}; remove or narrow that rule (DVC writes "
+            "one for each cached output, and leaves it when the output changes), commit, and re-run."
+        )
+
+
 # --- exit 3: the model regressed ---------------------------------------------------------------------------------
 class GatedError(RetrainError):
     """The new model regressed beyond the allowed margin (exit 3)."""

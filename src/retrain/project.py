@@ -27,7 +27,7 @@ class Project:
     metrics: str  # the JSON file holding config.primary_metric
     data_stats: str | None  # the JSON file of data statistics, if the project has one
     raw: Raw
-    engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and every `cache: false` output
+    engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and the `cache: false` outputs
     confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
 
 
@@ -36,7 +36,7 @@ def load(root: Path) -> Project:
     settings = config.load(root)
     dvc_yaml = _read_dvc_yaml(root)
     declared = dvcfiles.declared_outputs(dvc_yaml)
-    uncached = tuple(dict.fromkeys(out.path for out in declared if not out.cached))
+    uncached = dvcfiles.committed_outputs(declared)
     name, path = artifact_of(dvc_yaml, settings.artifact)
     for key in ("metrics_file", "data_stats"):
         if (chosen := getattr(settings, key)) and chosen not in uncached:

@@ -18,7 +18,7 @@ from typing import Any
 from retrain import config, decisions, dvcfiles, gitops, layout, project, runcache, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, MissingDataError, RetrainError
+from retrain.errors import BadInputError, IgnoredFileError, MissingDataError, RetrainError
 from retrain.progress import Progress
 from retrain.rawdata import DVC_SUFFIX, Raw
 from retrain.remotes import check_reachable
@@ -354,6 +354,8 @@ def commit(context: Context, base_tag: str | None) -> str | None:
     if not paths:
         context.progress.say("dvc.lock already matches: nothing to commit")
         return None
+    if ignored := gitops.ignore_rule(context.root, paths):
+        raise IgnoredFileError(*ignored)
     made = gitops.commit(context.root, paths, _commit_message(context, base_tag))
     context.progress.say(f"committed {', '.join(paths)} as {made[:8]}")
     return made

@@ -1,0 +1,34 @@
+"""Issue 23's stops, each on a released copy of the digits project (tests/helpers/templates.py): what a new user hit
+on a real DVC project, and what the engine does instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Project
+from tests.helpers.harness import assert_failed, retrain
+
+pytestmark = pytest.mark.slow
+
+METRICS = "metrics/metrics.json"
+
+
+def test_an_ignored_file_to_commit_is_one_line_naming_the_rule_and_nothing_is_tagged(released: Project) -> None:
+    """Stop 4: DVC wrote a rule into .gitignore that covers a `cache: false` metrics file the commit must add."""
+    released.git("rm", "--quiet", "--cached", METRICS)
+    with (released.root / ".gitignore").open("a") as ignore:
+        ignore.write("/metrics/metrics.json\n")
+    released.git("commit", "--quiet", "-am", "metrics: ignored, as a stale DVC rule leaves it")
+    released.set_param("train", "C", 0.5)
+    tags = released.tags()
+    failed = retrain(released, "run")
+    rule = f".gitignore:{len((released.root / '.gitignore').read_text().splitlines())}"
+    assert_failed(failed, 2, METRICS, rule, "/metrics/metrics.json")
+    assert released.tags() == tags
+
+    lines = (released.root / ".gitignore").read_text().splitlines()
+    (released.root / ".gitignore").write_text("\n".join(lines[:-1]) + "\n")  # the fix the line asks for
+    released.git("commit", "--quiet", "-am", "metrics: tracked again")
+    fixed = retrain(released, "run")
+    assert fixed.returncode == 0, fixed.describe()
+    assert released.git("ls-files", METRICS) == METRICS
