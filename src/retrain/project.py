@@ -15,7 +15,7 @@ from typing import Any
 from retrain import config, dvcfiles
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, ParamsError
-from retrain.layout import DVC_YAML, LOCK, PARAMS_FILE
+from retrain.layout import DVC_YAML, ENV_LOCKS, LOCK, PARAMS_FILE
 from retrain.rawdata import DVC_SUFFIX, Raw
 
 
@@ -29,6 +29,7 @@ class Project:
     raw: Raw
     engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and the `cache: false` outputs
     confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
+    env_lock: str | None = None  # the environment's lock file (layout.ENV_LOCKS), if the project has one
 
 
 def load(root: Path) -> Project:
@@ -47,7 +48,8 @@ def load(root: Path) -> Project:
     metrics = settings.metrics_file or _metrics_file(root, settings, declared)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
     confusion = dvcfiles.confusion_plot(dvc_yaml)
-    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion)
+    env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
+    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:

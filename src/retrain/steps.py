@@ -15,7 +15,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from retrain import config, decisions, dvcfiles, gitops, layout, project, runcache, versioning
+from retrain import config, decisions, dvcfiles, environment, gitops, layout, project, runcache, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, IgnoredFileError, MissingDataError, RetrainError
@@ -414,7 +414,7 @@ def lineage(context: Context) -> versioning.Lineage:
     return versioning.Lineage(
         commit=gitops.head(root),
         data_hash=dvcfiles.lock_dep_hash(lock, found.raw.path) or "?",
-        environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcfiles.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
+        environment=environment.recorded(root, found.env_lock),
         rows=stats.get("rows"),
         batches=stats.get("batches"),
         params=versioning.flatten(config.read(root)),

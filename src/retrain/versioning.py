@@ -96,7 +96,7 @@ class Lineage:
     metrics: dict[str, Any]
     note: str | None
     run_url: str | None
-    environment: str | None = None  # the md5 of the environment's lock file, as dvc.lock records it
+    environment: str | None = None  # retrain.environment.recorded: the lock file's md5, or the installed packages'
 
 
 def tag_message(tag: str, lineage: Lineage) -> str:

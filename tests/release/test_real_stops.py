@@ -3,7 +3,10 @@ on a real DVC project, and what the engine does instead."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+import yaml
 
 from tests.helpers import Project
 from tests.helpers.harness import assert_failed, retrain
@@ -32,3 +35,19 @@ def test_an_ignored_file_to_commit_is_one_line_naming_the_rule_and_nothing_is_ta
     fixed = retrain(released, "run")
     assert fixed.returncode == 0, fixed.describe()
     assert released.git("ls-files", METRICS) == METRICS
+
+
+def test_the_lock_file_is_in_the_lineage_when_no_stage_depends_on_it(released: Project) -> None:
+    """Stop 7: the tag said `environment: not recorded` when requirements.lock was not a stage dependency."""
+    dvc_yaml = released.root / "dvc.yaml"
+    document = yaml.safe_load(dvc_yaml.read_text())
+    for stage in document["stages"].values():
+        stage["deps"].remove("requirements.lock")
+    dvc_yaml.write_text(yaml.safe_dump(document, sort_keys=False))
+    released.git("commit", "--quiet", "-am", "stages: no dependency on the lock file")
+    made = retrain(released, "run", "--force")  # DVC keeps a removed dep in dvc.lock until the stage runs again
+    assert made.returncode == 0 and made.last_stdout.startswith("released "), made.describe()
+    assert "requirements.lock" not in (released.root / "dvc.lock").read_text()
+    tag = made.last_stdout.split()[-1]
+    md5 = hashlib.md5((released.root / "requirements.lock").read_bytes(), usedforsecurity=False).hexdigest()
+    assert f"\nenvironment: requirements.lock {md5}\n" in released.git("tag", "-l", "--format=%(contents)", tag)
