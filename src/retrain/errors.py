@@ -31,6 +31,16 @@ class ParamsError(BadInputError):
     """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
+class UnknownMetricError(ParamsError):
+    """release.primary_metric names no number of the metrics file: the line lists the names it has."""
+
+    def __init__(self, name: str, metrics_file: str, known: list[str]) -> None:
+        super().__init__(
+            f"params.yaml: release.primary_metric `{name}` is not a number in {metrics_file} (it has: "
+            f"{', '.join(known) or 'no number'}); fix it."
+        )
+
+
 class NoOriginError(BadInputError):
     """A pushing command in a clone with no git remote named `origin` (exit 2, like any missing configuration)."""
 

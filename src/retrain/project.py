@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import config, dvcfiles
+from retrain import config, dvcfiles, metrics
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, ParamsError
 from retrain.layout import DVC_YAML, ENV_LOCKS, LOCK, PARAMS_FILE
@@ -45,11 +45,11 @@ def load(root: Path) -> Project:
                 f"{PARAMS_FILE}: release.{key} `{chosen}` is not a stage output of {DVC_YAML} with `cache: false`; "
                 "declare it under the stage's `metrics:` with `cache: false` (the engine commits it), or fix the path."
             )
-    metrics = settings.metrics_file or _metrics_file(root, settings, declared)
+    metrics_file = settings.metrics_file or _metrics_file(root, settings, declared)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
     confusion = dvcfiles.confusion_plot(dvc_yaml)
     env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
-    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
+    return Project(settings, name, path, metrics_file, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
@@ -93,7 +93,7 @@ def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.D
     candidates = [out.path for out in declared if out.kind == "metrics" and out.path != settings.data_stats]
     if len(candidates) == 1:
         return candidates[0]
-    holding = [path for path in candidates if settings.primary_metric in _json(root / path)]
+    holding = [path for path in candidates if settings.primary_metric in metrics.flatten(_json(root / path))]
     if len(holding) == 1:
         return holding[0]
     if not candidates:

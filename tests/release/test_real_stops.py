@@ -51,3 +51,19 @@ def test_the_lock_file_is_in_the_lineage_when_no_stage_depends_on_it(released: P
     tag = made.last_stdout.split()[-1]
     md5 = hashlib.md5((released.root / "requirements.lock").read_bytes(), usedforsecurity=False).hexdigest()
     assert f"\nenvironment: requirements.lock {md5}\n" in released.git("tag", "-l", "--format=%(contents)", tag)
+
+
+def test_a_nested_metric_is_named_with_dots_in_the_settings_gate_lineage_and_releases(released: Project) -> None:
+    """Stop 2: a nested key of the metrics file (`per_class_f1` holds one number per digit, as dvclive nests
+    `avg_prec.test`) could not be named, and the error listed no nested name."""
+    released.set_param("release", "primary_metric", "per_class_f1")
+    released.set_param("train", "C", 0.5)
+    refused = retrain(released, "run")
+    assert_failed(refused, 2, "release.primary_metric `per_class_f1`", "per_class_f1.3", "accuracy")
+    released.set_param("release", "primary_metric", "per_class_f1.3")
+    made = retrain(released, "run")
+    assert made.returncode == 0 and made.last_stdout.startswith("released "), made.describe()
+    assert "per_class_f1.3" in made.stderr  # the gate's verdict names it
+    tag = made.last_stdout.split()[-1]
+    assert "\n  per_class_f1.3: " in released.git("tag", "-l", "--format=%(contents)", tag)
+    assert released.retrain("releases").stdout.splitlines()[0].split()[3] == "per_class_f1.3"
