@@ -172,6 +172,19 @@ def declared_outputs(dvc_yaml: str | None) -> list[Declared]:
     return found
 
 
+def committed_outputs(declared: list[Declared]) -> tuple[str, ...]:
+    """The `cache: false` outputs git should track, each once: not those inside a cached output (a folder DVC
+    caches whole holds them in its cache, and writes a .gitignore rule for it)."""
+    cached = [out.path.rstrip("/") for out in declared if out.cached]
+    return tuple(
+        dict.fromkeys(
+            out.path
+            for out in declared
+            if not out.cached and not any(out.path.startswith(f"{folder}/") for folder in cached)
+        )
+    )
+
+
 def stage_deps(dvc_yaml: str | None) -> list[str]:
     """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
     return sorted(

@@ -31,11 +31,31 @@ class ParamsError(BadInputError):
     """params.yaml's section for the engine (`release:`) breaks its schema."""
 
 
+class UnknownMetricError(ParamsError):
+    """release.primary_metric names no number of the metrics file: the line lists the names it has."""
+
+    def __init__(self, name: str, metrics_file: str, known: list[str]) -> None:
+        super().__init__(
+            f"params.yaml: release.primary_metric `{name}` is not a number in {metrics_file} (it has: "
+            f"{', '.join(known) or 'no number'}); fix it."
+        )
+
+
 class NoOriginError(BadInputError):
     """A pushing command in a clone with no git remote named `origin` (exit 2, like any missing configuration)."""
 
     def __init__(self, flag: str) -> None:
         super().__init__(f"{flag} needs a git remote named `origin`; add it with `git remote add origin URL`.")
+
+
+class IgnoredFileError(BadInputError):
+    """A file the release must commit (dvc.lock, a `cache: false` output) that a .gitignore rule hides (exit 2)."""
+
+    def __init__(self, path: str, rule: str) -> None:
+        super().__init__(
+            f"{path}: a release commits it, but git ignores it by {rule}; remove or narrow that rule (DVC writes "
+            "one for each cached output, and leaves it when the output changes), commit, and re-run."
+        )
 
 
 # --- exit 3: the model regressed ---------------------------------------------------------------------------------

@@ -144,6 +144,17 @@ def yaml_at(root: Path, rev: str, path: str | Path) -> dict[str, Any]:
     return yaml.safe_load(show_file(root, rev, str(path)) or "{}") or {}
 
 
+def ignore_rule(root: Path, paths: list[str]) -> tuple[str, str] | None:
+    """(path, `source:line pattern`) for the first of `paths` git would refuse to add because a rule ignores it; a
+    tracked file is never ignored, and a negated rule (`!name`) keeps a file."""
+    asked = "".join(f"{path}\0" for path in paths)
+    found = call(["git", "check-ignore", "--verbose", "-z", "--stdin"], cwd=root, input_text=asked).stdout.split("\0")
+    for source, line, pattern, path in zip(found[0::4], found[1::4], found[2::4], found[3::4], strict=False):
+        if not pattern.startswith("!"):
+            return path, f"{source}:{line} `{pattern}`"
+    return None
+
+
 def commit(root: Path, paths: list[str], message: str) -> str:
     git(root, "add", "--", *paths)
     git(root, "commit", "--quiet", "-m", message, "--", *paths)

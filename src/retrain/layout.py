@@ -11,7 +11,9 @@ from pathlib import Path
 DVC_YAML = "dvc.yaml"
 LOCK = "dvc.lock"
 PARAMS_FILE = "params.yaml"
-ENV_LOCK = "requirements.lock"  # the hash-locked environment the stages run under (a dependency in dvc.yaml)
+# The lock files of a Python environment, the first a project has recorded in each release's lineage (a stage may
+# depend on it too, so that an upgrade re-runs the stages).
+ENV_LOCKS = ("requirements.lock", "uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml", "conda-lock.yml")
 REPORTS = Path("reports")
 REPORT = REPORTS / "report.md"
 RUN_SUMMARY = REPORTS / "run.json"

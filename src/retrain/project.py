@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import config, dvcfiles
+from retrain import config, dvcfiles, metrics
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, ParamsError
-from retrain.layout import DVC_YAML, LOCK, PARAMS_FILE
+from retrain.layout import DVC_YAML, ENV_LOCKS, LOCK, PARAMS_FILE
 from retrain.rawdata import DVC_SUFFIX, Raw
 
 
@@ -27,8 +27,9 @@ class Project:
     metrics: str  # the JSON file holding config.primary_metric
     data_stats: str | None  # the JSON file of data statistics, if the project has one
     raw: Raw
-    engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and every `cache: false` output
+    engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and the `cache: false` outputs
     confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
+    env_lock: str | None = None  # the environment's lock file (layout.ENV_LOCKS), if the project has one
 
 
 def load(root: Path) -> Project:
@@ -36,7 +37,7 @@ def load(root: Path) -> Project:
     settings = config.load(root)
     dvc_yaml = _read_dvc_yaml(root)
     declared = dvcfiles.declared_outputs(dvc_yaml)
-    uncached = tuple(dict.fromkeys(out.path for out in declared if not out.cached))
+    uncached = dvcfiles.committed_outputs(declared)
     name, path = artifact_of(dvc_yaml, settings.artifact)
     for key in ("metrics_file", "data_stats"):
         if (chosen := getattr(settings, key)) and chosen not in uncached:
@@ -44,10 +45,11 @@ def load(root: Path) -> Project:
                 f"{PARAMS_FILE}: release.{key} `{chosen}` is not a stage output of {DVC_YAML} with `cache: false`; "
                 "declare it under the stage's `metrics:` with `cache: false` (the engine commits it), or fix the path."
             )
-    metrics = settings.metrics_file or _metrics_file(root, settings, declared)
+    metrics_file = settings.metrics_file or _metrics_file(root, settings, declared)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
     confusion = dvcfiles.confusion_plot(dvc_yaml)
-    return Project(settings, name, path, metrics, settings.data_stats, raw, (LOCK, *uncached), confusion)
+    env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
+    return Project(settings, name, path, metrics_file, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
@@ -91,7 +93,7 @@ def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.D
     candidates = [out.path for out in declared if out.kind == "metrics" and out.path != settings.data_stats]
     if len(candidates) == 1:
         return candidates[0]
-    holding = [path for path in candidates if settings.primary_metric in _json(root / path)]
+    holding = [path for path in candidates if settings.primary_metric in metrics.flatten(_json(root / path))]
     if len(holding) == 1:
         return holding[0]
     if not candidates:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from retrain import decisions, dvcfiles, gitops, layout, project, promotion, registry
+from retrain import decisions, dvcfiles, gitops, layout, metrics, project, promotion, registry
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 
@@ -79,7 +79,7 @@ def model_card(root: Path, release: str, held: Holding, model_path: str, oid: st
     lock = gitops.show_file(root, release, layout.LOCK)
     found = project.load(root)
     stats = gitops.json_at(root, release, found.data_stats) if found.data_stats else {}
-    metrics = gitops.json_at(root, release, found.metrics)
+    numbers = metrics.flatten(gitops.json_at(root, release, found.metrics))
     return {
         "release": release,
         "version": held.version,
@@ -87,7 +87,7 @@ def model_card(root: Path, release: str, held: Holding, model_path: str, oid: st
         "data_hash": dvcfiles.lock_dep_hash(lock, found.raw.path),
         "rows": stats.get("rows"),
         "batches": stats.get("batches"),
-        "metrics": {key: value for key, value in metrics.items() if isinstance(value, int | float)},
+        "metrics": numbers,
         "model": {"path": model_path, "md5": oid},
     }
 

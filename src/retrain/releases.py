@@ -9,7 +9,9 @@ from pathlib import Path
 from retrain import dvcfiles, gitops, project
 from retrain.history.model import History, Release
 from retrain.layout import LOCK
+from retrain.untrusted import printable
 
+MISSING = "–"  # a key with no value, in a table
 SHOWN_METRICS = 3  # columns of `retrain releases`: the primary metric, then the file's next float metrics
 
 
@@ -22,16 +24,30 @@ def list_releases(root: Path) -> History:
 
 
 def releases_table(releases: list[Release]) -> str:
+    """One line per release, each column as wide as its widest cell (no header is cut); a missing value is MISSING.
+    Metric names come from the project's files: printed on one visible line (untrusted.printable)."""
     names = list(dict.fromkeys(key for info in releases for key in info.metrics))[:SHOWN_METRICS]
-    width = max([16, *(len(info.tag) for info in releases)])
-    columns = " ".join(f"{name[:12]:>12}" for name in names)
-    lines = [f"{'tag':<{width}} {'date':<25} {'rows':>10} {columns}  {'commit':<8}  stages"]
-    for info in releases:
-        rows = f"{info.rows:,}" if info.rows is not None else "?"
-        values = " ".join(f"{info.metrics[name]:>12.4f}" if name in info.metrics else f"{'?':>12}" for name in names)
-        stages = ", ".join(f"{held.stage} since {held.since}" for held in info.stages)
-        lines.append(f"{info.tag:<{width}} {info.date:<25} {rows:>10} {values}  {info.commit[:8]}  {stages}".rstrip())
-    return "\n".join(lines)
+    header = ["tag", "date", "rows", *(printable(name) for name in names), "commit", "stages"]
+    rows = [
+        [
+            info.tag,
+            info.date,
+            f"{info.rows:,}" if info.rows is not None else MISSING,
+            *(f"{info.metrics[name]:.4f}" if name in info.metrics else MISSING for name in names),
+            info.commit[:8],
+            ", ".join(f"{held.stage} since {held.since}" for held in info.stages),
+        ]
+        for info in releases
+    ]
+    numbers = range(2, 3 + len(names))  # rows and the metrics: right-aligned
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.rjust(widths[column]) if column in numbers else cell.ljust(widths[column])
+            for column, cell in enumerate(row)
+        ).rstrip()
+        for row in [header, *rows]
+    )
 
 
 def releases_json(history: History) -> str:

@@ -15,10 +15,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from retrain import config, decisions, dvcfiles, gitops, layout, project, runcache, versioning
+from retrain import config, decisions, dvcfiles, environment, gitops, layout, metrics, project, runcache, versioning
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
-from retrain.errors import BadInputError, MissingDataError, RetrainError
+from retrain.errors import BadInputError, IgnoredFileError, MissingDataError, RetrainError
 from retrain.progress import Progress
 from retrain.rawdata import DVC_SUFFIX, Raw
 from retrain.remotes import check_reachable
@@ -343,6 +343,11 @@ def read_output(root: Path, name: str) -> dict[str, Any]:
     return found
 
 
+def read_metrics(root: Path, name: str) -> dict[str, float]:
+    """The metrics file's numbers, named as `dvc metrics show` names them (retrain.metrics)."""
+    return metrics.flatten(read_output(root, name))
+
+
 def pending_commit(context: Context) -> list[str]:
     """The files the run rewrote that differ from HEAD (or are new)."""
     root = context.root
@@ -358,6 +363,8 @@ def commit(context: Context, base_tag: str | None) -> str | None:
     if not paths:
         context.progress.say("dvc.lock already matches: nothing to commit")
         return None
+    if ignored := gitops.ignore_rule(context.root, paths):
+        raise IgnoredFileError(*ignored)
     made = gitops.commit(context.root, paths, _commit_message(context, base_tag))
     context.progress.say(f"committed {', '.join(paths)} as {made[:8]}")
     return made
@@ -369,25 +376,19 @@ def _commit_message(context: Context, base_tag: str | None) -> str:
     old_stats = gitops.json_at(root, base_tag, stats_file) if base_tag and stats_file else {}
     params = config.read(root)
     changed = versioning.changed_params(gitops.yaml_at(root, base_tag, layout.PARAMS_FILE), params) if base_tag else {}
-    metrics = read_output(root, context.project.metrics)
-    scalars = {key: value for key, value in metrics.items() if isinstance(value, float)}
+    numbers = read_metrics(root, context.project.metrics)
+    scalars = {key: value for key, value in numbers.items() if isinstance(value, float)}
     added = stats.get("rows", 0) - old_stats.get("rows", 0)
-    return decisions.commit_message(added, changed, metric, metrics.get(metric, float("nan")), scalars)
+    return decisions.commit_message(added, changed, metric, numbers.get(metric, float("nan")), scalars)
 
 
 def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
     settings, metrics_file = context.config, context.project.metrics
     metric = settings.primary_metric
-    metrics = read_output(context.root, metrics_file)
-    if not isinstance(metrics.get(metric), int | float):
-        known = ", ".join(key for key, value in metrics.items() if isinstance(value, int | float))
-        raise BadInputError(
-            f"params.yaml: release.primary_metric `{metric}` is not a number in {metrics_file} (it has: {known}); "
-            "fix it."
-        )
-    old = gitops.json_at(context.root, base_tag, metrics_file).get(metric) if base_tag else None
+    new = metrics.value(read_metrics(context.root, metrics_file), metric, metrics_file)
+    old = metrics.flatten(gitops.json_at(context.root, base_tag, metrics_file)).get(metric) if base_tag else None
     lower, relative = settings.direction == "lower", settings.threshold == "relative"
-    return decisions.gate(metric, metrics[metric], old, settings.max_regression, lower, relative)
+    return decisions.gate(metric, new, old, settings.max_regression, lower, relative)
 
 
 def next_tag(context: Context, state: decisions.ReleaseState) -> str:
@@ -416,11 +417,11 @@ def lineage(context: Context) -> versioning.Lineage:
     return versioning.Lineage(
         commit=gitops.head(root),
         data_hash=dvcfiles.lock_dep_hash(lock, found.raw.path) or "?",
-        environment=(f"{layout.ENV_LOCK} {env}" if (env := dvcfiles.lock_dep_hash(lock, layout.ENV_LOCK)) else None),
+        environment=environment.recorded(root, found.env_lock),
         rows=stats.get("rows"),
         batches=stats.get("batches"),
         params=versioning.flatten(config.read(root)),
-        metrics=read_output(root, found.metrics),
+        metrics=read_metrics(root, found.metrics),
         note=context.options.note,
         run_url=run_url(),
     )

@@ -10,6 +10,8 @@ from typing import Any
 from gto.constants import ACTION, NAME, VERSION, Action
 from gto.tag import name_tag, parse_name
 
+from retrain.untrusted import printable
+
 FIRST_VERSION = (1, 0, 0)
 
 
@@ -93,17 +95,18 @@ class Lineage:
     rows: int | None  # from the data statistics, when the project keeps them
     batches: int | None
     params: dict[str, Any]
-    metrics: dict[str, Any]
+    metrics: dict[str, Any]  # named as retrain.metrics.flatten names them
     note: str | None
     run_url: str | None
-    environment: str | None = None  # the md5 of the environment's lock file, as dvc.lock records it
+    environment: str | None = None  # retrain.environment.recorded: the lock file's md5, or the installed packages'
 
 
 def tag_message(tag: str, lineage: Lineage) -> str:
     """The annotated tag's message: a subject line, then the lineage a reviewer needs to trust the model."""
     params = "\n".join(f"  {key}: {value}" for key, value in sorted(lineage.params.items()))
+    # metric names come from the project's files: one visible line each, so that none forges a lineage line
     metrics = "\n".join(
-        f"  {key}: {value}" for key, value in sorted(lineage.metrics.items()) if not isinstance(value, dict)
+        f"  {printable(key)}: {value}" for key, value in sorted(lineage.metrics.items()) if not isinstance(value, dict)
     )
     lines = [
         f"Release {tag}",

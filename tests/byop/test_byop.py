@@ -114,7 +114,7 @@ def test_releases_report_and_restore(byop: Project) -> None:
     assert listed.returncode == 0, listed.stderr
     header, newest, oldest = listed.stdout.splitlines()
     assert header.split()[:7] == ["tag", "date", "rows", "rmse", "mae", "r2", "commit"]
-    assert newest.startswith("regressor@v1.0.1") and " 53.9322 " in newest and " ? " in newest  # no row count
+    assert newest.startswith("regressor@v1.0.1") and " 53.9322 " in newest and " – " in newest  # no row count
     assert oldest.startswith("regressor@v1.0.0") and " 56.8867 " in oldest
     as_json = json.loads(byop.retrain("releases", "--json", check=True).stdout)
     newest_json = as_json["releases"][0]

@@ -30,6 +30,7 @@ from retrain.history.model import (
     Trend,
 )
 from retrain.history.prs import shipped
+from retrain.metrics import flatten
 from retrain.registry import EventKind
 from retrain.versioning import Bump, Version
 
@@ -229,11 +230,12 @@ def _gated(root: Path, commit: str | None, value: float | None) -> GatedRuns:
 
 
 def _numbers(metrics: dict[str, Any], primary: str) -> dict[str, float]:
-    """The primary metric first (an int counts), then the other float metrics; bools and nested values are no
-    numbers to chart."""
-    first = metrics.get(primary)
-    ordered = {primary: float(first)} if isinstance(first, int | float) and not isinstance(first, bool) else {}
-    ordered.update({key: value for key, value in metrics.items() if isinstance(value, float) and key != primary})
+    """The primary metric first (an int counts), then the other float metrics, nested ones named as `dvc metrics
+    show` names them (retrain.metrics)."""
+    numbers = flatten(metrics)
+    first = numbers.get(primary)
+    ordered = {primary: float(first)} if first is not None else {}
+    ordered.update({key: value for key, value in numbers.items() if isinstance(value, float) and key != primary})
     return ordered
 
 

@@ -11,21 +11,22 @@ import yaml
 
 from retrain import dvcfiles, gitops, versioning
 from retrain.layout import LOCK, PARAMS_FILE
+from retrain.metrics import flatten
 from retrain.report.data import MetricChange, Report
 
 
 def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str, stats_file: str | None) -> None:
     """Fill the report's metrics, data and params changes; with no base (a first release), this run alone. Every
     number of the metrics file (the primary metric first) and of the data statistics, if the project keeps them."""
-    metrics = read_json(root / metrics_file)
+    metrics = flatten(read_json(root / metrics_file))
     stats = read_json(root / stats_file) if stats_file else {}
     if base_rev is None:
-        old_metrics: dict[str, Any] = {}
+        old_metrics: dict[str, float] = {}
         old_stats: dict[str, Any] = {}
     elif _is_workspace(root, base_rev):  # a no-op run: the base is this very commit, nothing changed
         old_metrics, old_stats = metrics, stats
     else:
-        old_metrics = gitops.json_at(root, base_rev, metrics_file)
+        old_metrics = flatten(gitops.json_at(root, base_rev, metrics_file))
         old_stats = gitops.json_at(root, base_rev, stats_file) if stats_file else {}
         new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(gitops.yaml_at(root, base_rev, PARAMS_FILE), new_params)

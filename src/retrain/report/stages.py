@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import gitops, layout, registry
+from retrain import gitops, layout, metrics, registry
 from retrain.errors import RetrainError
 from retrain.report.data import StageNow
 
@@ -28,6 +28,6 @@ def stages_now(root: Path, artifact: str, metric: str, metrics_file: str) -> lis
             found.append(StageNow(stage, None, None, None))
             continue
         release = f"{artifact}@{holding.version}"
-        value = gitops.json_at(root, release, metrics_file).get(metric)
+        value = metrics.flatten(gitops.json_at(root, release, metrics_file)).get(metric)
         found.append(StageNow(stage, release, registry.iso(holding.since), value))
     return found

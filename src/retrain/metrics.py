@@ -1,0 +1,39 @@
+"""Metric names as `dvc metrics show` prints them: nested keys joined with `.` (dvclive writes
+`{"avg_prec": {"train": .., "test": ..}}`, named `avg_prec.train` and `avg_prec.test`).
+
+The one place a metrics file's content becomes named numbers: the settings, the gate, the lineage, `releases`, the
+report and the history all read metrics through `flatten`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from retrain.errors import UnknownMetricError
+from retrain.untrusted import printable
+
+
+def flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """name -> number of every number in a metrics file's content, however deep; booleans, text and lists are no
+    metrics (DVC leaves them out of `dvc metrics show` too)."""
+    found: dict[str, float] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found.update(flatten(value, f"{name}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found[name] = value
+    return found
+
+
+def value(numbers: Mapping[str, float], name: str, metrics_file: str) -> float:
+    """The metric `name` (release.primary_metric) of flattened numbers, or one line listing every name they have."""
+    if name not in numbers:
+        raise UnknownMetricError(shown(name), metrics_file, [shown(known) for known in numbers])
+    return numbers[name]
+
+
+def shown(name: str) -> str:
+    """A metric name on one visible line: it comes from the project's files."""
+    return printable(name)

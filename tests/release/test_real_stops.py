@@ -1,0 +1,69 @@
+"""Issue 23's stops, each on a released copy of the digits project (tests/helpers/templates.py): what a new user hit
+on a real DVC project, and what the engine does instead."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import yaml
+
+from tests.helpers import Project
+from tests.helpers.harness import assert_failed, retrain
+
+pytestmark = pytest.mark.slow
+
+METRICS = "metrics/metrics.json"
+
+
+def test_an_ignored_file_to_commit_is_one_line_naming_the_rule_and_nothing_is_tagged(released: Project) -> None:
+    """Stop 4: DVC wrote a rule into .gitignore that covers a `cache: false` metrics file the commit must add."""
+    released.git("rm", "--quiet", "--cached", METRICS)
+    with (released.root / ".gitignore").open("a") as ignore:
+        ignore.write("/metrics/metrics.json\n")
+    released.git("commit", "--quiet", "-am", "metrics: ignored, as a stale DVC rule leaves it")
+    released.set_param("train", "C", 0.5)
+    tags = released.tags()
+    failed = retrain(released, "run")
+    rule = f".gitignore:{len((released.root / '.gitignore').read_text().splitlines())}"
+    assert_failed(failed, 2, METRICS, rule, "/metrics/metrics.json")
+    assert released.tags() == tags
+
+    lines = (released.root / ".gitignore").read_text().splitlines()
+    (released.root / ".gitignore").write_text("\n".join(lines[:-1]) + "\n")  # the fix the line asks for
+    released.git("commit", "--quiet", "-am", "metrics: tracked again")
+    fixed = retrain(released, "run")
+    assert fixed.returncode == 0, fixed.describe()
+    assert released.git("ls-files", METRICS) == METRICS
+
+
+def test_the_lock_file_is_in_the_lineage_when_no_stage_depends_on_it(released: Project) -> None:
+    """Stop 7: the tag said `environment: not recorded` when requirements.lock was not a stage dependency."""
+    dvc_yaml = released.root / "dvc.yaml"
+    document = yaml.safe_load(dvc_yaml.read_text())
+    for stage in document["stages"].values():
+        stage["deps"].remove("requirements.lock")
+    dvc_yaml.write_text(yaml.safe_dump(document, sort_keys=False))
+    released.git("commit", "--quiet", "-am", "stages: no dependency on the lock file")
+    made = retrain(released, "run", "--force")  # DVC keeps a removed dep in dvc.lock until the stage runs again
+    assert made.returncode == 0 and made.last_stdout.startswith("released "), made.describe()
+    assert "requirements.lock" not in (released.root / "dvc.lock").read_text()
+    tag = made.last_stdout.split()[-1]
+    md5 = hashlib.md5((released.root / "requirements.lock").read_bytes(), usedforsecurity=False).hexdigest()
+    assert f"\nenvironment: requirements.lock {md5}\n" in released.git("tag", "-l", "--format=%(contents)", tag)
+
+
+def test_a_nested_metric_is_named_with_dots_in_the_settings_gate_lineage_and_releases(released: Project) -> None:
+    """Stop 2: a nested key of the metrics file (`per_class_f1` holds one number per digit, as dvclive nests
+    `avg_prec.test`) could not be named, and the error listed no nested name."""
+    released.set_param("release", "primary_metric", "per_class_f1")
+    released.set_param("train", "C", 0.5)
+    refused = retrain(released, "run")
+    assert_failed(refused, 2, "release.primary_metric `per_class_f1`", "per_class_f1.3", "accuracy")
+    released.set_param("release", "primary_metric", "per_class_f1.3")
+    made = retrain(released, "run")
+    assert made.returncode == 0 and made.last_stdout.startswith("released "), made.describe()
+    assert "per_class_f1.3" in made.stderr  # the gate's verdict names it
+    tag = made.last_stdout.split()[-1]
+    assert "\n  per_class_f1.3: " in released.git("tag", "-l", "--format=%(contents)", tag)
+    assert released.retrain("releases").stdout.splitlines()[0].split()[3] == "per_class_f1.3"
