@@ -27,6 +27,16 @@ def flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     return found
 
 
+PER_CLASS = "per_class_"  # a metric `per_class_<name>`: {class: number}, drawn as bars per class, not as lines
+
+
+def headline(numbers: Mapping[str, float], primary: str) -> dict[str, float]:
+    """The numbers a table or a trend shows: the primary metric first, then the others but the per-class breakdowns
+    (`per_class_<name>.<class>`), which the report draws per class. The tag's lineage keeps every number."""
+    first = {primary: numbers[primary]} if primary in numbers else {}
+    return first | {name: number for name, number in numbers.items() if not name.startswith(PER_CLASS)}
+
+
 def value(numbers: Mapping[str, float], name: str, metrics_file: str) -> float:
     """The metric `name` (release.primary_metric) of flattened numbers, or one line listing every name they have."""
     if name not in numbers:

@@ -81,3 +81,12 @@ def test_the_report_compares_nested_metrics_by_their_dotted_names_and_escapes_th
     text = render_markdown(report)
     assert "| avg_prec.test | 0.8000 | 0.9000 |" in text
     assert "<img" not in text.replace("`<img src=x>\\|.a`", "")
+
+
+def test_tables_and_trends_leave_per_class_breakdowns_to_the_per_class_table() -> None:
+    """digits' metrics.json: the headline numbers are accuracy and f1_macro; per_class_f1.<digit> only when it is the
+    primary metric (first)."""
+    numbers = metrics.flatten({"accuracy": 0.95, "f1_macro": 0.94, "per_class_f1": {"0": 0.99, "3": 0.9}})
+    assert list(metrics.headline(numbers, "accuracy")) == ["accuracy", "f1_macro"]
+    assert list(metrics.headline(numbers, "per_class_f1.3")) == ["per_class_f1.3", "accuracy", "f1_macro"]
+    assert metrics.headline(numbers, "missing") == {"accuracy": 0.95, "f1_macro": 0.94}

@@ -30,7 +30,7 @@ from retrain.history.model import (
     Trend,
 )
 from retrain.history.prs import shipped
-from retrain.metrics import flatten
+from retrain.metrics import flatten, headline
 from retrain.registry import EventKind
 from retrain.versioning import Bump, Version
 
@@ -231,12 +231,9 @@ def _gated(root: Path, commit: str | None, value: float | None) -> GatedRuns:
 
 def _numbers(metrics: dict[str, Any], primary: str) -> dict[str, float]:
     """The primary metric first (an int counts), then the other float metrics, nested ones named as `dvc metrics
-    show` names them (retrain.metrics)."""
-    numbers = flatten(metrics)
-    first = numbers.get(primary)
-    ordered = {primary: float(first)} if first is not None else {}
-    ordered.update({key: value for key, value in numbers.items() if isinstance(value, float) and key != primary})
-    return ordered
+    show` names them, per-class breakdowns left out (retrain.metrics.headline)."""
+    numbers = headline(flatten(metrics), primary)
+    return {key: float(value) for key, value in numbers.items() if key == primary or isinstance(value, float)}
 
 
 def _read(path: Path) -> str | None:

@@ -11,7 +11,7 @@ import yaml
 
 from retrain import dvcfiles, gitops, versioning
 from retrain.layout import LOCK, PARAMS_FILE
-from retrain.metrics import flatten
+from retrain.metrics import PER_CLASS, flatten, headline
 from retrain.report.data import MetricChange, Report
 
 
@@ -31,7 +31,7 @@ def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str,
         new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(gitops.yaml_at(root, base_rev, PARAMS_FILE), new_params)
         report.inputs = changed_inputs(gitops.show_file(root, base_rev, LOCK), _read_text(root / LOCK))
-    keys = [report.metric, *_numbers(metrics), *_numbers(old_metrics)]
+    keys = [*headline(metrics, report.metric), *headline(old_metrics, report.metric)]
     report.metrics = _changes(old_metrics, metrics, tuple(dict.fromkeys(keys)))
     report.data = _changes(old_stats, stats, tuple(dict.fromkeys([*_numbers(stats), *_numbers(old_stats)])))
 
@@ -44,9 +44,6 @@ def changed_inputs(base_lock: str | None, lock: str | None) -> list[str]:
 
 def _read_text(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
-
-
-PER_CLASS = "per_class_"  # a metric `per_class_<name>`: {class: number}, drawn as bars per class
 
 
 def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict[str, Any]] | None:
