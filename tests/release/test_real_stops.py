@@ -67,3 +67,21 @@ def test_a_nested_metric_is_named_with_dots_in_the_settings_gate_lineage_and_rel
     tag = made.last_stdout.split()[-1]
     assert "\n  per_class_f1.3: " in released.git("tag", "-l", "--format=%(contents)", tag)
     assert released.retrain("releases").stdout.splitlines()[0].split()[3] == "per_class_f1.3"
+
+
+def test_a_plot_the_report_cannot_draw_is_one_note_and_the_tagged_release_exits_0(released: Project) -> None:
+    """Stop 3: after the tag, the report drew a `template: confusion` plot whose columns the file lacks (as a dvclive
+    JSON plot read as CSV) and the run exited 1 with a tag made. Now the part is one note; the run exits 0."""
+    spec = yaml.safe_load((released.root / "dvc.yaml").read_text())
+    confusion = next(plot for plot in spec["plots"] if "Confusion matrix" in plot)["Confusion matrix"]
+    confusion["x"] = "no_such_column"
+    (released.root / "dvc.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    released.git("commit", "--quiet", "-am", "plots: a confusion plot over columns the file lacks")
+    released.set_param("train", "C", 0.5)
+    result = retrain(released, "run")
+    assert result.returncode == 0, result.describe()
+    assert result.stdout.strip().splitlines()[-1] == "released model@v1.0.1"
+    report = (released.root / "reports/report.md").read_text()
+    assert "Not shown: the plots could not be drawn (KeyError" in report and "retrain-error.log" in report
+    assert "### Metrics" in report, "the parts that could be drawn are there"
+    assert "Traceback" in (released.root / "reports/retrain-error.log").read_text()

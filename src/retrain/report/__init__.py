@@ -7,17 +7,21 @@ uses these parts, and none of them imports it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
-from collections.abc import Iterable
+import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from retrain.layout import ERROR_LOG
 from retrain.project import Project
 from retrain.report.compare import compare, per_class
 from retrain.report.data import MetricChange, Report
 from retrain.report.markdown import render_markdown
 from retrain.report.plots import Confusion, write_plots
 from retrain.report.stages import stages_now
+from retrain.untrusted import escape_markdown, printable
 
 __all__ = ["Report", "compare", "finish", "stages_now", "write"]
 
@@ -30,9 +34,35 @@ def finish(report: Report, root: Path, project: Project, output: Path, base_rev:
     """What each stage serves, the numbers against `base_rev`, then the plots and the markdown at `output`."""
     metric = project.config.primary_metric
     report.metric = metric
-    report.stages = stages_now(root, project.artifact, metric, project.metrics)
-    compare(root, report, base_rev, project.metrics, project.data_stats)
+
+    def stages() -> None:
+        report.stages = stages_now(root, project.artifact, metric, project.metrics)
+
+    drawn(report, root, "what each stage serves", stages)
+    drawn(
+        report,
+        root,
+        "the comparison of numbers",
+        lambda: compare(root, report, base_rev, project.metrics, project.data_stats),
+    )
     return write(report, root, output, base_rev, project)
+
+
+def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> None:
+    """Draw one part of the report; a part that cannot be drawn becomes one note saying why, and its traceback goes
+    to the error log. The report comes after the tag: no part of it may fail a release (or hide one)."""
+    try:
+        draw()
+    except Exception as error:  # deliberately broad, as the docstring says; the traceback is kept
+        log = root / ERROR_LOG
+        with contextlib.suppress(OSError):
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("".join(traceback.format_exception(error)))
+        reason = printable(str(error).splitlines()[0] if str(error) else "")
+        report.notes.append(
+            f"⚠️ Not shown: {part} could not be drawn ({type(error).__name__}: {escape_markdown(reason)}; the "
+            f"traceback is in {ERROR_LOG}). The run's outcome above stands."
+        )
 
 
 def write(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> Path:
@@ -42,6 +72,13 @@ def write(report: Report, root: Path, output: Path, base_rev: str | None, projec
     report.images = os.environ.get(IMAGES_ENV) == "true"
     if run_url := os.environ.get(RUN_URL_ENV):
         report.artifact_url = f"{run_url}#artifacts"
+    drawn(report, root, "the plots", lambda: _figures(report, root, output, base_rev, project))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_markdown(report))
+    return output
+
+
+def _figures(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> None:
     new = per_class(root, None, project.metrics)
     spec = project.confusion_plot  # read from dvc.yaml with the rest of the project
     confusion = Confusion(root / spec[0], spec[1], spec[2]) if spec else None
@@ -55,9 +92,6 @@ def write(report: Report, root: Path, output: Path, base_rev: str | None, projec
         report.plots = write_plots(output.parent, confusion, new, old, report.base_label)
     if confusion:
         report.confusion_labels, report.confusion = confusion_counts(confusion)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_markdown(report))
-    return output
 
 
 def _ordered(labels: Iterable[str]) -> list[str]:
