@@ -1,8 +1,6 @@
-"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function. DVC's
-file formats are read in retrain.dvcfiles, its run-cache across remotes handled in retrain.runcache.
-
-DVC is used in-process (its Python API): a run pays DVC's import and its index once, not once per command. Stage
-commands run as DVC runs them: ordinary processes, with this environment's interpreter first on PATH."""
+"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function (its file
+formats: retrain.dvcfiles; its run-cache across remotes: retrain.runcache). DVC is used in-process: a run pays its
+import and its index once, not once per command. Stages run as DVC runs them, this interpreter first on PATH."""
 
 from __future__ import annotations
 
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrain.errors import STAGE_ERROR_FILE_ENV, BadInputError, RetrainError
+from retrain.remotes import push_advice
 from retrain.shell import venv_path_env
 
 if TYPE_CHECKING:
@@ -160,9 +159,9 @@ class Pipeline:
     def index(self) -> Any:
         """DVC's index of the repository, built once and kept while no DVC file changed: each build parses every
         .dvc file, one per batch. Unless the lock is held, DVC drops its own after every locked operation."""
+        if self._kept is not None and self._kept[0] == self._stamp(self._kept[1]):
+            return self._kept[1]
         if self._kept is not None:
-            if self._kept[0] == self._stamp(self._kept[1]):
-                return self._kept[1]
             self.repo._reset()  # a DVC file changed (private API, pinned by tests/code/test_dvc_private_api.py)
         index = self.repo.index
         self._kept = (self._stamp(index), index)
@@ -330,7 +329,7 @@ class Pipeline:
         except remote_errors() as error:
             raise RetrainError(
                 f"dvc push to remote `{self.remote}` failed: {error}; nothing was committed or tagged. "
-                "Re-run when the remote is reachable."
+                f"{push_advice(self.remote_config)}"
             ) from None
 
     def stage_outputs(self) -> list[tuple[str, str]]:

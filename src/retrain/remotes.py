@@ -88,10 +88,43 @@ def check_s3(name: str, config: dict[str, Any]) -> None:
         ) from None
 
 
+def check_http(name: str, url: str) -> None:
+    """An HTTP(S) remote answers at all. Any HTTP status is an answer (a listing is rarely served, and 401 or 404
+    still say the host is there); no answer is unreachable. Not DVC's HTTP filesystem: it reports an unresolvable
+    host as a missing file, and every object would then be called missing."""
+    import urllib.error
+    import urllib.request
+
+    head = urllib.request.Request(url, method="HEAD")  # noqa: S310 - check_reachable passes http(s) urls only
+    try:
+        with urllib.request.urlopen(head, timeout=CONNECT_TIMEOUT_S):  # noqa: S310 - as above
+            pass
+    except urllib.error.HTTPError:
+        return  # the server answered
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise RemoteUnreachableError(
+            f"DVC remote `{name}` is not reachable at {url} ({reason}); nothing was changed. Re-run when it is "
+            "reachable, or choose another remote with --remote NAME."
+        ) from None
+
+
+def push_advice(config: dict[str, Any]) -> str:
+    """What to do when a push to this remote failed."""
+    if urlparse(config["url"]).scheme in ("http", "https"):
+        return (
+            "an HTTP(S) remote takes uploads only if its server accepts DVC's upload method (`method`, POST by "
+            "default); if it is read-only, push to a writable remote: --remote NAME, or `dvc remote default NAME`."
+        )
+    return "Re-run when the remote is reachable."
+
+
 def check_reachable(name: str, config: dict[str, Any], repo_root: Path) -> None:
     scheme = urlparse(config["url"]).scheme
     if scheme == "s3":
         check_s3(name, config)
     elif scheme in ("", "file"):
         check_local(name, config["url"], repo_root)
+    elif scheme in ("http", "https"):
+        check_http(name, config["url"])
     # other schemes (gs, azure, ssh...) are left to DVC's own errors

@@ -3,7 +3,13 @@ on a real DVC project, and what the engine does instead."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -85,3 +91,50 @@ def test_a_plot_the_report_cannot_draw_is_one_note_and_the_tagged_release_exits_
     assert "Not shown: the plots could not be drawn (KeyError" in report and "retrain-error.log" in report
     assert "### Metrics" in report, "the parts that could be drawn are there"
     assert "Traceback" in (released.root / "reports/retrain-error.log").read_text()
+
+
+@pytest.fixture
+def static_http(released: Project) -> Iterator[str]:
+    """The project's DVC remote served read-only over HTTP, as a plain static file server serves it (real sockets,
+    Python's http.server: GET and HEAD, no upload)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(released.storage))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when this returns: nothing listens there
+
+
+def test_an_http_remote_is_probed_and_a_read_only_one_gets_advice_that_fits(
+    released: Project, static_http: str
+) -> None:
+    """Stop 6: an HTTPS remote was called reachable unchecked, and its objects "missing" when its host did not
+    resolve. Now an HTTP(S) remote that does not answer is unreachable, said once, before anything runs; one that
+    answers serves a restore; a push it refuses says it may be read-only and what to do."""
+    # this machine's own remotes (config.local): a snapshot restored keeps them
+    released.dvc("remote", "add", "--local", "dead", f"http://127.0.0.1:{closed_port()}/store")
+    released.dvc("remote", "add", "--local", "web", static_http)
+
+    dead = retrain(released, "run", "--remote", "dead")
+    assert_failed(dead, 1, "DVC remote `dead` is not reachable at http://127.0.0.1:", "nothing was changed")
+    assert "missing" not in dead.stderr and "[2/9]" not in dead.stderr, "refused in preflight, before any compute"
+
+    shutil.rmtree(released.root / ".dvc" / "cache")  # everything must come from the HTTP remote
+    restored = retrain(released, "restore", "model@v1.0.0", "--remote", "web")
+    assert restored.returncode == 0, restored.describe()
+    assert (released.root / "models/model.joblib").is_file()
+
+    released.git("switch", "--quiet", "develop")  # back from the restored snapshot
+    released.set_param("train", "C", 0.5)
+    refused = retrain(released, "run", "--remote", "web")
+    assert_failed(refused, 1, "dvc push to remote `web` failed", "read-only", "--remote NAME")
+    assert "model@v1.0.1" not in released.tags()
