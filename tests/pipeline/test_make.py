@@ -77,5 +77,7 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     merged = out.index("$ git merge --quiet --no-ff -m Merge ingest/landing")
     assert out.index("-> released model@v1.2.0") > merged, "released after the ingest merge"
     assert "gated: no tag" in out
-    table = out[out.rindex("tag              date") :]
-    assert table.index("model@v1.2.0     ") < table.index("model@v1.1.0     ") < table.index("model@v1.0.0     ")
+    table = out[out.rindex("\ntag ") :].splitlines()[1:]
+    assert table[0].split()[0] == "tag" and table[0].split()[1] == "date", table[0]
+    tags = [line.split()[0] for line in table[1:4]]
+    assert tags == ["model@v1.2.0", "model@v1.1.0", "model@v1.0.0"], table
