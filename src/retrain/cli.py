@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from importlib.metadata import version
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from retrain.commands import (
     setup,
     which,
 )
-from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError
+from retrain.errors import EXIT_FAILURE, EXIT_OK, RetrainError, keep_traceback
 from retrain.layout import ERROR_LOG
 
 # Every verb, in the order `retrain --help` lists them: `retrain X` lives in retrain/commands/X.py.
@@ -92,13 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _unexpected(error: Exception) -> int:
-    log = Path.cwd() / ERROR_LOG  # dispatch() moved to the repository root before anything could fail here
-    try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text("".join(traceback.format_exception(error)))
-        where = f"the traceback is in {ERROR_LOG}"
-    except OSError:
-        where = "the traceback could not be saved"
+    # dispatch() moved to the repository root before anything could fail here
+    kept = keep_traceback(error, Path.cwd() / ERROR_LOG)
+    where = f"the traceback is in {ERROR_LOG}" if kept else "the traceback could not be saved"
     reason = str(error).splitlines()[0] if str(error) else ""
     print(f"error: unexpected {type(error).__name__}: {reason} ({where}; please report it).", file=sys.stderr)
     return EXIT_FAILURE

@@ -6,12 +6,25 @@ The exit codes live here and nowhere else: 0 ok, 1 failure (RetrainError and the
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_GATED = 3
+
+
+def keep_traceback(error: BaseException, log: Path) -> bool:
+    """Write an unexpected error's traceback to `log` (layout.ERROR_LOG), which the line a user reads names;
+    False when it could not be written."""
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(traceback.format_exception(error)))
+    except OSError:
+        return False
+    return True
 
 
 class RetrainError(Exception):

@@ -300,10 +300,6 @@ def commit_records(root: Path, revs: list[str]) -> list[CommitRecord]:
     return found
 
 
-def tag_date(root: Path, tag: str) -> str:
-    return git(root, "for-each-ref", "--format=%(taggerdate:iso-strict)", f"refs/tags/{tag}")
-
-
 def create_tag(root: Path, tag: str, message: str, target: str = "HEAD", date: int | None = None) -> None:
     """An annotated tag on `target`; `date` (seconds since the epoch, UTC) is the tagger date, else now."""
     dated = {"GIT_COMMITTER_DATE": f"{date} +0000"} if date is not None else None

@@ -99,6 +99,8 @@ def test_the_digits_history_page_shows_trend_releases_and_stages(released: Proje
     as_json = json.loads((released.root / "reports/releases.json").read_text())
     assert [release["version"] for release in as_json["releases"]] == ["v1.1.1", "v1.1.0", "v1.0.0"]
     assert as_json["stages"][0]["now"] == "v1.0.0" and as_json["gated"]["known"][0]["commit"] == gated
+    # the page follows GTO's rule itself (one git call for every tag): GTO, asked the same, agrees
+    assert ok(released, "which", "--stage", "prod").strip() == as_json["stages"][0]["now"]
     shutil.copyfile(tmp_path / "history.png", REPO_ROOT / "docs" / "history.png")
 
 
@@ -125,6 +127,7 @@ def test_the_byop_history_page_shows_rmse_with_its_relative_limit_and_prod(byop:
     assert dots == rmse
     history = json.loads(ok(byop, "releases", "--json"))
     assert [point["limit"] for point in history["trends"][0]["points"]] == pytest.approx([x * 1.05 for x in rmse])
+    assert ok(byop, "which", "--stage", "prod").strip() == history["stages"][0]["now"] == "v1.0.0", "GTO agrees"
     prod = by_tag(found, "svg", **{"class": "stage", "data_stage": "prod"})[0]
     assert [e.attrs["data-version"] for e in found[found.index(prod) :] if e.tag == "rect"][:3] == [
         "v1.0.0",

@@ -7,13 +7,12 @@ uses these parts, and none of them imports it.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from retrain.errors import keep_traceback
 from retrain.layout import ERROR_LOG
 from retrain.project import Project
 from retrain.report.compare import compare, per_class
@@ -54,10 +53,7 @@ def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> 
     try:
         draw()
     except Exception as error:  # deliberately broad, as the docstring says; the traceback is kept
-        log = root / ERROR_LOG
-        with contextlib.suppress(OSError):
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text("".join(traceback.format_exception(error)))
+        keep_traceback(error, root / ERROR_LOG)
         reason = printable(str(error).splitlines()[0] if str(error) else "")
         report.notes.append(
             f"⚠️ Not shown: {part} could not be drawn ({type(error).__name__}: {escape_markdown(reason)}; the "
