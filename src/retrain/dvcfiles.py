@@ -17,13 +17,20 @@ from retrain.errors import BadInputError
 INGEST_META = "ingest"  # the key under a batch's .dvc file `meta:` that holds its ingest record
 
 
+# libyaml's parser where PyYAML has it: a run may read every batch's .dvc file, thousands of them.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_load(text: str) -> Any:
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+
+
 def tracked_hash(dvc_file: str | None) -> str | None:
-    """The md5 a .dvc file's text records for its (single) output; None for no file."""
+    """The md5 a .dvc file's text records for its (single) output; None for no file. Read as batch_record reads it:
+    line by line in the layout `dvc add` writes, by the YAML parser otherwise."""
     if not dvc_file:
         return None
-    outs = (yaml.safe_load(dvc_file) or {}).get("outs") or [{}]
-    md5: str | None = outs[0].get("md5")
-    return md5
+    return batch_record(dvc_file)[0]
 
 
 def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
@@ -36,8 +43,7 @@ def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
 
 def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict[str, Any]]:
     """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a run may read thousands of these
-    document = yaml.load(dvc_file, Loader=loader) or {}  # noqa: S506 (a safe loader)
+    document = _safe_load(dvc_file) or {}
     outs = document.get("outs") or [{}]
     meta = document.get("meta")
     return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
@@ -115,13 +121,13 @@ def _plain(value: str) -> str | _Sentinel | None:
 
 def lock_outputs(lock: str | None) -> dict[str, str]:
     """path -> md5 of every stage output that a dvc.lock text records."""
-    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    stages = (_safe_load(lock or "") or {}).get("stages") or {}
     return {out["path"]: out["md5"] for stage in stages.values() for out in stage.get("outs", []) if "md5" in out}
 
 
 def lock_deps(lock: str | None) -> dict[str, str]:
     """path -> md5 of every stage dependency a dvc.lock text records (DVC's own hash of a folder)."""
-    stages = (yaml.safe_load(lock or "") or {}).get("stages") or {}
+    stages = (_safe_load(lock or "") or {}).get("stages") or {}
     found: dict[str, str] = {}
     for stage in stages.values():
         for dep in stage.get("deps", []):
@@ -136,7 +142,7 @@ def lock_dep_hash(lock: str | None, path: str) -> str | None:
 def _dvc_yaml(text: str | None) -> dict[str, Any]:
     """A dvc.yaml text as a mapping, or one line naming the file and the fix."""
     try:
-        document = yaml.safe_load(text or "") or {}
+        document = _safe_load(text or "") or {}
     except yaml.YAMLError as error:
         reason = str(error).splitlines()[0]
         raise BadInputError(
@@ -213,7 +219,7 @@ def confusion_plot(dvc_yaml: str | None) -> tuple[str, str, str] | None:
 
 def stage_inputs(dvc_yaml: str | None) -> list[str]:
     """What a dvc.yaml text says its stages read from the repository: every stage's deps and params files."""
-    stages = (yaml.safe_load(dvc_yaml or "") or {}).get("stages") or {}
+    stages = (_safe_load(dvc_yaml or "") or {}).get("stages") or {}
     found: set[str] = set()
     for stage in stages.values():
         if not isinstance(stage, dict):
@@ -232,7 +238,7 @@ def check_parses(root: Path, names: list[str]) -> None:
         if not path.exists():
             continue
         try:
-            content = yaml.safe_load(path.read_text())
+            content = _safe_load(path.read_text())
         except yaml.YAMLError as error:
             reason = str(error).splitlines()[0]
             raise BadInputError(

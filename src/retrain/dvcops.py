@@ -1,6 +1,6 @@
-"""DVC edge: the repository opened on one remote, and each DVC operation the engine needs as one function (its file
-formats: retrain.dvcfiles; its run-cache across remotes: retrain.runcache). DVC is used in-process: a run pays its
-import and its index once, not once per command. Stages run as DVC runs them, this interpreter first on PATH."""
+"""DVC edge: the repository opened on one remote, each DVC operation the engine needs as one function (file formats:
+retrain.dvcfiles; run-cache: retrain.runcache). In-process: a run pays DVC's import and index once, not per command;
+stages run as DVC runs them, this interpreter first on PATH."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,13 +315,14 @@ class Pipeline:
                 found.append((os.path.relpath(out.fs_path, self.root), out.hash_info.value))
         return sorted(found)
 
-    def push(self) -> int:
-        self.index()  # as for reproduce: DVC's push reads the index
-        try:
-            pushed: int = self.repo.push(remote=self.remote)  # the run-cache: runcache.push_new
-            # A run-cache entry names its stage's uncached outputs too (DVC commits them to the local cache when it
-            # saves the entry), but a pushed entry brings only itself: without these objects a fresh
-            # clone cannot restore preprocessing/evaluate from the run-cache and re-runs them.
+    def push(self, released: Collection[str] = ()) -> int:
+        """`dvc push` of every DVC file but the `released` .dvc files (in the remote: the verify step checks)."""
+        files = {os.path.relpath(stage.path, self.root) for stage in self.index().stages}  # push reads the index
+        targets = sorted(files - set(released)) if released else None
+        try:  # the run-cache: runcache.push_new
+            pushed: int = self.repo.push(targets=targets, remote=self.remote) if targets != [] else 0
+            # A run-cache entry names its stage's uncached outputs too (DVC caches them when it saves the entry), but
+            # a pushed entry brings only itself: without them a fresh clone re-runs the stage instead of restoring it.
             wanted = [item for item in self.uncached_outputs() if os.path.isfile(self.cache_path(item[1]))]
             return pushed + len(self.upload_from_cache(self.missing_in_remote(wanted) if wanted else []))
         except RetrainError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,21 @@ class Context:
     artifact: str
     config: ReleaseConfig
     project: project.Project
+    _raw_at: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def raw(self) -> Raw:
         return self.project.raw
+
+    def base_raw(self) -> tuple[str, dict[str, str]] | None:
+        """(tag, raw path -> md5) of the latest release on this history, or None before the first: read once per
+        tag, for the append-only check and the push."""
+        base = versioning.latest(list(self.releases_on_history()), self.artifact)
+        if base is None:
+            return None
+        if base.tag not in self._raw_at:
+            self._raw_at[base.tag] = self.raw.at(self.root, base.tag)
+        return base.tag, self._raw_at[base.tag]
 
     def release_tags(self) -> dict[str, str]:
         return gitops.tags(self.root, layout.release_glob(self.artifact))
@@ -211,16 +222,15 @@ def check_append_only(context: Context) -> None:
     still be there, unchanged."""
     if not context.config.append_only:
         return
-    root = context.root
-    base = versioning.latest(list(context.releases_on_history()), context.artifact)
-    if base is None:
+    if (base := context.base_raw()) is None:
         return
-    lost = decisions.lost_batches(context.raw.at(root, base.tag), context.raw.in_tree(root))
+    tag, released = base
+    lost = decisions.lost_batches(released, context.raw.in_tree(context.root))
     if lost:
         files = " ".join(f"{path}.dvc" for path in lost)
         raise BadInputError(
-            f"{len(lost)} raw file(s) of the latest release {base.tag} are gone or changed ({', '.join(lost[:3])}): "
-            f"raw data is append-only (release.append_only). Restore them (`git checkout {base.tag} -- {files} && "
+            f"{len(lost)} raw file(s) of the latest release {tag} are gone or changed ({', '.join(lost[:3])}): "
+            f"raw data is append-only (release.append_only). Restore them (`git checkout {tag} -- {files} && "
             "dvc pull`), deliver changes as new batch files, commit and re-run."
         )
 
@@ -262,8 +272,19 @@ def push_data(context: Context) -> None:
         pushed = runcache.push_apart(context.pipeline, target)
         context.progress.say(f"{pushed} file(s) uploaded to `{target}` (nothing to `{context.pipeline.remote}`)")
         return
-    pushed = context.pipeline.push() + runcache.push_new(context.pipeline)
+    pushed = context.pipeline.push(released_dvc_files(context)) + runcache.push_new(context.pipeline)
     context.progress.say(f"{pushed} file(s) uploaded to `{context.pipeline.remote}`")
+
+
+def released_dvc_files(context: Context) -> set[str]:
+    """The raw data's .dvc files whose data the latest release on this history already pushed, unchanged: the push
+    leaves them to the verify step (one existence check for every object), so a release uploads what its new data
+    costs however many batches came before."""
+    if (base := context.base_raw()) is None:
+        return set()
+    released = base[1]
+    now = context.raw.in_tree(context.root)
+    return {f"{path}{DVC_SUFFIX}" for path, md5 in now.items() if released.get(path) == md5}
 
 
 def verify(context: Context) -> None:

@@ -88,3 +88,29 @@ def test_a_no_op_run_starts_as_many_processes_with_200_batches_as_with_10(releas
     # DVC's index (a parse of every .dvc file) is built once: the run holds DVC's lock, so `dvc repro` and
     # `dvc push` in the engine's process keep it rather than rebuilding it (a no-op changes no DVC file).
     assert index_builds(events_10) == index_builds(events_200) == 1, (index_builds(events_10), index_builds(events_200))
+
+
+def stored(project: Project, dvc_file: str) -> Path:
+    """Where the local remote keeps the file a .dvc file tracks (DVC 3's layout: files/md5/ab/cdef...)."""
+    md5 = next(line.split()[-1] for line in (project.root / dvc_file).read_text().splitlines() if "md5:" in line)
+    return project.storage / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def test_a_release_uploads_its_new_batch_and_still_checks_every_released_one(released: Project) -> None:
+    """The push leaves batches an earlier release pushed to the verify step, which checks every object: a batch the
+    remote lost since is uploaded again, and the new one is pushed."""
+    project = released
+    add_small_batches(project, 1, 3)
+    project.retrain("run", check=True)
+    lost = stored(project, "data/raw/batch-00001-history.csv.dvc")
+    assert lost.is_file(), "the release did not push the batch"
+    lost.unlink()
+
+    add_small_batches(project, 4, 1)
+    result = project.retrain("run")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("released model@"), result.stdout
+    assert stored(project, "data/raw/batch-00004-history.csv.dvc").is_file(), "the new batch was not pushed"
+    assert lost.is_file(), "the batch the remote lost was not uploaded again"
+    assert "re-uploaded 1 object(s) the remote had lost" in result.stderr, result.stderr
