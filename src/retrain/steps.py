@@ -75,15 +75,16 @@ class Context:
     def raw(self) -> Raw:
         return self.project.raw
 
+    def raw_at(self, tag: str) -> dict[str, str]:
+        """raw path -> md5 at a release tag, read once per run (append-only check, push, version bump)."""
+        if tag not in self._raw_at:
+            self._raw_at[tag] = self.raw.at(self.root, tag)
+        return self._raw_at[tag]
+
     def base_raw(self) -> tuple[str, dict[str, str]] | None:
-        """(tag, raw path -> md5) of the latest release on this history, or None before the first: read once per
-        tag, for the append-only check and the push."""
+        """(tag, raw path -> md5) of the latest release on this history, or None before the first."""
         base = versioning.latest(list(self.releases_on_history()), self.artifact)
-        if base is None:
-            return None
-        if base.tag not in self._raw_at:
-            self._raw_at[base.tag] = self.raw.at(self.root, base.tag)
-        return base.tag, self._raw_at[base.tag]
+        return (base.tag, self.raw_at(base.tag)) if base else None
 
     def release_tags(self) -> dict[str, str]:
         return gitops.tags(self.root, layout.release_glob(self.artifact))
@@ -415,7 +416,7 @@ def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
 def next_tag(context: Context, state: decisions.ReleaseState) -> str:
     """The next version after the base (on HEAD's history), skipping any number a tag anywhere already has."""
     root, base = context.root, state.base
-    data_changed = base is None or context.raw.at(root, base.tag) != context.raw.in_tree(root)
+    data_changed = base is None or context.raw_at(base.tag) != context.raw.in_tree(root)
     taken = [found for tag in state.taken if (found := versioning.parse_tag(tag, context.artifact))]
     version = versioning.next_free_version(base.version if base else None, data_changed, context.options.major, taken)
     return versioning.tag_name(context.artifact, version)
