@@ -156,8 +156,14 @@ def batch_files(raw: Path) -> list[Path]:
         )
     if not raw.is_dir():
         raise DataError(f"{raw}: no such data folder; run `dvc pull` (or `make retrain`) to fetch the data.")
+    # A release may have compacted released batches into month folders (release.partition_by): read those too, in
+    # the same order by file name, so that compaction changes nothing the stages compute.
+    entries = [path for path in raw.iterdir() if not path.name.startswith(".")]
+    entries += [
+        inner for path in entries if path.is_dir() for inner in path.iterdir() if not inner.name.startswith(".")
+    ]
     files = sorted(
-        path for path in raw.iterdir() if path.is_file() and not path.name.startswith(".") and path.suffix != DVC_SUFFIX
+        (path for path in entries if path.is_file() and path.suffix != DVC_SUFFIX), key=lambda path: path.name
     )
     if not files:
         raise DataError(f"{raw}: no batch files; add a batch (scripts/simulate_new_data.py) or run `dvc pull`.")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from retrain.errors import ParamsError
 from retrain.layout import PARAMS_FILE
@@ -33,6 +33,10 @@ class ReleaseConfig(BaseModel):
     # `<path>.dvc`. Left out, the stage dependency of dvc.yaml that a .dvc file tracks.
     raw_data: str | None = None
     append_only: bool = True  # every raw file of the latest release must still be there unchanged
+    # `month`: a release that brings new batches moves the ones an earlier release holds into one folder per month,
+    # tracked by one .dvc file (retrain.compaction), so that DVC's cost follows months, not deliveries. The stages
+    # must read the batch folder's month folders too. Needs append_only.
+    partition_by: Literal["none", "month"] = "none"
     # Optional: a `metrics:` JSON file of data statistics (e.g. rows, batches), shown in the report and the lineage.
     data_stats: str | None = None
     # Run in preflight: a non-zero exit stops the run before any compute (2: bad input, e.g. a stage's params).
@@ -46,6 +50,12 @@ class ReleaseConfig(BaseModel):
     # Days after which `retrain ingest` deletes an original from the landing: one whose batch is recorded on the
     # release branch (and whose data the DVC remote holds), or one refused and kept in rejected/. Unset: never.
     ingest_retention_days: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _partitions_need_append_only(self) -> ReleaseConfig:
+        if self.partition_by != "none" and not self.append_only:
+            raise ValueError("partition_by needs append_only: true (a partition only ever grows)")
+        return self
 
 
 def read(root: Path) -> dict[str, Any]:

@@ -119,6 +119,32 @@ def _plain(value: str) -> str | _Sentinel | None:
     return value
 
 
+PARTITION_META = "partition"  # the key under a partition's .dvc file `meta:` that lists its batches
+
+
+def partition_members(dvc_file: str) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """file name -> (md5, ingest record or None) of every batch a partition's .dvc file lists under
+    `meta: partition:` (what the release that compacted them recorded; DVC's own `.dir` manifest says the same)."""
+    _, meta = dvc_file_meta(dvc_file)
+    listed = meta.get(PARTITION_META)
+    found: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    for name, entry in (listed if isinstance(listed, dict) else {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("md5"), str):
+            ingest = entry.get(INGEST_META)
+            found[str(name)] = (entry["md5"], ingest if isinstance(ingest, dict) else None)
+    return found
+
+
+def with_partition_meta(dvc_file: str, members: dict[str, tuple[str, dict[str, Any] | None]]) -> str:
+    """The .dvc file `dvc add` wrote for a partition folder, with `meta: partition:` listing its batches."""
+    document = _safe_load(dvc_file) or {}
+    listed = {
+        name: {"md5": md5, **({INGEST_META: ingest} if ingest else {})} for name, (md5, ingest) in members.items()
+    }
+    document["meta"] = {**(document.get("meta") or {}), PARTITION_META: dict(sorted(listed.items()))}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=10_000)
+
+
 def lock_outputs(lock: str | None) -> dict[str, str]:
     """path -> md5 of every stage output that a dvc.lock text records."""
     stages = (_safe_load(lock or "") or {}).get("stages") or {}

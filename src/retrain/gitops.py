@@ -168,6 +168,11 @@ def commit_folder(root: Path, folder: str, message: str) -> str:
     return head(root)
 
 
+def commit_month(root: Path, rev: str) -> str:
+    """`YYYY-MM` of a commit's committer date, in UTC."""
+    return git(root, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m", rev, "--")
+
+
 def changed_files(root: Path, base: str, rev: str = "HEAD") -> list[str]:
     return git(root, "diff", "--name-only", f"{base}..{rev}").splitlines()
 

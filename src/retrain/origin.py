@@ -64,7 +64,8 @@ def _drop_engine_commits(context: Context, upstream: str) -> None:
         if not parent or gitops.is_ancestor(root, head, upstream):
             return
         changed = gitops.changed_files(root, parent, head)
-        if not decisions.is_engine_commit(gitops.message(root), changed, context.project.engine_owned):
+        owned = (*context.project.engine_owned, *(name for name in changed if context.raw.compaction_writes(name)))
+        if not decisions.is_engine_commit(gitops.message(root), changed, owned):
             return
         for name, sha in context.release_tags().items():
             if sha == head and name in local_only:

@@ -3,16 +3,22 @@
 - a folder of append-only batches, each tracked by its own `<batch>.dvc` file beside it. One .dvc file per batch,
   and a committed `<folder>/.gitignore` that already ignores every batch, so adding a batch edits no shared file:
   two branches that each add one merge without conflict under any merge (GitHub's merge button and merge queue
-  ignore merge drivers);
+  ignore merge drivers). With `release.partition_by: month`, the release compacts the batches an earlier release
+  holds into one folder per month, `<folder>/<YYYY-MM>/`, tracked by one `<folder>/<YYYY-MM>.dvc` that lists its
+  batches (retrain.compaction): DVC's cost follows the months, not the deliveries;
 - one file (or folder) tracked by a single `<path>.dvc` beside it.
 
-Either way the engine sees `path -> md5` of what git names, in the work tree or at a revision.
+Either way the engine sees one RawFile per batch, named `<folder>/<file>` wherever it lives, in the work tree or at
+a revision: the append-only check and the version bump compare names, which compaction does not change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from retrain import dvcfiles, gitops
 from retrain.errors import BadInputError
@@ -25,6 +31,41 @@ GITIGNORE_TEXT = """\
 # conflict, whatever merges them (GitHub's merge button ignores merge drivers).
 /*.csv
 """
+PARTITION_NAME = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")  # a month, YYYY-MM
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file as git records it."""
+
+    name: str  # `<folder>/<file>`: the same before and after compaction (what the append-only check compares)
+    path: str  # where the work tree holds it: the name, or `<folder>/<YYYY-MM>/<file>` in a partition
+    dvc_file: str  # the .dvc file that tracks it: its own, or its partition's
+    md5: str
+    ingest: dict[str, Any] | None = field(default=None, compare=False)  # its delivery's record, if ingested
+
+    @property
+    def partitioned(self) -> bool:
+        return self.path != self.name
+
+
+def partition_of(folder: str, dvc_file: str) -> str | None:
+    """The month a .dvc file of the batch folder tracks as a partition (`<folder>/<YYYY-MM>.dvc`), else None."""
+    parent, _, name = dvc_file.removesuffix(DVC_SUFFIX).rpartition("/")
+    return name if parent == folder and PARTITION_NAME.match(name) else None
+
+
+def batch_files(folder: str, texts: Mapping[str, str]) -> Iterator[RawFile]:
+    """The raw files that the batch folder's .dvc files (path -> text) record, partitions' members included."""
+    for dvc_file, text in sorted(texts.items()):
+        tracked = dvc_file.removesuffix(DVC_SUFFIX)
+        if partition_of(folder, dvc_file):
+            for name, (md5, ingest) in dvcfiles.partition_members(text).items():
+                yield RawFile(f"{folder}/{name}", f"{tracked}/{name}", dvc_file, md5, ingest)
+            continue
+        oid, record = dvcfiles.batch_record(text)
+        if oid:
+            yield RawFile(tracked, tracked, dvc_file, oid, record)
 
 
 @dataclass(frozen=True)
@@ -58,6 +99,11 @@ class Raw:
         parent, _, name = path.rpartition("/")
         return parent == self.path and bool(name) and not name.endswith(DVC_SUFFIX)
 
+    def compaction_writes(self, name: str) -> bool:
+        """A file a release's compaction changes: the batch folder's .dvc files and its .gitignore."""
+        parent, _, base = name.rpartition("/")
+        return not self.single and parent == self.path and (base.endswith(DVC_SUFFIX) or base == GITIGNORE_NAME)
+
     def dvc_files(self, root: Path) -> list[str]:
         """The raw data's .dvc files in the work tree, relative to the root, sorted."""
         if self.single:
@@ -67,8 +113,8 @@ class Raw:
         return sorted(str(path.relative_to(root)) for path in found)
 
     def untracked(self, root: Path) -> list[str]:
-        """Raw files a release would train on but not store: a file with no .dvc file, or a .dvc file git does not
-        track yet."""
+        """Raw files a release would train on but not store: a file with no .dvc file, a file in a partition folder
+        that its .dvc file does not list, or a .dvc file git does not track yet."""
         if self.single:
             dvc_file = f"{self.path}{DVC_SUFFIX}"
             bare = [] if (root / dvc_file).is_file() or not (root / self.path).exists() else [self.path]
@@ -77,28 +123,39 @@ class Raw:
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
         no_dvc_file = [p for p in files if p.suffix != DVC_SUFFIX and not p.with_name(p.name + DVC_SUFFIX).exists()]
         found = [str(p.relative_to(root)) for p in no_dvc_file]
+        listed = {raw.path for raw in self.files(root)}
+        for dvc_file in self.dvc_files(root):
+            if partition_of(self.path, dvc_file) and (partition := root / dvc_file.removesuffix(DVC_SUFFIX)).is_dir():
+                inside = (str(p.relative_to(root)) for p in partition.iterdir() if not p.name.startswith("."))
+                found += [name for name in inside if name not in listed]
         return sorted(found + [name for name in gitops.untracked_files(root, self.path) if name.endswith(DVC_SUFFIX)])
 
-    def in_tree(self, root: Path) -> dict[str, str]:
-        """raw path -> md5, as the work tree's .dvc files record them."""
-        return _tracked({name: (root / name).read_text() for name in self.dvc_files(root)})
+    def files(self, root: Path) -> list[RawFile]:
+        """Every raw file, as the work tree's .dvc files record them."""
+        return self._read({name: (root / name).read_text() for name in self.dvc_files(root)})
 
-    def at(self, root: Path, rev: str) -> dict[str, str]:
-        """raw path -> md5, as the .dvc files committed at `rev` record them."""
+    def files_at(self, root: Path, rev: str) -> list[RawFile]:
+        """Every raw file, as the .dvc files committed at `rev` record them."""
         if self.single:
             name = f"{self.path}{DVC_SUFFIX}"
-            return _tracked({name: gitops.show_file(root, rev, name)})
+            return self._read({name: gitops.show_file(root, rev, name) or ""})
         # Two git processes however many batches: the folder's listing, then every .dvc file in one cat-file.
         blobs = {
             name: blob for name, blob in gitops.tree_entries(root, rev, self.path).items() if name.endswith(DVC_SUFFIX)
         }
         texts = gitops.read_blobs(root, sorted(set(blobs.values())))
-        return _tracked({name: texts[blob] for name, blob in blobs.items()})
+        return self._read({name: texts[blob] for name, blob in blobs.items()})
 
+    def in_tree(self, root: Path) -> dict[str, str]:
+        """raw file name -> md5, as the work tree's .dvc files record them."""
+        return {raw.name: raw.md5 for raw in self.files(root)}
 
-def _tracked(texts: dict[str, str | None]) -> dict[str, str]:
-    found = {}
-    for name, text in texts.items():
-        if oid := dvcfiles.tracked_hash(text):
-            found[name.removesuffix(DVC_SUFFIX)] = oid
-    return found
+    def at(self, root: Path, rev: str) -> dict[str, str]:
+        """raw file name -> md5, as the .dvc files committed at `rev` record them."""
+        return {raw.name: raw.md5 for raw in self.files_at(root, rev)}
+
+    def _read(self, texts: Mapping[str, str]) -> list[RawFile]:
+        if self.single:
+            tracked = {name: md5 for name, text in texts.items() if (md5 := dvcfiles.tracked_hash(text))}
+            return [RawFile(self.path, self.path, name, md5) for name, md5 in tracked.items()]
+        return list(batch_files(self.path, texts))

@@ -56,13 +56,17 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
 
 def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
     """The raw data becomes exactly the tag's (today's later batches leave the work tree, not git's history)."""
-    released = {f"{path}{DVC_SUFFIX}" for path in raw.at(root, tag)}
+    files = raw.files_at(root, tag)
+    released = sorted({raw_file.dvc_file for raw_file in files})  # a batch's own .dvc file, or its partition's
     later = [name for name in raw.dvc_files(root) if name not in released]
     for name in later:
         (root / name).unlink()
-        (root / name.removesuffix(DVC_SUFFIX)).unlink(missing_ok=True)
-    gitops.checkout_paths(root, tag, sorted(released))
-    pipeline.checkout(sorted(released))
-    aside = f"; {len(later)} later batch(es) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
-    shown = f"{len(released)} batches" if not raw.single else "1 file"
+        tracked = root / name.removesuffix(DVC_SUFFIX)
+        if tracked.is_dir():  # a partition made after the tag
+            shutil.rmtree(tracked)
+        tracked.unlink(missing_ok=True)
+    gitops.checkout_paths(root, tag, released)
+    pipeline.checkout(released)
+    aside = f"; {len(later)} later .dvc file(s) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
+    shown = f"{len(files)} batches" if not raw.single else "1 file"
     return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"

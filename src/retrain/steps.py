@@ -15,7 +15,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from retrain import config, decisions, dvcfiles, environment, gitops, layout, metrics, project, runcache, versioning
+from retrain import (
+    compaction,
+    config,
+    decisions,
+    dvcfiles,
+    environment,
+    gitops,
+    layout,
+    metrics,
+    project,
+    runcache,
+    versioning,
+)
 from retrain.config import ReleaseConfig
 from retrain.dvcops import Pipeline, StoredObject
 from retrain.errors import BadInputError, IgnoredFileError, MissingDataError, RetrainError
@@ -70,6 +82,7 @@ class Context:
     config: ReleaseConfig
     project: project.Project
     _raw_at: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    compacted: list[str] = field(default_factory=list, init=False)  # what compaction changed, for the commit
 
     @property
     def raw(self) -> Raw:
@@ -123,6 +136,7 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
             f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first; a release "
             "snapshots committed code only."
         )
+    compaction.check_partitions(root, raw, found.artifact)
     if untracked := raw.untracked(root):
         name = untracked[0]
         fix = f"git add {name} && git commit" if name.endswith(".dvc") else f"dvc add {name}, commit its .dvc file"
@@ -181,7 +195,7 @@ def ensure_raw_data(context: Context) -> None:
     """Raw data cannot be recomputed: every batch must be in the remote, in this cache, in the work tree, or
     rebuilt by the configured seed command (a fresh machine on an empty default remote)."""
     pipeline = context.pipeline
-    missing = pipeline.missing_in_remote(sorted(context.raw.in_tree(context.root).items()))
+    missing = pipeline.missing_in_remote(sorted((raw.path, raw.md5) for raw in context.raw.files(context.root)))
     absent = [item for item in missing if not Path(pipeline.cache_path(item.oid)).is_file()]
     absent = [item for item in absent if not _cache_from_work_tree(context, item)]
     if absent and (command := context.config.seed_command):
@@ -196,8 +210,8 @@ def ensure_raw_data(context: Context) -> None:
 def _cache_from_work_tree(context: Context, item: StoredObject, drop_mismatch: bool = False) -> bool:
     """A batch the remote and the cache lack but the work tree holds: into the cache, if it is what git names."""
     path = context.root / item.label
-    if not path.is_file():
-        return False
+    if not path.is_file() or not (context.root / f"{item.label}{DVC_SUFFIX}").is_file():
+        return False  # not here, or in a partition (made by a release from data the remote held)
     if context.pipeline.workspace_hash(item.label) != item.oid:
         if drop_mismatch:  # the seed command made something else: leave no stray file behind
             path.unlink()
@@ -239,6 +253,7 @@ def check_append_only(context: Context) -> None:
 def reproduce(context: Context) -> None:
     pipeline, options = context.pipeline, context.options
     pull_absent_batches(context)
+    compact(context)
     adopted = []
     if options.trust_runs_from and not options.force:
         adopted = runcache.adopt_runs(pipeline, options.trust_runs_from)
@@ -262,10 +277,23 @@ def pull_absent_batches(context: Context) -> None:
     pulls stage outputs, not what a .dvc file tracks). A fresh CI checkout would train on the new batches alone:
     pull the absent ones first (with them back, an unchanged data/raw is again unchanged and nothing reruns)."""
     root = context.root
-    absent = sorted(path for path in context.raw.in_tree(root) if not (root / path).exists())
+    absent = [raw for raw in context.raw.files(root) if not (root / raw.path).exists()]
     if absent:
-        context.pipeline.pull([f"{path}{DVC_SUFFIX}" for path in absent])
+        context.pipeline.pull(sorted({raw.dvc_file for raw in absent}))
         context.progress.say(f"pulled {len(absent)} batch(es) this machine lacked")
+
+
+def compact(context: Context) -> None:
+    """release.partition_by: a release that brings new data first moves the batches its base holds into their
+    month's partition (retrain.compaction); never in a dry run or a pull request's run."""
+    options = context.options
+    if context.config.partition_by == "none" or options.dry_run or options.push_to or context.raw.single:
+        return
+    if (base := context.base_raw()) is None:
+        return
+    if done := compaction.compact(context.root, context.raw, context.pipeline, *base):
+        context.compacted = done.paths
+        context.progress.say(f"compacted {done.moved} released batch(es) into {done.partition}/")
 
 
 def push_data(context: Context) -> None:
@@ -283,9 +311,9 @@ def released_dvc_files(context: Context) -> set[str]:
     costs however many batches came before."""
     if (base := context.base_raw()) is None:
         return set()
-    released = base[1]
-    now = context.raw.in_tree(context.root)
-    return {f"{path}{DVC_SUFFIX}" for path, md5 in now.items() if released.get(path) == md5}
+    released, files = base[1], context.raw.files(context.root)
+    new = {raw.dvc_file for raw in files if released.get(raw.name) != raw.md5}  # a partition counts as a whole
+    return {raw.dvc_file for raw in files} - new
 
 
 def verify(context: Context) -> None:
@@ -381,7 +409,7 @@ def pending_commit(context: Context) -> list[str]:
 
 def commit(context: Context, base_tag: str | None) -> str | None:
     """Commit dvc.lock and the metrics when the run changed them; the new commit, or None."""
-    paths = pending_commit(context)
+    paths = sorted(set(pending_commit(context)) | set(context.compacted))
     if not paths:
         context.progress.say("dvc.lock already matches: nothing to commit")
         return None

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrain import gitops
+from retrain import gitops, project
 from retrain.errors import BadInputError, RetrainError
-from retrain.ingest import record
 from retrain.progress import Progress
 from retrain.pushes import with_retries
 
@@ -74,9 +73,9 @@ def _newest(root: Path, local: str | None, remote: str | None, branch: str, prog
 
 def pending(root: Path, tip: str, base_rev: str) -> list[str]:
     """Batches on the ingest branch that the base lacks (same path and content): what its pull request proposes."""
-    on_tip = record.dvc_entries(root, [tip])
-    on_base = record.dvc_entries(root, [base_rev])
-    return sorted(path.removesuffix(".dvc") for path, blob in on_tip.items() if on_base.get(path) != blob)
+    raw = project.load(root).raw  # by name: a batch the base compacted into a partition is not proposed again
+    on_tip, on_base = raw.at(root, tip), raw.at(root, base_rev)
+    return sorted(name for name, md5 in on_tip.items() if on_base.get(name) != md5)
 
 
 def commit(root: Path, target: Target, files: dict[str, str], message: str) -> str:

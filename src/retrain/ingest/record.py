@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrain import dvcfiles, gitops
+from retrain import dvcfiles, gitops, rawdata
 from retrain.ingest.plan import Record, parse_time
 from retrain.rawdata import DVC_SUFFIX
 
@@ -30,11 +30,15 @@ class Tree:
         return [record for record in self.records if record.source == source]
 
 
-def dvc_entries(root: Path, revs: list[str]) -> dict[str, str]:
-    """.dvc path -> blob of the batches at each revision (union; a later revision wins for the same path)."""
+def batch_folder(root: Path) -> str:
     from retrain import project
 
-    folder = project.load(root).raw.folder
+    return project.load(root).raw.folder
+
+
+def dvc_entries(root: Path, revs: list[str], folder: str | None = None) -> dict[str, str]:
+    """.dvc path -> blob of the batches at each revision (union; a later revision wins for the same path)."""
+    folder = folder or batch_folder(root)
     entries: dict[str, str] = {}
     for rev in revs:
         found = gitops.tree_entries(root, rev, folder)
@@ -43,18 +47,22 @@ def dvc_entries(root: Path, revs: list[str]) -> dict[str, str]:
 
 
 def read(root: Path, revs: list[str]) -> Tree:
-    entries = dvc_entries(root, revs)
+    """Every batch at `revs`, partitions' members included (their records moved into the partition's .dvc file)."""
+    folder = batch_folder(root)
+    entries = dvc_entries(root, revs, folder)
     texts = gitops.read_blobs(root, sorted(set(entries.values())))
+    files = sorted(rawdata.batch_files(folder, {path: texts[blob] for path, blob in entries.items()}), key=_by_name)
     by_md5: dict[str, str] = {}
     records: list[Record] = []
-    for path, blob in sorted(entries.items()):
-        batch = path.removesuffix(DVC_SUFFIX)
-        md5, ingest = dvcfiles.batch_record(texts[blob])
-        if md5:
-            by_md5.setdefault(md5, batch)
-        if (record := to_record(batch, md5, ingest)) is not None:
+    for raw in files:
+        by_md5.setdefault(raw.md5, raw.name)
+        if (record := to_record(raw.name, raw.md5, raw.ingest)) is not None:
             records.append(record)
-    return Tree(by_md5, records, sorted(path.removesuffix(DVC_SUFFIX) for path in entries))
+    return Tree(by_md5, records, sorted({raw.name for raw in files}))
+
+
+def _by_name(raw: rawdata.RawFile) -> str:
+    return raw.name
 
 
 def to_record(batch: str, md5: str | None, meta: object) -> Record | None:

@@ -1,0 +1,94 @@
+"""release.partition_by: month (issue 22): a release that brings new batches moves the ones its base release holds
+into the partition of that release's month, one .dvc file per month, with nothing the stages compute changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import Project, add_small_batches
+
+pytestmark = pytest.mark.slow
+
+
+def last_line(result) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+def partitions(project: Project) -> list[Path]:
+    return sorted(path for path in (project.root / "data/raw").glob("*.dvc") if not path.name.endswith(".csv.dvc"))
+
+
+def listed(dvc_file: Path) -> dict:
+    return yaml.safe_load(dvc_file.read_text())["meta"]["partition"]
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_releases_compact_what_they_hold_and_an_old_tag_restores_byte_exact(released: Project) -> None:
+    project = released
+    first = max(project.tags())  # the seed batch's release
+    seed_dvc = project.root / "data/raw/batch-0000-digits.csv.dvc"
+    seed_md5 = yaml.safe_load(seed_dvc.read_text())["outs"][0]["md5"]
+    project.set_param("release", "partition_by", "month")
+    project.set_param("release", "max_regression", 1.0)  # 20-row batches move the metric by chance
+
+    assert last_line(project.retrain("run")).startswith("up to date"), "a run with no new data moved something"
+    assert not partitions(project)
+
+    add_small_batches(project, 1, 3)
+    result = project.retrain("run")
+    assert result.returncode == 0, result.stderr
+    assert last_line(result).startswith("released model@"), result.stdout
+    assert "compacted 1 released batch(es) into data/raw/" in result.stderr, result.stderr
+    [partition] = partitions(project)
+    assert not seed_dvc.exists()
+    assert listed(partition) == {"batch-0000-digits.csv": {"md5": seed_md5}}
+    folder = partition.with_suffix("")
+    assert md5(folder / "batch-0000-digits.csv") == seed_md5
+    assert project.git("status", "--porcelain") == "", "the release left changes uncommitted"
+    # the release commit holds the compaction: the partition's .dvc file, the moved .dvc file, the .gitignore
+    changed = project.git("show", "--name-status", "--format=", "HEAD").splitlines()
+    assert "D\tdata/raw/batch-0000-digits.csv.dvc" in changed, changed
+    assert f"A\tdata/raw/{partition.name}" in changed, changed
+
+    assert last_line(project.retrain("run")).startswith("up to date: model@"), "the no-op after compaction"
+
+    add_small_batches(project, 4, 1)
+    result = project.retrain("run")
+    assert last_line(result).startswith("released model@"), result.stdout + result.stderr
+    assert partitions(project) == [partition], "a second partition for the same month"
+    assert sorted(listed(partition)) == ["batch-0000-digits.csv", *(f"batch-0000{n}-history.csv" for n in (1, 2, 3))]
+    assert len(list((project.root / "data/raw").glob("*.csv.dvc"))) == 1, "the newest batch stays a single file"
+
+    # The tag before any compaction comes back whole, byte for byte: its own .dvc files name the same objects.
+    restored = project.retrain("restore", first)
+    assert restored.returncode == 0, restored.stderr
+    assert md5(project.root / "data/raw/batch-0000-digits.csv") == seed_md5
+    assert yaml.safe_load(seed_dvc.read_text())["outs"][0]["md5"] == seed_md5
+
+
+def test_a_partition_changed_outside_a_release_is_refused(released: Project) -> None:
+    project = released
+    project.set_param("release", "partition_by", "month")
+    project.set_param("release", "max_regression", 1.0)
+    add_small_batches(project, 1, 2)
+    assert last_line(project.retrain("run", check=True)).startswith("released")
+    [partition] = partitions(project)
+    text = partition.read_text()
+    partition.write_text(text.replace("batch-0000-digits.csv:", "batch-0000-forged.csv:"))
+    project.git("commit", "--quiet", "-am", "a pull request edits a partition")
+    add_small_batches(project, 3, 1)
+
+    result = project.retrain("run")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: data/raw/{partition.name}: a partition of raw batches that differs from"), error
+    assert "Traceback" not in result.stderr
+    assert len(project.tags()) == 2, "a tag was made"
