@@ -15,6 +15,7 @@ no-op or a params-only run moves nothing.
 
 from __future__ import annotations
 
+import filecmp
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 from retrain import dvcfiles, gitops, layout, versioning
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
-from retrain.rawdata import DVC_SUFFIX, GITIGNORE_NAME, Raw, RawFile, partition_of
+from retrain.rawdata import DVC_SUFFIX, GITIGNORE_NAME, PARTITION_NAME, Raw, RawFile, partition_of
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,30 @@ def check_partitions(root: Path, raw: Raw, artifact: str) -> None:
                 f"release that compacts batches into them. Restore it ({fix}), deliver new data as new batch files "
                 "with their own .dvc file, commit and re-run."
             )
+
+
+def undo_moves(root: Path, raw: Raw) -> int:
+    """After a release commit that compacted was dropped (origin moved, the run goes again on top of it): each batch
+    a partition's .dvc file no longer lists goes back where its own .dvc file expects it, and an emptied partition
+    folder goes. The number of batches moved back."""
+    folder = root / raw.path
+    if raw.single or not folder.is_dir():
+        return 0
+    listed = {found.path for found in raw.files(root)}
+    moved = 0
+    for partition in sorted(path for path in folder.iterdir() if path.is_dir() and PARTITION_NAME.match(path.name)):
+        for inner in sorted(partition.iterdir()):
+            own_place = folder / inner.name
+            if (
+                f"{raw.path}/{partition.name}/{inner.name}" in listed
+                or not (folder / f"{inner.name}{DVC_SUFFIX}").is_file()
+            ):
+                continue
+            if not own_place.exists():
+                os.replace(inner, own_place)
+                moved += 1
+            elif filecmp.cmp(inner, own_place, shallow=False):
+                inner.unlink()  # already back (pulled): the copy in the partition folder would be read twice
+        if not any(partition.iterdir()):
+            partition.rmdir()
+    return moved

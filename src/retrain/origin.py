@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import decisions, gitops, layout
+from retrain import compaction, decisions, gitops, layout
 from retrain.errors import NoOriginError, RetrainError
 from retrain.steps import Context, pull_absent_batches
 
@@ -49,6 +49,8 @@ def catch_up(context: Context, tag: str | None) -> None:
             f"{upstream} moved and your local commits conflict with it: run `git pull --rebase origin "
             f"{context.branch}`, resolve, then re-run."
         )
+    if moved := compaction.undo_moves(root, context.raw):
+        context.progress.say(f"moved {moved} batch(es) back out of the partition this run had made")
     # The rebase may have brought other clones' batches (the post-checkout hook skips rebases): from the remote,
     # since this cache never had them (a checkout alone failed with DVC's CheckoutError).
     pull_absent_batches(context)

@@ -37,3 +37,36 @@ def test_batches_at_a_revision_match_the_work_tree_and_ignore_what_is_not_a_dvc_
     assert Raw("data/raw").at(tmp_path, "HEAD") == wanted
     assert Raw("data/raw").in_tree(tmp_path) == {k: v for k, v in wanted.items() if not k.endswith("0000.csv")}
     assert Raw("data/raw").at(tmp_path, "HEAD~0") == wanted
+
+
+def test_a_partition_lists_its_batches_under_their_own_names_with_their_ingest_records(tmp_path: Path) -> None:
+    """Compaction moves batches, not names: a partition's members read as `<folder>/<file>`, like single batches,
+    so the append-only check and the version bump compare the same names before and after."""
+    from retrain import dvcfiles
+
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    md5s = {f"batch-{n}.csv": hashlib.md5(bytes([n]), usedforsecurity=False).hexdigest() for n in range(3)}
+    record = {"source": "s3://landing", "key": "in/b1.csv", "etag": "e1", "ingested": "2026-12-01T00:00:00Z"}
+    added = _dvc_file("2026-11", "0" * 32 + ".dir")
+    members = {"batch-0.csv": (md5s["batch-0.csv"], None), "batch-1.csv": (md5s["batch-1.csv"], record)}
+    (raw / "2026-11.dvc").write_text(dvcfiles.with_partition_meta(added, members))
+    (raw / "batch-2.csv.dvc").write_text(_dvc_file("batch-2.csv", md5s["batch-2.csv"]))
+
+    files = {found.name: found for found in Raw("data/raw").files(tmp_path)}
+
+    assert {name: found.md5 for name, found in files.items()} == {f"data/raw/{name}": md5 for name, md5 in md5s.items()}
+    assert files["data/raw/batch-1.csv"].path == "data/raw/2026-11/batch-1.csv"
+    assert files["data/raw/batch-1.csv"].dvc_file == "data/raw/2026-11.dvc"
+    assert files["data/raw/batch-1.csv"].ingest == record
+    assert files["data/raw/batch-2.csv"].path == "data/raw/batch-2.csv"
+    assert Raw("data/raw").in_tree(tmp_path) == {f"data/raw/{name}": md5 for name, md5 in md5s.items()}
+
+
+def test_a_folder_named_like_a_month_but_tracked_elsewhere_is_no_partition() -> None:
+    from retrain.rawdata import partition_of
+
+    assert partition_of("data/raw", "data/raw/2026-12.dvc") == "2026-12"
+    assert partition_of("data/raw", "data/raw/2026-13.dvc") is None
+    assert partition_of("data/raw", "data/raw/2026-12.csv.dvc") is None
+    assert partition_of("data/raw", "data/other/2026-12.dvc") is None

@@ -130,3 +130,27 @@ def test_valid_batches_are_split_and_written(raw: Path) -> None:
     assert code == 0, last
     assert (raw.parents[1] / "data/processed/train.parquet").is_file()
     assert '"rows": 1847' in (raw.parents[1] / "m.json").read_text()
+
+
+def test_compacted_batches_are_read_in_the_same_order_as_single_ones(tmp_path: Path) -> None:
+    """release.partition_by moves released batches into month folders: the stage reads them in the same order by
+    file name (and each is split by its name), so compaction changes nothing it computes."""
+    from pipeline.dataset import batch_files
+
+    flat, compacted = tmp_path / "flat", tmp_path / "compacted"
+    names = ["batch-0000-digits.csv", "batch-0001-a.csv", "batch-0002-b.csv", "batch-0003-c.csv"]
+    for folder in (flat, compacted):
+        folder.mkdir()
+        (folder / ".gitignore").write_text("/*.csv\n")
+    for name in names:
+        (flat / name).write_text(name)
+        (flat / f"{name}.dvc").write_text("outs: []\n")
+    for month, name in zip(["2026-12", "2026-11", "2026-12", None], names, strict=True):
+        target = compacted / month if month else compacted
+        target.mkdir(exist_ok=True)
+        (target / name).write_text(name)
+    (compacted / "2026-11.dvc").write_text("outs: []\n")
+
+    assert [path.name for path in batch_files(flat)] == names
+    assert [path.name for path in batch_files(compacted)] == names
+    assert [path.read_text() for path in batch_files(compacted)] == names

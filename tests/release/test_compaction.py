@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import Project, add_small_batches
+from tests.helpers import Project, add_small_batches, second_clone
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +42,10 @@ def test_releases_compact_what_they_hold_and_an_old_tag_restores_byte_exact(rele
     assert not partitions(project)
 
     add_small_batches(project, 1, 3)
+    delivered = project.root / "data/raw/batch-00001-history.csv.dvc"  # as `retrain ingest` records a delivery
+    record = {"source": "s3://landing", "key": "in/b1.csv", "etag": "e1", "ingested": "2026-12-01T00:00:00Z"}
+    delivered.write_text(delivered.read_text() + yaml.safe_dump({"meta": {"ingest": record}}))
+    project.git("commit", "--quiet", "-am", "data: batch 1 came from the landing")
     result = project.retrain("run")
     assert result.returncode == 0, result.stderr
     assert last_line(result).startswith("released model@"), result.stdout
@@ -64,6 +68,7 @@ def test_releases_compact_what_they_hold_and_an_old_tag_restores_byte_exact(rele
     assert last_line(result).startswith("released model@"), result.stdout + result.stderr
     assert partitions(project) == [partition], "a second partition for the same month"
     assert sorted(listed(partition)) == ["batch-0000-digits.csv", *(f"batch-0000{n}-history.csv" for n in (1, 2, 3))]
+    assert listed(partition)["batch-00001-history.csv"]["ingest"] == record, "the delivery's record was lost"
     assert len(list((project.root / "data/raw").glob("*.csv.dvc"))) == 1, "the newest batch stays a single file"
 
     # The tag before any compaction comes back whole, byte for byte: its own .dvc files name the same objects.
@@ -92,3 +97,32 @@ def test_a_partition_changed_outside_a_release_is_refused(released: Project) -> 
     assert error.startswith(f"error: data/raw/{partition.name}: a partition of raw batches that differs from"), error
     assert "Traceback" not in result.stderr
     assert len(project.tags()) == 2, "a tag was made"
+
+
+def test_a_release_refused_by_origin_undoes_its_compaction_and_compacts_again_on_top(
+    released: Project, tmp_path: Path
+) -> None:
+    """Origin moved while this release compacted: the dropped release commit takes its compaction with it, the
+    batches go back where their .dvc files expect them, and the retry on top of origin compacts again."""
+    project = released
+    project.set_param("release", "partition_by", "month")
+    project.set_param("release", "max_regression", 1.0)
+    project.git("push", "--quiet", "origin", "develop")
+    other = second_clone(project, tmp_path)
+    project.add_batch(rows=300, seed=21)
+    other.add_batch(rows=350, seed=22)
+    other.dvc("push")
+    other.git("push", "--quiet", "origin", "develop")
+
+    result = project.retrain("run", "--push")
+
+    assert result.returncode == 0, result.stderr
+    assert "catching up with origin/develop" in result.stderr, result.stderr
+    assert "moved 1 batch(es) back out of the partition this run had made" in result.stderr, result.stderr
+    assert last_line(result) == "released model@v1.1.0", result.stdout
+    [partition] = partitions(project)
+    assert sorted(listed(partition)) == ["batch-0000-digits.csv"]
+    assert len(list((project.root / "data/raw").glob("*.csv.dvc"))) == 2, "both new deliveries stay single files"
+    assert project.git("status", "--porcelain") == ""
+    assert project.origin_git("rev-parse", "develop") == project.git("rev-parse", "HEAD")
+    assert last_line(other.retrain("run", "--push")) == "up to date: model@v1.1.0"
