@@ -87,7 +87,7 @@ bench-install: $(STAMP) ## pip vs uv on the same lock, cold and warm, and a no-o
 bench-ingest: $(STAMP) ## retrain ingest with 1 new delivery among 10 and 10,000 old keys: benchmarks/ingest-results.md
 	$(BIN)/python benchmarks/ingest.py
 
-bench-history: $(STAMP) ## No-op and one-new-batch releases at 10, 1,000 and 10,000 batches vs dvc status / plain dvc: benchmarks/history-results.md
+bench-history: $(STAMP) ## No-op and one-new-batch releases at 10, 1,000 and 10,000 batches, per-batch and monthly layouts, vs dvc status / plain dvc: benchmarks/history-results.md
 	$(BIN)/python benchmarks/history.py
 
 bench-page: $(STAMP) ## retrain history --html and releases --json at 10 and 1,000 releases (made with git): benchmarks/history-page-results.md
