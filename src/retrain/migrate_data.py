@@ -15,7 +15,18 @@ from retrain.rawdata import DVC_SUFFIX
 
 
 def migrate(root: Path, remote: str | None) -> str:
-    raw = project.load(root).raw
+    found = project.load(root)
+    said = _migrate(root, remote, found.raw)
+    if found.config.partition_by == "none":
+        return said
+    # Partitions are the release's to write (retrain.compaction): a migration only says when they come.
+    return (
+        f"{said}. release.partition_by: {found.config.partition_by}: the next release that brings new batches "
+        f"compacts the ones the latest release holds into {found.raw.path}/YYYY-MM/"
+    )
+
+
+def _migrate(root: Path, remote: str | None, raw: rawdata.Raw) -> str:
     old_name = f"{raw.path}{DVC_SUFFIX}"
     old = root / old_name
     if not old.exists():

@@ -126,3 +126,19 @@ def test_a_release_refused_by_origin_undoes_its_compaction_and_compacts_again_on
     assert project.git("status", "--porcelain") == ""
     assert project.origin_git("rev-parse", "develop") == project.git("rev-parse", "HEAD")
     assert last_line(other.retrain("run", "--push")) == "up to date: model@v1.1.0"
+
+
+def test_migrate_data_says_the_next_release_compacts(released: Project) -> None:
+    """An existing repository moves into the layout by setting release.partition_by: its next release with new data
+    compacts (partitions are the release's to write); migrate-data says so rather than writing one itself."""
+    project = released
+    project.set_param("release", "partition_by", "month")
+
+    result = project.retrain("migrate-data")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "nothing to migrate: data/raw already has one .dvc file per batch (1). release.partition_by: month: the next "
+        "release that brings new batches compacts the ones the latest release holds into data/raw/YYYY-MM/"
+    )
+    assert not partitions(project) and project.git("status", "--porcelain") == ""
