@@ -129,10 +129,16 @@ def partition_members(dvc_file: str) -> dict[str, tuple[str, dict[str, Any] | No
     listed = meta.get(PARTITION_META)
     found: dict[str, tuple[str, dict[str, Any] | None]] = {}
     for name, entry in (listed if isinstance(listed, dict) else {}).items():
+        if not _plain_file_name(name):
+            continue  # a path, not a name in the partition's folder: never followed
         if isinstance(entry, dict) and isinstance(entry.get("md5"), str):
             ingest = entry.get(INGEST_META)
             found[str(name)] = (entry["md5"], ingest if isinstance(ingest, dict) else None)
     return found
+
+
+def _plain_file_name(name: object) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and not any(c in name for c in "/\\\0\n\r")
 
 
 def with_partition_meta(dvc_file: str, members: dict[str, tuple[str, dict[str, Any] | None]]) -> str:

@@ -124,6 +124,8 @@ class Raw:
         no_dvc_file = [p for p in files if p.suffix != DVC_SUFFIX and not p.with_name(p.name + DVC_SUFFIX).exists()]
         found = [str(p.relative_to(root)) for p in no_dvc_file]
         listed = {raw.path for raw in self.files(root)}
+        folders = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")] if folder.is_dir() else []
+        found += [str(p.relative_to(root)) for p in folders if not p.with_name(p.name + DVC_SUFFIX).is_file()]
         for dvc_file in self.dvc_files(root):
             if partition_of(self.path, dvc_file) and (partition := root / dvc_file.removesuffix(DVC_SUFFIX)).is_dir():
                 inside = (str(p.relative_to(root)) for p in partition.iterdir() if not p.name.startswith("."))

@@ -6,6 +6,10 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from retrain.rawdata import Raw
 
 
@@ -70,3 +74,45 @@ def test_a_folder_named_like_a_month_but_tracked_elsewhere_is_no_partition() -> 
     assert partition_of("data/raw", "data/raw/2026-13.dvc") is None
     assert partition_of("data/raw", "data/raw/2026-12.csv.dvc") is None
     assert partition_of("data/raw", "data/other/2026-12.dvc") is None
+
+
+def test_a_folder_or_file_in_the_batch_folder_that_no_dvc_file_tracks_is_untracked(tmp_path: Path) -> None:
+    """The stages read month folders too: a folder there without its .dvc file, or a file a partition does not
+    list, would be trained on but never stored."""
+    from retrain import dvcfiles
+
+    _git(tmp_path, "init", "--quiet")
+    raw = tmp_path / "data" / "raw"
+    (raw / "2026-11").mkdir(parents=True)
+    (raw / "extra").mkdir()
+    (raw / "extra" / "batch-9.csv").write_text("x")
+    (raw / "2026-11" / "batch-0.csv").write_text("a")
+    (raw / "2026-11" / "batch-1.csv").write_text("b")
+    md5 = hashlib.md5(b"a", usedforsecurity=False).hexdigest()
+    listing = dvcfiles.with_partition_meta(_dvc_file("2026-11", "0" * 32 + ".dir"), {"batch-0.csv": (md5, None)})
+    (raw / "2026-11.dvc").write_text(listing)
+    _git(tmp_path, "add", "data/raw/2026-11.dvc")
+
+    assert Raw("data/raw").untracked(tmp_path) == ["data/raw/2026-11/batch-1.csv", "data/raw/extra"]
+
+
+_YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=20), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(listing=st.dictionaries(st.text(max_size=30), _YAML_VALUES | st.fixed_dictionaries({"md5": st.text()})))
+def test_a_partitions_listing_yields_only_plain_names_in_its_folder(listing: dict) -> None:
+    """Whatever a partition's .dvc file lists, reading it never fails and never names a path outside its folder."""
+    from retrain import dvcfiles
+    from retrain.rawdata import batch_files
+
+    text = yaml.safe_dump({"outs": [{"md5": "0" * 32 + ".dir", "path": "2026-11"}], "meta": {"partition": listing}})
+    for found in batch_files("data/raw", {"data/raw/2026-11.dvc": text}):
+        name = found.path.removeprefix("data/raw/2026-11/")
+        assert "/" not in name and name not in ("", ".", ".."), found
+        assert found.name == f"data/raw/{name}"
+    assert set(dvcfiles.partition_members(text)) <= {name for name in listing if isinstance(name, str)}
