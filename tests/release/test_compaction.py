@@ -26,13 +26,17 @@ def listed(dvc_file: Path) -> dict:
     return yaml.safe_load(dvc_file.read_text())["meta"]["partition"]
 
 
+def version(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in tag.rpartition("@v")[2].split("."))
+
+
 def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def test_releases_compact_what_they_hold_and_an_old_tag_restores_byte_exact(released: Project) -> None:
     project = released
-    first = max(project.tags())  # the seed batch's release
+    first = max(project.tags(), key=version)  # the seed batch's release
     seed_dvc = project.root / "data/raw/batch-0000-digits.csv.dvc"
     seed_md5 = yaml.safe_load(seed_dvc.read_text())["outs"][0]["md5"]
     project.set_param("release", "partition_by", "month")
@@ -70,6 +74,20 @@ def test_releases_compact_what_they_hold_and_an_old_tag_restores_byte_exact(rele
     assert sorted(listed(partition)) == ["batch-0000-digits.csv", *(f"batch-0000{n}-history.csv" for n in (1, 2, 3))]
     assert listed(partition)["batch-00001-history.csv"]["ingest"] == record, "the delivery's record was lost"
     assert len(list((project.root / "data/raw").glob("*.csv.dvc"))) == 1, "the newest batch stays a single file"
+
+    # Only the data of the first compacting release: its partition held the seed batch alone, and today's newest
+    # batch (a single file) is set aside.
+    compacting = max(tag for tag in project.tags() if tag != max(project.tags(), key=version))
+    restored = project.retrain("restore", compacting, "--only", "data")
+    assert restored.returncode == 0, restored.stderr
+    assert sorted(path.name for path in folder.iterdir()) == ["batch-0000-digits.csv"], restored.stdout
+    assert sorted(path.name for path in (project.root / "data/raw").glob("*.csv")) == [
+        "batch-00001-history.csv",
+        "batch-00002-history.csv",
+        "batch-00003-history.csv",
+    ]
+    project.git("restore", "--source=HEAD", "--staged", "--worktree", "data/raw")  # as the README says
+    project.dvc("checkout", "--quiet")
 
     # The tag before any compaction comes back whole, byte for byte: its own .dvc files name the same objects.
     restored = project.retrain("restore", first)
