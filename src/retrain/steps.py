@@ -427,7 +427,7 @@ def _commit_message(context: Context, base_tag: str | None) -> str:
     params = config.read(root)
     changed = versioning.changed_params(gitops.yaml_at(root, base_tag, layout.PARAMS_FILE), params) if base_tag else {}
     numbers = read_metrics(root, context.project.metrics)
-    scalars = {key: value for key, value in numbers.items() if isinstance(value, float)}
+    scalars = {key: value for key, value in metrics.headline(numbers, metric).items() if isinstance(value, float)}
     added = stats.get("rows", 0) - old_stats.get("rows", 0)
     return decisions.commit_message(added, changed, metric, numbers.get(metric, float("nan")), scalars)
 

@@ -76,6 +76,7 @@ class TestFirstRelease:
         run_release(released)
         subject = released.git("log", "-1", "--format=%s")
         assert subject.startswith("retrain: +200 rows") and "accuracy" in subject and "[skip ci]" not in subject
+        assert "per_class_" not in subject, "the per-class breakdown belongs in the tag's lineage, not the subject"
         assert released.git("log", "-1", "--format=%(trailers:key=Retrain-Commit,valueonly)") == "release"
         assert released.git("show", "--name-only", "--format=", "HEAD").split() == [
             "dvc.lock",
