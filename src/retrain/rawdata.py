@@ -96,6 +96,20 @@ class Raw:
         return _tracked({name: texts[blob] for name, blob in blobs.items()})
 
 
+def tracked_deps(root: Path, dvc_yaml: str, made: set[str]) -> list[str]:
+    """The stage dependencies of a dvc.yaml text that a .dvc file tracks (or a folder of them) and no stage makes:
+    where raw data can live (retrain.project and `retrain init` derive it from these)."""
+    return [
+        dep
+        for dep in dvcfiles.stage_deps(dvc_yaml)
+        if dep not in made
+        and (
+            (root / f"{dep}{DVC_SUFFIX}").is_file()
+            or ((root / dep).is_dir() and any((root / dep).glob(f"*{DVC_SUFFIX}")))
+        )
+    ]
+
+
 def _tracked(texts: dict[str, str | None]) -> dict[str, str]:
     found = {}
     for name, text in texts.items():
