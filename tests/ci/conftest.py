@@ -126,10 +126,14 @@ def git_environment(home: Path, github: Path) -> dict:
 
 
 def workflow_uses(path: Path) -> list[str]:
-    """Every `uses:` of a workflow file (jobs' steps)."""
+    """Every action a workflow file's steps use, those of the reusable workflows it calls at the same commit
+    (`uses: ./.github/workflows/X.yml`, read from the same checkout) included."""
     spec = yaml.safe_load(path.read_text())
     found = []
     for job in (spec.get("jobs") or {}).values():
+        called = job.get("uses", "")
+        if called.startswith("./"):
+            found += workflow_uses(path.parents[2] / called)
         found += [step["uses"] for step in job.get("steps", []) if "uses" in step]
     return found
 
