@@ -42,8 +42,10 @@ def test_the_ci_files_are_valid(tmp_path: Path, ci: Ci) -> None:
     written = templates.files(Engine("owner/engine", "v9.9.9"), ci, None)
     for path, text in written.items():
         (tmp_path / Path(path).name).write_text(text)
+    (update,) = yaml.safe_load(written[templates.DEPENDABOT])["updates"]
+    assert update["package-ecosystem"] == "github-actions" and update["directory"] == "/"  # the callers' refs
     for path, schema in ((templates.PR_WORKFLOW, "github-workflows"), (templates.RELEASE_WORKFLOW, "github-workflows"),
-                         (templates.TRAVIS, "travis")):  # fmt: skip
+                         (templates.TRAVIS, "travis"), (templates.DEPENDABOT, "dependabot")):  # fmt: skip
         if path in written:
             checked = subprocess.run(
                 [CHECK_JSONSCHEMA, "--builtin-schema", f"vendor.{schema}", tmp_path / Path(path).name],

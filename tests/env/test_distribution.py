@@ -171,7 +171,7 @@ def test_pip_install_then_init_and_a_commit_then_run_releases(fresh: Path, tmp_p
     fetch_data(team.root, fresh, team.env)
     init = team.sh(retrain, *INIT_ARGS, check=False)
     assert init.returncode == 0, init.stderr
-    assert init.stdout.rstrip().endswith("package-ecosystem: github-actions`).")  # it ends with the checklist
+    assert init.stdout.rstrip().endswith("then merge it.")  # it ends with the checklist
     assert (team.root / "docs/retrain/aws/release-role-trust.json").is_file()  # shipped in the wheel
     team.git("add", "--all")
     team.git("commit", "--quiet", "-m", "adopt the release engine (retrain init)")

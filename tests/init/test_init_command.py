@@ -11,11 +11,17 @@ import pytest
 import yaml
 
 from retrain import config
-from tests.helpers import VENV_BIN, Project, clone_project
+from tests.helpers import VENV_BIN, Project, clone_project, doc_block
 from tests.helpers.adoption import INIT_ARGS, fetch_data, make_team_origin, snapshot
 
 pytestmark = pytest.mark.slow
-WRITTEN = {".gto", ".github/workflows/pr.yml", ".github/workflows/retrain.yml", "docs/retrain/day-one.md"}
+WRITTEN = {
+    ".gto",
+    ".github/workflows/pr.yml",
+    ".github/workflows/retrain.yml",
+    ".github/dependabot.yml",
+    "docs/retrain/day-one.md",
+}
 TEAMS = ("dvc.yaml", "stages/split.py", "stages/fit.py", "stages/fetch.py", "data/diabetes.csv.dvc")
 
 
@@ -48,7 +54,7 @@ def test_init_writes_everything_then_a_second_init_changes_nothing(team: Project
     assert all(after[path] == before[path] for path in TEAMS), "init changed the team's pipeline or code"
     assert (team.root / "params.yaml").read_text().startswith(params)
     assert config.load(team.root).primary_metric == "rmse"
-    assert out.rstrip().endswith("(a `.github/dependabot.yml` with `package-ecosystem: github-actions`).")
+    assert out.rstrip().endswith("read the engine's CHANGELOG.md, then merge it.")
     assert "repo:acme/team:environment:release" in out  # the checklist, printed last
     trust = (team.root / "docs/retrain/aws/release-role-trust.json").read_text()
     assert '"repo:acme/team:environment:release"' in trust
@@ -117,3 +123,13 @@ def test_the_project_init_set_up_releases(team: Project) -> None:
     before = snapshot(team.root)
     init(team)
     assert snapshot(team.root) == before
+
+
+def test_the_adopt_docs_init_block_runs_as_written(team: Project) -> None:
+    """docs/adopt.md's `retrain init` block, line by line, in a team's repository with its data on this machine."""
+    fetch_data(team.root, VENV_BIN, team.env)
+    script = "set -euo pipefail\n" + doc_block("docs/adopt.md", "init")
+    result = team.sh("bash", "-c", script, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "released regressor@v1.0.0"
+    assert team.git("status", "--porcelain") == ""

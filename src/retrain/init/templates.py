@@ -29,6 +29,18 @@ GTO = ".gto"
 PR_WORKFLOW = ".github/workflows/pr.yml"
 RELEASE_WORKFLOW = ".github/workflows/retrain.yml"
 TRAVIS = ".travis.yml"
+DEPENDABOT = ".github/dependabot.yml"
+DEPENDABOT_TEXT = """\
+# Written by `retrain init`: Dependabot proposes the next release of the reusable workflows the CI callers pin
+# (`uses: OWNER/REPO/.github/workflows/release.yml@vX.Y.Z`), which install the engine of the same tag. Read the
+# engine's CHANGELOG.md, then merge it.
+version: 2
+updates:
+  - package-ecosystem: github-actions
+    directory: /
+    schedule:
+      interval: weekly
+"""
 GTO_TEXT = """\
 # GTO's registry settings (read by `gto`, DVC Studio and `retrain promote`): the stages a model version can be
 # assigned, in promotion order. Written by `retrain init`; GTO refuses any other stage, so add yours here.
@@ -71,6 +83,7 @@ def files(engine: Engine, ci: Ci, owner_repo: str | None) -> dict[str, str]:
         written[PR_WORKFLOW] = pr_caller(engine)
     if ci in (Ci.TRAVIS, Ci.BOTH):
         written[TRAVIS] = travis(engine)
+    written[DEPENDABOT] = DEPENDABOT_TEXT
     written[CHECKLIST] = checklist(engine, ci, owner_repo)
     for name in AWS_FILES:
         text = resources.files("retrain.init").joinpath("aws", name).read_text()
@@ -236,7 +249,6 @@ needs the one before. Until step 4, `develop` is unprotected and releases push w
 5. **The rulesets.** A branch ruleset on `develop` (pull request required, the checks of `pr.yml` required,
    bypass: the App); a tag ruleset on `model@*` and `model#*` (creations, updates, deletions restricted;
    bypass: the App), with your artifact's name in place of `model`.
-6. **Upgrades.** The workflows pin {engine.tag} of {engine.repository}, which installs the engine of the same tag;
-   read its CHANGELOG.md, then bump the ref in `.github/workflows/`: Dependabot's `github-actions` ecosystem
-   proposes it (a `.github/dependabot.yml` with `package-ecosystem: github-actions`).
+6. **Upgrades.** The workflows pin {engine.tag} of {engine.repository}, which installs the engine of the same tag.
+   Dependabot proposes the next one (`.github/dependabot.yml`): read the engine's CHANGELOG.md, then merge it.
 {travis_step}"""
