@@ -56,6 +56,7 @@ def test_init_writes_everything_then_a_second_init_changes_nothing(team: Project
     assert config.load(team.root).primary_metric == "rmse"
     assert out.rstrip().endswith("read the engine's CHANGELOG.md, then merge it.")
     assert "repo:acme/team:environment:release" in out  # the checklist, printed last
+    assert "a tag ruleset on `regressor@*` and `regressor#*`" in out  # the team's artifact, from dvc.yaml
     trust = (team.root / "docs/retrain/aws/release-role-trust.json").read_text()
     assert '"repo:acme/team:environment:release"' in trust
     assert ".travis.yml" not in after  # --ci github by default

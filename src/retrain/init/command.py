@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from retrain import gitops
+from retrain import gitops, project
 from retrain.errors import InitError
 from retrain.init import settings, templates
 from retrain.init.settings import InitOptions, Section
 from retrain.init.templates import Ci, Engine
-from retrain.layout import PARAMS_FILE
+from retrain.layout import DVC_YAML, PARAMS_FILE
 
 _GITHUB = re.compile(r"(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+/[\w.-]+?)(?:\.git)?/?")
 
@@ -50,7 +50,8 @@ class Outcome:
 def init(root: Path, options: InitOptions, ci: Ci, force: bool = False, engine: Engine | None = None) -> Outcome:
     """Write what the project lacks (see the module's docstring); everything is derived before anything is written."""
     release = settings.derive(root, options)
-    wanted = templates.files(engine or Engine.installed(), ci, github_repository(gitops.remote_url(root)))
+    artifact, _ = project.artifact_of((root / DVC_YAML).read_text(), options.artifact)
+    wanted = templates.files(engine or Engine.installed(), ci, github_repository(gitops.remote_url(root)), artifact)
     outcome = Outcome(checklist=wanted[templates.CHECKLIST])
     outcome.changes[PARAMS_FILE] = _params(root, release, force)
     for path, text in wanted.items():

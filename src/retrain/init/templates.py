@@ -76,15 +76,16 @@ class Engine:
         return f"retrain @ git+https://github.com/{self.repository}@{self.tag}"
 
 
-def files(engine: Engine, ci: Ci, owner_repo: str | None) -> dict[str, str]:
-    """path -> text of every file init writes besides params.yaml, for `--ci`."""
+def files(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str = "model") -> dict[str, str]:
+    """path -> text of every file init writes besides params.yaml, for `--ci`; `artifact` names the tags the
+    checklist's tag ruleset protects."""
     written = {GTO: GTO_TEXT, RELEASE_WORKFLOW: release_caller(engine)}
     if ci in (Ci.GITHUB, Ci.BOTH):
         written[PR_WORKFLOW] = pr_caller(engine)
     if ci in (Ci.TRAVIS, Ci.BOTH):
         written[TRAVIS] = travis(engine)
     written[DEPENDABOT] = DEPENDABOT_TEXT
-    written[CHECKLIST] = checklist(engine, ci, owner_repo)
+    written[CHECKLIST] = checklist(engine, ci, owner_repo, artifact)
     for name in AWS_FILES:
         text = resources.files("retrain.init").joinpath("aws", name).read_text()
         written[f"{AWS_DIR}/{name}"] = text.replace("OWNER/REPO", owner_repo) if owner_repo else text
@@ -214,7 +215,7 @@ jobs:
 """
 
 
-def checklist(engine: Engine, ci: Ci, owner_repo: str | None) -> str:
+def checklist(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str) -> str:
     repo = owner_repo or "OWNER/REPO"
     travis_step = (
         "\n7. **Travis CI.** Activate the repository on travis-ci.com and set, with *Display value in build log* off:"
@@ -247,8 +248,8 @@ needs the one before. Until step 4, `develop` is unprotected and releases push w
    only. Variable `RETRAIN_APP_CLIENT_ID` (its client id) and secret `RETRAIN_APP_PRIVATE_KEY` (its key), in the
    `release` environment.
 5. **The rulesets.** A branch ruleset on `develop` (pull request required, the checks of `pr.yml` required,
-   bypass: the App); a tag ruleset on `model@*` and `model#*` (creations, updates, deletions restricted;
-   bypass: the App), with your artifact's name in place of `model`.
+   bypass: the App); a tag ruleset on `{artifact}@*` and `{artifact}#*` (GTO's release and stage tags: creations,
+   updates, deletions restricted; bypass: the App).
 6. **Upgrades.** The workflows pin {engine.tag} of {engine.repository}, which installs the engine of the same tag.
    Dependabot proposes the next one (`.github/dependabot.yml`): read the engine's CHANGELOG.md, then merge it.
 {travis_step}"""
