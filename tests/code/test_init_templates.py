@@ -30,7 +30,7 @@ def test_callers_pin_the_installed_engines_tag() -> None:
     engine = Engine.installed()
     assert engine.tag == f"v{VERSION}"
     written = templates.files(engine, Ci.BOTH, "acme/team")
-    for path in (templates.PR_WORKFLOW, templates.RELEASE_WORKFLOW):
+    for path in (templates.PR_WORKFLOW, templates.RELEASE_WORKFLOW, templates.PROMOTE_WORKFLOW):
         (job,) = yaml.safe_load(written[path])["jobs"].values()
         assert job["uses"].endswith(f".github/workflows/{Path(job['uses'].split('@')[0]).name}@v{VERSION}")
         assert job["uses"].startswith(f"{engine.repository}/.github/workflows/") and job["secrets"] == "inherit"
@@ -45,7 +45,8 @@ def test_the_ci_files_are_valid(tmp_path: Path, ci: Ci) -> None:
     (update,) = yaml.safe_load(written[templates.DEPENDABOT])["updates"]
     assert update["package-ecosystem"] == "github-actions" and update["directory"] == "/"  # the callers' refs
     for path, schema in ((templates.PR_WORKFLOW, "github-workflows"), (templates.RELEASE_WORKFLOW, "github-workflows"),
-                         (templates.TRAVIS, "travis"), (templates.DEPENDABOT, "dependabot")):  # fmt: skip
+                         (templates.TRAVIS, "travis"), (templates.DEPENDABOT, "dependabot"),
+                         (templates.PROMOTE_WORKFLOW, "github-workflows")):  # fmt: skip
         if path in written:
             checked = subprocess.run(
                 [CHECK_JSONSCHEMA, "--builtin-schema", f"vendor.{schema}", tmp_path / Path(path).name],
@@ -64,3 +65,10 @@ def test_the_ci_files_are_valid(tmp_path: Path, ci: Ci) -> None:
 )  # fmt: skip
 def test_the_github_repository_of_origin(url: str | None, repository: str | None) -> None:
     assert github_repository(url) == repository
+
+
+def test_the_promotion_offers_the_stages_of_gto() -> None:
+    written = templates.files(Engine("owner/engine", "v1.0.0"), Ci.GITHUB, None, "model", ("qa", "prod"))
+    stage = yaml.safe_load(written[templates.PROMOTE_WORKFLOW])[True]["workflow_dispatch"]["inputs"]["stage"]
+    assert stage["options"] == ["qa", "prod"]
+    assert yaml.safe_load(written[templates.GTO])["stages"] == list(templates.DEFAULT_STAGES)

@@ -19,6 +19,7 @@ WRITTEN = {
     ".gto",
     ".github/workflows/pr.yml",
     ".github/workflows/retrain.yml",
+    ".github/workflows/promote.yml",
     ".github/dependabot.yml",
     "docs/retrain/day-one.md",
 }
@@ -87,6 +88,15 @@ def test_other_options_leave_the_teams_section_until_force(team: Project) -> Non
     init(team, *INIT_ARGS[:-1], "absolute", "--force")
     assert yaml.safe_load(params.read_text())["release"]["threshold"] == "absolute"
     assert params.read_text().split("release:")[0] == text.split("release:")[0]  # the team's lines are as they were
+
+
+def test_a_teams_own_gto_is_kept_and_its_stages_are_the_promotions(team: Project) -> None:
+    gto = team.root / ".gto"
+    gto.write_text("stages: [staging, prod]  # ours\n")
+    out = init(team)
+    assert gto.read_text() == "stages: [staging, prod]  # ours\n" and "init: .gto: kept" in out
+    promote = yaml.safe_load((team.root / ".github/workflows/promote.yml").read_text())
+    assert promote[True]["workflow_dispatch"]["inputs"]["stage"]["options"] == ["staging", "prod"]
 
 
 def test_travis_is_written_with_ci_travis_or_both(team: Project) -> None:

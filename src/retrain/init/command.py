@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+import yaml
+
 from retrain import gitops, project
 from retrain.errors import InitError
 from retrain.init import settings, templates
@@ -51,12 +53,24 @@ def init(root: Path, options: InitOptions, ci: Ci, force: bool = False, engine: 
     """Write what the project lacks (see the module's docstring); everything is derived before anything is written."""
     release = settings.derive(root, options)
     artifact, _ = project.artifact_of((root / DVC_YAML).read_text(), options.artifact)
-    wanted = templates.files(engine or Engine.installed(), ci, github_repository(gitops.remote_url(root)), artifact)
+    repository = github_repository(gitops.remote_url(root))
+    wanted = templates.files(engine or Engine.installed(), ci, repository, artifact, gto_stages(root))
     outcome = Outcome(checklist=wanted[templates.CHECKLIST])
     outcome.changes[PARAMS_FILE] = _params(root, release, force)
     for path, text in wanted.items():
         outcome.changes[path] = _write(root / path, text, force)
     return outcome
+
+
+def gto_stages(root: Path) -> tuple[str, ...]:
+    """The promotion stages of the project's .gto (GTO's registry settings), else those init's .gto lists."""
+    try:
+        stages = yaml.safe_load((root / templates.GTO).read_text()).get("stages")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return templates.DEFAULT_STAGES
+    if isinstance(stages, list) and stages and all(isinstance(stage, str) and stage for stage in stages):
+        return tuple(stages)
+    return templates.DEFAULT_STAGES
 
 
 def github_repository(url: str | None) -> str | None:

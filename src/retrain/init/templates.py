@@ -14,6 +14,8 @@ from enum import Enum
 from importlib import resources
 from importlib.metadata import metadata, version
 
+import yaml
+
 CHECKLIST = "docs/retrain/day-one.md"
 AWS_DIR = "docs/retrain/aws"
 # The AWS policies the two CI roles and the bucket need (the engine's own docs/aws holds the same files; a test checks).
@@ -24,10 +26,14 @@ AWS_FILES = (
     "release-role-permissions.json",
     "bucket-policy.json",
     "contributor-permissions.json",
+    "stage-role-trust.json",
+    "stage-role-permissions.json",
 )
 GTO = ".gto"
 PR_WORKFLOW = ".github/workflows/pr.yml"
 RELEASE_WORKFLOW = ".github/workflows/retrain.yml"
+PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
+DEFAULT_STAGES = ("dev", "staging", "prod")  # what init's .gto lists
 TRAVIS = ".travis.yml"
 DEPENDABOT = ".github/dependabot.yml"
 DEPENDABOT_TEXT = """\
@@ -76,16 +82,22 @@ class Engine:
         return f"retrain @ git+https://github.com/{self.repository}@{self.tag}"
 
 
-def files(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str = "model") -> dict[str, str]:
+def files(
+    engine: Engine, ci: Ci, owner_repo: str | None, artifact: str = "model", stages: tuple[str, ...] = DEFAULT_STAGES
+) -> dict[str, str]:
     """path -> text of every file init writes besides params.yaml, for `--ci`; `artifact` names the tags the
-    checklist's tag ruleset protects."""
-    written = {GTO: GTO_TEXT, RELEASE_WORKFLOW: release_caller(engine)}
+    checklist's tag ruleset protects, `stages` (.gto's) the stages a promotion offers."""
+    written = {
+        GTO: GTO_TEXT,
+        RELEASE_WORKFLOW: release_caller(engine),
+        PROMOTE_WORKFLOW: promote_caller(engine, stages),
+    }
     if ci in (Ci.GITHUB, Ci.BOTH):
         written[PR_WORKFLOW] = pr_caller(engine)
     if ci in (Ci.TRAVIS, Ci.BOTH):
         written[TRAVIS] = travis(engine)
     written[DEPENDABOT] = DEPENDABOT_TEXT
-    written[CHECKLIST] = checklist(engine, ci, owner_repo, artifact)
+    written[CHECKLIST] = checklist(engine, ci, owner_repo, artifact, stages)
     for name in AWS_FILES:
         text = resources.files("retrain.init").joinpath("aws", name).read_text()
         written[f"{AWS_DIR}/{name}"] = text.replace("OWNER/REPO", owner_repo) if owner_repo else text
@@ -176,6 +188,58 @@ jobs:
 """
 
 
+def promote_caller(engine: Engine, stages: tuple[str, ...]) -> str:
+    choices = yaml.safe_dump(list(stages), default_flow_style=True, width=1_000_000).strip()
+    return f"""\
+# Written by `retrain init`: by hand (Actions tab -> promote -> Run workflow, from develop), assign a stage to a
+# release or roll it back, then publish what the stage serves, in the GitHub Environment named after the stage.
+# What runs is {engine.repository}'s reusable workflow, pinned to {engine.tag}. The stages are .gto's.
+name: promote
+
+on:
+  workflow_dispatch:
+    inputs:
+      action:
+        description: promote a version, or roll the stage back to the version that held it before
+        type: choice
+        options: [promote, rollback]
+        default: promote
+      version:
+        description: The release to promote, e.g. v1.3.0 (rollback ignores it)
+        type: string
+        default: ""
+      stage:
+        description: The stage (the same list as `stages:` in .gto)
+        type: choice
+        options: {choices}
+      note:
+        description: Why (free text recorded in the stage tag)
+        type: string
+        default: ""
+
+permissions:
+  contents: read
+
+concurrency:
+  group: promote-${{{{ inputs.stage }}}}
+  cancel-in-progress: false
+
+jobs:
+  promote:
+    permissions:
+      contents: write # push the stage tags
+      id-token: write # OIDC: the stage's role (its environment's AWS_ROLE_ARN)
+    uses: {engine.uses("promotion.yml")}
+    with:
+      requirements: requirements.txt # the team's own; the engine is the reusable workflow's own tag
+      action: ${{{{ inputs.action }}}}
+      version: ${{{{ inputs.version }}}}
+      stage: ${{{{ inputs.stage }}}}
+      note: ${{{{ inputs.note }}}}
+    secrets: inherit
+"""
+
+
 def travis(engine: Engine) -> str:
     return f"""\
 # Written by `retrain init`: Travis CI reproduces and reports pull requests into develop or main. Releases stay
@@ -215,7 +279,7 @@ jobs:
 """
 
 
-def checklist(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str) -> str:
+def checklist(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str, stages: tuple[str, ...]) -> str:
     repo = owner_repo or "OWNER/REPO"
     travis_step = (
         "\n7. **Travis CI.** Activate the repository on travis-ci.com and set, with *Display value in build log* off:"
@@ -243,6 +307,9 @@ needs the one before. Until step 4, `develop` is unprotected and releases push w
 3. **The environment and variables.** *Settings → Environments*: `release`, deployment branch `develop` only, with
    the variable `AWS_ROLE_ARN` = the release role's ARN. *Settings → Secrets and variables → Actions*: the
    repository variable `AWS_ROLE_ARN` = the pull-request role's ARN (and `AWS_REGION` if not `us-east-1`).
+   For promotions (`promote.yml`), one environment per stage ({", ".join(f"`{stage}`" for stage in stages)}), deployment
+   branch `develop` only (required reviewers for production), each with its own role (`stage-role-trust.json`,
+   `stage-role-permissions.json`, `STAGE` replaced) in its `AWS_ROLE_ARN`, and `SERVING_URL` where serving reads.
 4. **The GitHub App** that pushes releases to a protected `develop` (`GITHUB_TOKEN` cannot bypass a rule):
    repository permissions *Contents* and *Pull requests*: read and write, nothing else, installed on {repo}
    only. Variable `RETRAIN_APP_CLIENT_ID` (its client id) and secret `RETRAIN_APP_PRIVATE_KEY` (its key), in the
