@@ -12,6 +12,7 @@ from retrain.commands import (
     announce,
     history,
     ingest,
+    init,
     migrate_data,
     promote,
     publish,
@@ -29,6 +30,7 @@ from retrain.layout import ERROR_LOG
 
 # Every verb, in the order `retrain --help` lists them: `retrain X` lives in retrain/commands/X.py.
 COMMANDS = (
+    init,
     run,
     report,
     releases,

@@ -71,6 +71,11 @@ class IgnoredFileError(BadInputError):
         )
 
 
+class InitError(BadInputError):
+    """`retrain init` cannot derive a setting, or an option's value is unusable: the line names the option to pass
+    (exit 2). Nothing is written."""
+
+
 # --- exit 3: the model regressed ---------------------------------------------------------------------------------
 class GatedError(RetrainError):
     """The new model regressed beyond the allowed margin (exit 3)."""

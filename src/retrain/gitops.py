@@ -341,6 +341,11 @@ def has_remote(root: Path, name: str = "origin") -> bool:
     return name in git(root, "remote").split()
 
 
+def remote_url(root: Path, name: str = "origin") -> str | None:
+    """A remote's URL as configured (`git remote get-url` would apply `url.*.insteadOf` rewrites), if it has one."""
+    return git(root, "config", "--get", f"remote.{name}.url", check=False) or None
+
+
 def _reason(text: str) -> str:
     """git's complaint as one line: its first fatal/error line, else its last line (hints dropped)."""
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("hint:")]

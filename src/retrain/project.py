@@ -16,7 +16,7 @@ from retrain import config, dvcfiles, metrics
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, ParamsError
 from retrain.layout import DVC_YAML, ENV_LOCKS, LOCK, PARAMS_FILE
-from retrain.rawdata import DVC_SUFFIX, Raw
+from retrain.rawdata import Raw, tracked_deps
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,7 @@ def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.D
 
 def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcfiles.Declared]) -> str:
     """The stage dependency that a .dvc file tracks (or a folder of them): what no stage makes."""
-    made = {out.path for out in declared}
-    found = [
-        dep
-        for dep in dvcfiles.stage_deps(dvc_yaml)
-        if dep not in made
-        and (
-            (root / f"{dep}{DVC_SUFFIX}").is_file()
-            or ((root / dep).is_dir() and any((root / dep).glob(f"*{DVC_SUFFIX}")))
-        )
-    ]
+    found = tracked_deps(root, dvc_yaml, {out.path for out in declared})
     if len(found) == 1:
         return found[0]
     which = f"several ({', '.join(found)})" if found else "none"

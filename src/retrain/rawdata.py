@@ -161,3 +161,17 @@ class Raw:
             tracked = {name: md5 for name, text in texts.items() if (md5 := dvcfiles.tracked_hash(text))}
             return [RawFile(self.path, self.path, name, md5) for name, md5 in tracked.items()]
         return list(batch_files(self.path, texts))
+
+
+def tracked_deps(root: Path, dvc_yaml: str, made: set[str]) -> list[str]:
+    """The stage dependencies of a dvc.yaml text that a .dvc file tracks (or a folder of them) and no stage makes:
+    where raw data can live (retrain.project and `retrain init` derive it from these)."""
+    return [
+        dep
+        for dep in dvcfiles.stage_deps(dvc_yaml)
+        if dep not in made
+        and (
+            (root / f"{dep}{DVC_SUFFIX}").is_file()
+            or ((root / dep).is_dir() and any((root / dep).glob(f"*{DVC_SUFFIX}")))
+        )
+    ]

@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from retrain.init.templates import Engine
 from tests.ci.fake_github import FakeGitHub
 from tests.ci.forge import MERGE_BUTTON, Forge, Push
 from tests.helpers import set_param, sh, tags
@@ -90,6 +91,8 @@ STANDINS = {
 }
 # The lock the CI jobs install (`make install-runtime`), and the workflows' cache key for it.
 RUNTIME_LOCK = "requirements.lock"
+# The engine's repository, whose reusable workflows an adopter's callers name (`retrain init` writes them).
+ENGINE_REPOSITORY = Engine.installed().repository
 UV_CACHE_PREFIX = "uv-Linux-"
 DEV_IDENTITY = {
     "GIT_AUTHOR_NAME": "Dee Veloper",
@@ -126,10 +129,17 @@ def git_environment(home: Path, github: Path) -> dict:
 
 
 def workflow_uses(path: Path) -> list[str]:
-    """Every `uses:` of a workflow file (jobs' steps)."""
+    """Every action a workflow file's steps use, those of the reusable workflows it calls at the same commit
+    (`uses: ./.github/workflows/X.yml`, read from the same checkout) included."""
     spec = yaml.safe_load(path.read_text())
     found = []
     for job in (spec.get("jobs") or {}).values():
+        called = job.get("uses", "")
+        if called.startswith("./"):
+            found += workflow_uses(path.parents[2] / called)
+        elif called.startswith(f"{ENGINE_REPOSITORY}/"):  # an adopter's caller: this working tree stands in for it
+            local, _, ref = called.removeprefix(f"{ENGINE_REPOSITORY}/").partition("@")
+            found += [f"{ENGINE_REPOSITORY}@{ref}", *workflow_uses(REPO_ROOT / local)]
         found += [step["uses"] for step in job.get("steps", []) if "uses" in step]
     return found
 
@@ -430,8 +440,8 @@ class CISandbox:
             args += ["-j", job]
         for uses in sorted(set(workflow_uses(workflow_path))):
             name = uses.split("@", 1)[0]
-            assert name in STANDINS, f"no stand-in for {uses}"
-            args += ["--local-repository", f"{uses}={STANDINS[name]}"]
+            assert name in STANDINS or name == ENGINE_REPOSITORY, f"no stand-in for {uses}"
+            args += ["--local-repository", f"{uses}={STANDINS.get(name, REPO_ROOT)}"]
         for key, value in {"GITHUB_TOKEN": TOKEN, **(secrets or {})}.items():
             args += ["-s", f"{key}={value}"]
         for key, value in (variables or {}).items():

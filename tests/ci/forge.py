@@ -30,6 +30,7 @@ import re
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,102 @@ def triggers(spec: dict) -> dict:
     if isinstance(on, list):
         return {event: {} for event in on}
     return {event: (filters or {}) for event, filters in (on or {}).items()}
+
+
+# --- reusable workflows -------------------------------------------------------------------------------------------
+# "Reuse workflows" (https://docs.github.com/en/actions/how-tos/reuse-automations/reuse-workflows) and the workflow
+# syntax's jobs.<job_id>.uses: a caller job `uses:` a workflow file whose `on:` has `workflow_call`, either
+# `./.github/workflows/FILE` (the caller's repository, at the caller's commit) or
+# `OWNER/REPO/.github/workflows/FILE@REF`.
+# The called workflow's jobs run in the caller's run, with the caller's event context (`github.*`).
+LOCAL_CALL = "./.github/workflows/"
+REMOTE_CALL = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)/(?P<path>\.github/workflows/[\w.-]+\.ya?ml)@(?P<ref>\S+)")
+# GITHUB_TOKEN access levels (jobs.<job_id>.permissions: `write` includes `read`; a job that names some scopes
+# gets `none` for every other one).
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+class ReusableWorkflowError(Exception):
+    """A call GitHub refuses before any job runs (the run fails with this reason)."""
+
+
+@dataclass(frozen=True)
+class CalledJob:
+    """A job of a called workflow as GitHub runs it for one caller job."""
+
+    caller_job: str
+    job: dict
+    permissions: dict[str, str]  # what its GITHUB_TOKEN may do
+    secrets: str  # "inherit": every secret of the caller (and of the environment it names); "passed": only those given
+    job_workflow_ref: str  # OIDC claim: OWNER/REPO/.github/workflows/FILE@REF of the called workflow
+
+
+def scopes(permissions: object, default: dict[str, str]) -> dict[str, str]:
+    """A `permissions:` value as {scope: level}: `read-all`/`write-all`, a mapping (unnamed scopes none), or absent
+    (the default: what the enclosing level grants)."""
+    if permissions is None:
+        return dict(default)
+    if permissions in ("read-all", "write-all"):
+        level = str(permissions).removesuffix("-all")
+        return {scope: level for scope in (*default, "contents", "pull-requests", "id-token", "actions")}
+    return {str(scope): str(level) for scope, level in (permissions or {}).items()}
+
+
+def called_jobs(
+    caller: dict, read: Callable[[str], dict], repository: str, ref: str, granted: dict[str, str] | None = None
+) -> dict[str, CalledJob]:
+    """The jobs GitHub runs for `caller`'s jobs that call a reusable workflow, by the called job's id. `read(uses)`
+    returns a called workflow's spec; `repository`/`ref` are the caller's (a `./` call reads the same commit).
+
+    The rules, each from "Reuse workflows" unless said: the called file must be triggered by `workflow_call`; its
+    jobs' GITHUB_TOKEN permissions "can only be downgraded (not elevated)" from what the caller job grants, and a
+    called job naming more fails the run; `secrets: inherit` passes every secret of the caller, otherwise only the
+    `secrets:` named; a called job may name an `environment:`, whose secrets and protection rules then apply. OIDC
+    ("OpenID Connect reference", https://docs.github.com/en/actions/reference/security/oidc; "Using OpenID Connect
+    with reusable workflows"): `sub` describes the caller's context (retrain: `oidc_subject`), and `job_workflow_ref`
+    names the called workflow file and its ref.
+    """
+    top = scopes(caller.get("permissions"), granted or {"contents": "write", "id-token": "none"})
+    found: dict[str, CalledJob] = {}
+    for job_id, job in (caller.get("jobs") or {}).items():
+        uses = job.get("uses")
+        if not uses:
+            continue
+        if uses.startswith(LOCAL_CALL):
+            workflow_ref = f"{repository}/{uses.removeprefix('./')}@{ref}"
+        elif REMOTE_CALL.fullmatch(uses):
+            workflow_ref = uses
+        else:
+            raise ReusableWorkflowError(f"{job_id}: `{uses}` names no reusable workflow file")
+        called = read(uses)
+        if "workflow_call" not in triggers(called):
+            raise ReusableWorkflowError(f"{job_id}: {uses} is not triggered by workflow_call")
+        allowed = scopes(job.get("permissions"), top)
+        called_top = scopes(called.get("permissions"), allowed)
+        for called_id, called_job in (called.get("jobs") or {}).items():
+            wanted = scopes(called_job.get("permissions"), called_top)
+            for scope, level in wanted.items():
+                if LEVELS[level] > LEVELS[allowed.get(scope, "none")]:
+                    raise ReusableWorkflowError(
+                        f"{job_id}/{called_id}: the nested job is requesting '{scope}: {level}', but is only "
+                        f"allowed '{scope}: {allowed.get(scope, 'none')}'"
+                    )
+            secrets = "inherit" if job.get("secrets") == "inherit" else "passed"
+            found[called_id] = CalledJob(job_id, called_job, wanted, secrets, workflow_ref)
+    return found
+
+
+def oidc_subject(repository: str, event: str, ref: str, job: dict) -> str:
+    """The OIDC `sub` of a job, called or not ("OpenID Connect reference"): the environment it names, else
+    `pull_request` for a pull_request event, else the ref. A reusable workflow does not change it: its own file and
+    ref are in `job_workflow_ref`, which a trust policy must require to pin the called workflow."""
+    environment = job.get("environment")
+    name = environment.get("name") if isinstance(environment, dict) else environment
+    if name:
+        return f"repo:{repository}:environment:{name}"
+    if event == "pull_request":
+        return f"repo:{repository}:pull_request"
+    return f"repo:{repository}:ref:{ref}"
 
 
 @dataclass

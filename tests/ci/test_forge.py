@@ -16,7 +16,10 @@ from tests.ci.forge import (
     MERGE_BUTTON,
     ConcurrencyGroup,
     Forge,
+    ReusableWorkflowError,
+    called_jobs,
     matches,
+    oidc_subject,
     paths_filter_allows,
     ref_filter_allows,
     skip_instruction,
@@ -305,3 +308,97 @@ def test_travis_hands_the_release_to_github_with_a_token_that_can_only_dispatch(
     commit(work, "by travis")
     refused = push(work, "develop", token=DISPATCH_TOKEN, check=False)
     assert refused.returncode != 0 and "Permission to acme/ml-repo.git denied" in refused.stderr
+
+
+# --- reusable workflows ("Reuse workflows", https://docs.github.com/en/actions/how-tos/reuse-automations/reuse-workflows;
+# "OpenID Connect reference", https://docs.github.com/en/actions/reference/security/oidc) ---------------------------
+CALLED = {
+    "on": {"workflow_call": {"inputs": {}}},
+    "permissions": {"contents": "read"},
+    "jobs": {
+        "release": {"environment": "release", "permissions": {"contents": "write", "id-token": "write"}, "steps": []},
+        "summary": {"steps": []},
+    },
+}
+
+
+def caller(permissions: dict, secrets: object = "inherit", uses: str = "./.github/workflows/release.yml") -> dict:
+    return {
+        "on": {"push": {"branches": ["develop"]}},
+        "permissions": {"contents": "read"},
+        "jobs": {"go": {"uses": uses, "permissions": permissions, "secrets": secrets}},
+    }
+
+
+def test_a_called_workflow_keeps_or_lowers_the_callers_permissions_never_raises_them():
+    """ "The GITHUB_TOKEN permissions passed from the caller workflow can be only downgraded (not elevated) by the
+    called workflow": a called job asking more than its caller job grants fails the run before it starts."""
+    jobs = called_jobs(caller({"contents": "write", "id-token": "write"}), lambda _: CALLED, "acme/r", "refs/heads/d")
+    assert jobs["release"].permissions == {"contents": "write", "id-token": "write"}
+    assert jobs["summary"].permissions == {"contents": "read"}  # the called workflow's own top level lowers it
+    with pytest.raises(
+        ReusableWorkflowError, match="requesting 'id-token: write', but is only allowed 'id-token: none'"
+    ):
+        called_jobs(caller({"contents": "write"}), lambda _: CALLED, "acme/r", "refs/heads/d")
+    with pytest.raises(ReusableWorkflowError, match="'contents: write', but is only allowed 'contents: read'"):
+        called_jobs(caller({"contents": "read", "id-token": "write"}), lambda _: CALLED, "acme/r", "refs/heads/d")
+
+
+def test_id_token_must_be_granted_by_the_caller_job():
+    """GitHub changelog 2023-06-15, "Securing OpenID Connect (OIDC) token permissions in reusable workflows": a called
+    workflow gets an OIDC token only when the caller grants `id-token: write` (at its top level or the calling job);
+    with no grant the called job's request is an elevation, refused as above."""
+    grant_on_top = caller(None) | {"permissions": {"contents": "write", "id-token": "write"}}
+    assert (
+        called_jobs(grant_on_top, lambda _: CALLED, "acme/r", "refs/heads/d")["release"].permissions["id-token"]
+        == "write"
+    )
+    with pytest.raises(ReusableWorkflowError, match="id-token"):
+        called_jobs(caller(None) | {"permissions": {"contents": "write"}}, lambda _: CALLED, "acme/r", "refs/heads/d")
+
+
+def test_secrets_reach_a_called_workflow_only_inherited_or_passed_by_name():
+    """ "secrets: inherit" passes every secret of the caller (and a called job naming an environment gets that
+    environment's); without it, only the secrets the caller passes by name under `secrets:`."""
+    grant = {"contents": "write", "id-token": "write"}
+    assert called_jobs(caller(grant), lambda _: CALLED, "acme/r", "refs/heads/d")["release"].secrets == "inherit"
+    passed = called_jobs(caller(grant, {"TOKEN": "${{ secrets.TOKEN }}"}), lambda _: CALLED, "acme/r", "refs/heads/d")
+    assert passed["release"].secrets == "passed"
+
+
+def test_only_a_workflow_call_workflow_can_be_called_and_names_its_file():
+    grant = {"contents": "write", "id-token": "write"}
+    with pytest.raises(ReusableWorkflowError, match="not triggered by workflow_call"):
+        called_jobs(caller(grant), lambda _: {**CALLED, "on": {"push": {}}}, "acme/r", "refs/heads/d")
+    with pytest.raises(ReusableWorkflowError, match="names no reusable workflow file"):
+        called_jobs(caller(grant, uses="owner/engine@v1"), lambda _: CALLED, "acme/r", "refs/heads/d")
+
+
+def test_oidc_sub_is_the_callers_and_job_workflow_ref_names_the_called_file():
+    """ "OpenID Connect reference" and "Using OpenID Connect with reusable workflows": in a called workflow `sub`
+    still describes the caller's context (its repository, and the environment the job names, else the event's ref
+    or `pull_request`); `job_workflow_ref` is the called workflow's path and ref: a trust policy that must admit only
+    one reusable workflow requires it."""
+    grant = {"contents": "write", "id-token": "write"}
+    local = called_jobs(caller(grant), lambda _: CALLED, "acme/team", "refs/heads/develop")
+    assert local["release"].job_workflow_ref == "acme/team/.github/workflows/release.yml@refs/heads/develop"
+    remote = caller(grant, uses="owner/engine/.github/workflows/release.yml@v1.2.0")
+    jobs = called_jobs(remote, lambda _: CALLED, "acme/team", "refs/heads/develop")
+    assert jobs["release"].job_workflow_ref == "owner/engine/.github/workflows/release.yml@v1.2.0"
+    assert oidc_subject("acme/team", "push", "refs/heads/develop", jobs["release"].job) == (
+        "repo:acme/team:environment:release"
+    )  # the caller's repository, not the engine's
+    assert oidc_subject("acme/team", "push", "refs/heads/develop", jobs["summary"].job) == (
+        "repo:acme/team:ref:refs/heads/develop"
+    )
+    assert oidc_subject("acme/team", "pull_request", "refs/pull/1/merge", {}) == "repo:acme/team:pull_request"
+
+
+def test_this_repositorys_callers_grant_what_their_called_jobs_use():
+    """The rules above on the real files: every caller of a reusable workflow here passes GitHub's checks."""
+    from tests.ci.test_static import WORKFLOWS, raw
+
+    for path in WORKFLOWS:
+        spec = raw(path)
+        for run in called_jobs(spec, lambda uses: raw(REPO_ROOT / uses), "acme/ml-repo", "refs/heads/develop").values():
+            assert run.secrets == "inherit" and run.job_workflow_ref.startswith("acme/ml-repo/.github/workflows/")

@@ -18,12 +18,16 @@ import yaml
 from retrain import decisions
 from retrain.announce import HISTORY_ARTIFACT
 from retrain.report.markdown import ARTIFACT
+from tests.ci.forge import called_jobs
 from tests.helpers import sh
 
 CI_DIR = Path(__file__).resolve().parent
 ROOT = CI_DIR.parents[1]
 BIN = Path(sys.prefix) / "bin"
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+WORKFLOW_FILES = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+# The workflows GitHub starts (the reusable ones run only inside them, as their callers' jobs).
+WORKFLOWS = [path for path in WORKFLOW_FILES if set(yaml.safe_load(path.read_text())[True]) != {"workflow_call"}]
+REUSABLE = [path for path in WORKFLOW_FILES if path not in WORKFLOWS]
 TRAVIS = ROOT / ".travis.yml"
 
 PINS = {
@@ -92,9 +96,26 @@ REAL_OUTPUTS = {
 }
 
 
-def load(path: Path) -> dict:
+def raw(path: Path) -> dict:
     spec = yaml.safe_load(path.read_text())
     spec["on"] = spec.pop(True, spec.get("on"))  # YAML 1.1 reads the key `on` as True
+    return spec
+
+
+def load(path: Path) -> dict:
+    """A workflow as GitHub runs it: the jobs of the reusable workflows it calls (`uses: ./.github/workflows/X`) in
+    place of the calling jobs, each with the permissions GitHub gives it (the forge model's rules: a called job can
+    only keep or lower what its caller job grants, else the run fails)."""
+    spec = raw(path)
+    called = called_jobs(spec, lambda uses: raw(ROOT / uses), "acme/ml-repo", "refs/heads/develop")
+    jobs = {}
+    for job_id, job in spec["jobs"].items():
+        if "uses" not in job:
+            jobs[job_id] = job
+        for called_id, run in called.items():
+            if run.caller_job == job_id:
+                jobs[called_id] = run.job
+    spec["jobs"] = jobs
     return spec
 
 
@@ -150,7 +171,7 @@ def test_zizmor_auditor_persona_reports_nothing_not_suppressed_with_a_reason():
 
 @pytest.mark.parametrize(
     ("schema", "path"),
-    [("vendor.github-workflows", path) for path in WORKFLOWS] + [("vendor.travis", TRAVIS)],
+    [("vendor.github-workflows", path) for path in WORKFLOW_FILES] + [("vendor.travis", TRAVIS)],
     ids=lambda value: getattr(value, "name", value),
 )
 def test_files_match_their_schema(schema, path):
@@ -158,11 +179,14 @@ def test_files_match_their_schema(schema, path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_every_action_is_pinned_to_its_release_commit_with_the_version_in_a_comment(path):
     uses = re.findall(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", path.read_text(), re.M)
     assert uses
     for ref, rest in uses:
+        if ref.startswith("./.github/workflows/"):  # this repository's own reusable workflow, at the same commit
+            assert (ROOT / ref).is_file() and ref.count("@") == 0, ref
+            continue
         name, _, sha = ref.partition("@")
         assert name in PINS, f"{ref}: not a reviewed action"
         version = rest.strip().split(" # zizmor: ignore[")[0]  # a suppression with its reason may follow
@@ -460,8 +484,8 @@ def test_the_ingest_pushes_with_the_app_token_minted_after_the_long_work():
 
 
 def test_cml_comments_update_one_pr_comment_and_create_on_merge():
-    pr = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/pr.yml").read_text())  # one line per command
-    retrain = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/retrain.yml").read_text())
+    pr = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/report.yml").read_text())  # one line per command
+    retrain = re.sub(r"\\\n\s*", "", (ROOT / ".github/workflows/release.yml").read_text())
     assert re.search(r"cml comment update reports/report\.md .*--watermark-title=", pr)
     # not CML's automatic target (the first pull request "associated with" the commit, maybe another open one):
     # each pull request `retrain announce` names
@@ -503,7 +527,7 @@ def test_reports_stay_in_the_organisation_unless_publishing_is_opted_into():
     """CML uploads a report's local images to its public host (--publish, default true) and reports usage unless
     ITERATIVE_DO_NOT_TRACK=1 (ci-facts.md, "CML command line"): every comment says --publish, from the opt-in
     variable or false; the PNGs are a workflow artifact instead."""
-    texts = {path.name: re.sub(r"\\\n\s*", "", path.read_text()) for path in [*WORKFLOWS, TRAVIS]}
+    texts = {path.name: re.sub(r"\\\n\s*", "", path.read_text()) for path in [*WORKFLOW_FILES, TRAVIS]}
     for name, text in texts.items():
         for command in re.findall(r"cml comment (?:create|update) [^\n]*", text):
             assert re.search(
@@ -636,27 +660,54 @@ def test_every_action_the_workflows_use_has_a_stand_in():
         assert (CI_DIR / "actions" / name.split("/")[1] / "action.yml").exists()
 
 
-def test_ci_installs_only_the_runtime_lock_through_make_with_uv_cache_keyed_by_it():
-    """Every job that installs runs `make install-runtime` (requirements.lock, not the test tools), after
-    restoring uv's cache under a key that changes with that lock; Travis caches the same folder."""
-    installs = 0
+def test_ci_installs_only_the_runtime_lock_with_uv_cache_keyed_by_it():
+    """Every job that installs restores uv's cache under a key that changes with what it installs, then installs
+    requirements.lock (not the test tools): ingest and promote through `make install-runtime`; the reusable report
+    and release jobs through their own install step, which needs nothing of the Makefile (adopters have none), with
+    requirements.lock and this commit's engine passed in by this repository's callers. Travis caches the same
+    folder."""
+    installs = {}
     for path in WORKFLOWS:
         for job_id, job in load(path)["jobs"].items():
             job_steps = job.get("steps", [])
-            runs = [i for i, s in enumerate(job_steps) if "make install" in s.get("run", "")]
+            runs = [
+                i for i, s in enumerate(job_steps) if "make install" in s.get("run", "") or "uv pip" in s.get("run", "")
+            ]
             if not runs:
                 continue
-            installs += 1
-            assert all("make install-runtime\n" in job_steps[i]["run"] for i in runs), f"{path.name}:{job_id}"
+            installs[(path.name, job_id)] = runs
             caches = [i for i, s in enumerate(job_steps) if s.get("uses", "").startswith("actions/cache@")]
             assert len(caches) == 1 and caches[0] < runs[0], f"{path.name}:{job_id}: restore uv's cache first"
             cache = job_steps[caches[0]]["with"]
-            assert cache["path"] == "~/.cache/uv"
-            assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
-            assert cache["restore-keys"] == "uv-${{ runner.os }}-"
-    assert installs == 4, "the pull-request, retrain, ingest and promote jobs"
+            assert cache["path"] == "~/.cache/uv" and cache["restore-keys"] == "uv-${{ runner.os }}-"
+            (step,) = (job_steps[i] for i in runs)
+            if "make install" in step["run"]:
+                assert "make install-runtime\n" in step["run"], f"{path.name}:{job_id}"
+                assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
+            else:
+                assert "make" not in step["run"] and step["env"]["REQUIREMENTS"] == "${{ inputs.requirements }}"
+                assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles(inputs.requirements) }}"
+    assert sorted(installs) == [("ingest.yml", "ingest"), ("pr.yml", "report"), ("promote.yml", "promote"),
+                                ("retrain.yml", "retrain")]  # fmt: skip
+    for caller in ("pr.yml", "retrain.yml"):
+        (job,) = raw(ROOT / ".github/workflows" / caller)["jobs"].values()
+        assert job["with"]["requirements"] == "requirements.lock" and job["with"]["engine"] == "."
     spec = yaml.safe_load(TRAVIS.read_text())
     assert "$HOME/.cache/uv" in spec["cache"]["directories"]
+
+
+@pytest.mark.parametrize("path", REUSABLE, ids=lambda p: p.name)
+def test_a_reusable_workflow_installs_the_engine_of_its_own_tag_with_a_pinned_uv(path):
+    """Bumping the ref a caller names (`...@vX.Y.Z`, which Dependabot proposes) is the whole upgrade: the engine
+    input's default is the release of the same tag, pyproject.toml's version; uv is requirements-uv.lock's."""
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    source = re.search(r'^Source = "https://github.com/(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    inputs = raw(path)["on"]["workflow_call"]["inputs"]
+    assert inputs["engine"]["default"] == f"retrain @ git+https://github.com/{source}@v{version}"
+    assert inputs["requirements"]["default"] == "requirements.txt"
+    uv = re.search(r"^uv==(\S+) ", (ROOT / "requirements-uv.lock").read_text(), re.M).group(1)
+    installs = [s for _, _, s in steps(raw(path)) if "uv pip" in s.get("run", "")]
+    assert installs and all(s["env"]["UV_VERSION"] == uv for s in installs)
 
 
 def test_cml_usage_reporting_is_off_in_every_job_that_installs_or_runs_cml():

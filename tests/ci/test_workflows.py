@@ -470,13 +470,22 @@ def test_the_push_of_the_release_commit_starts_a_run_that_releases_nothing(ci):
 
 def test_a_squash_merge_quoting_the_trailer_in_its_body_passes_the_guard(ci):
     """Only the message's final line counts: a squash merge that quotes `Retrain-Commit: release` in its body is a
-    merge to release (the guard job runs; act's own evaluation of the expression, the guard job alone)."""
+    merge to release (the guard job runs; act's own evaluation of the expression, the guard job alone). act's `-j`
+    selects only a caller's own jobs, so the guard job runs verbatim out of release.yml in a push workflow of one job
+    (the event context a called job sees is its caller's)."""
     release = ci.state["protected_release"]
     message = SQUASH_QUOTING_THE_TRAILER
     assert not has_commit_mark(message) and COMMIT_MARK in message
     payload = ci.push_payload(release["merge"], release["head"], message=message)
-
-    result = ci.act("push", "retrain.yml", payload, variables=APP_VARS, secrets=APP_SECRETS, job="release-branch")
+    guard = yaml.safe_load((ci.dev / ".github/workflows/release.yml").read_text())["jobs"]["release-branch"]
+    only = {"name": "retrain", "on": {"push": {"branches": ["develop"]}}, "jobs": {"release-branch": guard}}
+    ci.write(".github/workflows/guard-only.yml", yaml.safe_dump(only, sort_keys=False, width=1_000_000))
+    try:
+        result = ci.act(
+            "push", "guard-only.yml", payload, variables=APP_VARS, secrets=APP_SECRETS, job="release-branch"
+        )
+    finally:
+        (ci.dev / ".github/workflows/guard-only.yml").unlink()
 
     assert result.returncode == 0, result.explain()
     assert result.job_results() == {"release-branch": "success"}, result.explain()

@@ -21,7 +21,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.byop.conftest import make_byop_origin
-from tests.helpers import VENV_BIN, clone_project
+from tests.helpers import VENV_BIN, Project, clone_project
+from tests.helpers.adoption import INIT_ARGS, fetch_data, make_team_origin, snapshot
 from tests.helpers.locks import entries, stanzas
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,10 +118,12 @@ def test_the_wheel_holds_the_engine_and_declares_its_dependencies(wheel: Path) -
     assert re.search(r"^retrain = retrain\.cli:main$", entry_points, re.M), entry_points
 
 
-@pytest.mark.slow
-def test_a_fresh_install_of_the_wheel_releases_a_project_that_is_not_ours(wheel: Path, tmp_path: Path) -> None:
-    """Only what the wheel declares, plus the team's own stage needs (scikit-learn for tests/byop), at the lock's
-    versions: a missing declaration fails here as it would for an adopter (`No module named ...`)."""
+@pytest.fixture(scope="module")
+def fresh(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only what the wheel declares, plus the team's own stage needs
+    (scikit-learn for tests/byop), at the lock's versions: a missing declaration fails here as it would for an
+    adopter (`No module named ...`). Its bin folder."""
+    tmp_path = tmp_path_factory.mktemp("fresh")
     needed = closure([*DECLARED, Requirement("scikit-learn")])
     locked = {canonicalize_name(name): text for name, text in stanzas(RUNTIME).items()}
     assert set(locked) >= needed, "the lock misses part of the closure"
@@ -137,13 +140,45 @@ def test_a_fresh_install_of_the_wheel_releases_a_project_that_is_not_ours(wheel:
     site = next(venv.glob("lib/python*/site-packages"))
     assert (site / "retrain").is_dir() and not (site / "pipeline").exists()
     assert (site / "sklearn").is_dir() and not (site / "pytest").exists()  # the team's need, not the dev tools
+    return venv / "bin"
 
+
+def on_path(project: Project, bin_dir: Path) -> None:
+    """The team's environment: the fresh venv first on PATH (its python runs the stages, its dvc and retrain the
+    rest)."""
+    project.env["PATH"] = f"{bin_dir}:" + project.env["PATH"].replace(f"{VENV_BIN}:", "", 1)
+
+
+@pytest.mark.slow
+def test_a_fresh_install_of_the_wheel_releases_a_project_that_is_not_ours(fresh: Path, tmp_path: Path) -> None:
     project = clone_project(make_byop_origin(tmp_path / "seed"), tmp_path / "team")
-    # The team's environment: the fresh venv first on PATH (its python runs the stages, its dvc and retrain the rest).
-    project.env["PATH"] = f"{venv / 'bin'}:" + project.env["PATH"].replace(f"{VENV_BIN}:", "", 1)
-    version = project.sh(str(venv / "bin" / "retrain"), "--version", check=False)
+    on_path(project, fresh)
+    version = project.sh(str(fresh / "retrain"), "--version", check=False)
     assert version.stdout == f"retrain {PROJECT['version']}\n", version.stderr
-    result = project.sh(str(venv / "bin" / "retrain"), "run", check=False)
+    result = project.sh(str(fresh / "retrain"), "run", check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "released regressor@v1.0.0"
     assert list(project.tags()) == ["regressor@v1.0.0"]
+
+
+@pytest.mark.slow
+def test_pip_install_then_init_and_a_commit_then_run_releases(fresh: Path, tmp_path: Path) -> None:
+    """Issue 24's "done when": a team's DVC repository that is not a fork, the wheel installed, `retrain init`, a
+    commit, `retrain run` releases; a second `retrain init` changes nothing, byte for byte."""
+    team = clone_project(make_team_origin(tmp_path / "seed"), tmp_path / "team")
+    on_path(team, fresh)
+    retrain = str(fresh / "retrain")
+    fetch_data(team.root, fresh, team.env)
+    init = team.sh(retrain, *INIT_ARGS, check=False)
+    assert init.returncode == 0, init.stderr
+    assert init.stdout.rstrip().endswith("then merge it.")  # it ends with the checklist
+    assert (team.root / "docs/retrain/aws/release-role-trust.json").is_file()  # shipped in the wheel
+    team.git("add", "--all")
+    team.git("commit", "--quiet", "-m", "adopt the release engine (retrain init)")
+    result = team.sh(retrain, "run", check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "released regressor@v1.0.0"
+    before = snapshot(team.root)
+    again = team.sh(retrain, *INIT_ARGS, check=False)
+    assert again.returncode == 0 and snapshot(team.root) == before
+    assert team.git("status", "--porcelain") == ""
