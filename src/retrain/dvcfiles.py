@@ -185,6 +185,24 @@ def committed_outputs(declared: list[Declared]) -> tuple[str, ...]:
     )
 
 
+def top_level_metrics(dvc_yaml: str | None) -> list[str]:
+    """The files a dvc.yaml text lists under its top-level `metrics:` (DVC reads them wherever they live: a stage
+    output cached or not, a file inside a cached folder)."""
+    listed = _dvc_yaml(dvc_yaml).get("metrics") or []
+    return [str(path).rstrip("/") for path in listed if isinstance(path, str)] if isinstance(listed, list) else []
+
+
+def metrics_files(dvc_yaml: str | None, declared: list[Declared]) -> list[str]:
+    """Every metrics file DVC knows of, each once: the stages' `metrics:` (cached or not), then the top-level ones."""
+    stage_metrics = [out.path for out in declared if out.kind == "metrics"]
+    return list(dict.fromkeys([*stage_metrics, *top_level_metrics(dvc_yaml)]))
+
+
+def inside_output(path: str, declared: list[Declared]) -> bool:
+    """`path` is a stage output or a file inside one (a folder output such as dvclive's `eval/`)."""
+    return any(path == out.path.rstrip("/") or path.startswith(f"{out.path.rstrip('/')}/") for out in declared)
+
+
 def stage_deps(dvc_yaml: str | None) -> list[str]:
     """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
     return sorted(

@@ -11,6 +11,7 @@ import csv
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrain.errors import keep_traceback
 from retrain.layout import ERROR_LOG
@@ -22,6 +23,9 @@ from retrain.report.plots import Confusion, write_plots
 from retrain.report.stages import stages_now
 from retrain.untrusted import escape_markdown, printable
 
+if TYPE_CHECKING:
+    from retrain.dvcmetrics import Repo
+
 __all__ = ["Report", "compare", "finish", "stages_now", "write"]
 
 
@@ -29,22 +33,25 @@ IMAGES_ENV = "RETRAIN_PUBLISH_IMAGES"  # "true": image links in the markdown (pu
 RUN_URL_ENV = "RETRAIN_RUN_URL"  # the CI run, whose artifacts hold the PNGs
 
 
-def finish(report: Report, root: Path, project: Project, output: Path, base_rev: str | None) -> Path:
-    """What each stage serves, the numbers against `base_rev`, then the plots and the markdown at `output`."""
+def finish(
+    report: Report, root: Path, project: Project, output: Path, base_rev: str | None, repo: Repo | None = None
+) -> Path:
+    """What each stage serves, the numbers against `base_rev`, then the plots and the markdown at `output`. `repo`:
+    the DVC repository the caller holds open, for metrics that git does not have (retrain.dvcmetrics)."""
     metric = project.config.primary_metric
     report.metric = metric
 
     def stages() -> None:
-        report.stages = stages_now(root, project.artifact, metric, project.metrics)
+        report.stages = stages_now(root, project.artifact, metric, project.metrics, repo)
 
     drawn(report, root, "what each stage serves", stages)
     drawn(
         report,
         root,
         "the comparison of numbers",
-        lambda: compare(root, report, base_rev, project.metrics, project.data_stats),
+        lambda: compare(root, report, base_rev, project.metrics, project.data_stats, repo),
     )
-    return write(report, root, output, base_rev, project)
+    return write(report, root, output, base_rev, project, repo)
 
 
 def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> None:
@@ -61,24 +68,28 @@ def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> 
         )
 
 
-def write(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> Path:
+def write(
+    report: Report, root: Path, output: Path, base_rev: str | None, project: Project, repo: Repo | None = None
+) -> Path:
     """Render the plots beside the report (a `per_class_<name>` metric, a dvc.yaml plot with `template:
     confusion`: whichever the project has) and their figures as tables, then the markdown; return its path."""
     output = output if output.is_absolute() else root / output
     report.images = os.environ.get(IMAGES_ENV) == "true"
     if run_url := os.environ.get(RUN_URL_ENV):
         report.artifact_url = f"{run_url}#artifacts"
-    drawn(report, root, "the plots", lambda: _figures(report, root, output, base_rev, project))
+    drawn(report, root, "the plots", lambda: _figures(report, root, output, base_rev, project, repo))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_markdown(report))
     return output
 
 
-def _figures(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> None:
+def _figures(
+    report: Report, root: Path, output: Path, base_rev: str | None, project: Project, repo: Repo | None
+) -> None:
     new = per_class(root, None, project.metrics)
     spec = project.confusion_plot  # read from dvc.yaml with the rest of the project
     confusion = Confusion(root / spec[0], spec[1], spec[2]) if spec else None
-    old = per_class(root, base_rev, project.metrics) if new and base_rev is not None else None
+    old = per_class(root, base_rev, project.metrics, repo) if new and base_rev is not None else None
     if new:
         name, values = new
         before = old[1] if old and old[0] == name else {}
