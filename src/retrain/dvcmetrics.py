@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,18 +114,21 @@ def _through_dvc(repo: Repo, wanted: list[Wanted]) -> dict[Wanted, Found]:
     `metrics show` over all their revisions: DVC reads each from its cache, which the fetch filled from the remote."""
     from retrain.dvcops import remote_errors
 
-    revs = list(dict.fromkeys(rev for rev, _ in wanted))
+    # DVC is given commits: its revision parser takes `name@v1.0.0` (a GTO tag) for a reflog expression
+    commits = dict(zip(*_commits(repo.root_dir, list(dict.fromkeys(rev for rev, _ in wanted))), strict=True))
+    revs = list(dict.fromkeys(commits.values()))
     paths = list(dict.fromkeys(path for _, path in wanted))
     targets = [os.path.join(repo.root_dir, path) for path in paths]
     fetch_error = ""
     try:
-        repo.fetch(targets=targets, revs=revs, workspace=False)
+        with chdir(repo.root_dir):  # at another revision, DVC finds a file inside an output by its relative path only
+            repo.fetch(targets=paths, revs=revs, workspace=False)
     except remote_errors() as error:  # unreachable: whatever the cache holds is still read below
         fetch_error = f"; fetching from the DVC remote failed: {_line(error)}"
     shown = repo.metrics.show(targets=targets, revs=revs, hide_workspace=True)
     found: dict[Wanted, Found] = {}
     for rev, path in wanted:
-        result = shown.get(rev, {})
+        result = shown.get(commits[rev], {})
         files = result.get("data") or {}
         entry = files.get(path) or files.get(os.path.normpath(path)) or {}
         if "data" in entry and isinstance(entry["data"], dict):
@@ -135,6 +138,12 @@ def _through_dvc(repo: Repo, wanted: list[Wanted]) -> dict[Wanted, Found]:
         reason = _line(failed) if failed else "no such file"
         found[(rev, path)] = Unreadable(f"not in git, and DVC could not read it ({reason}{fetch_error})")
     return found
+
+
+def _commits(root: str, revs: list[str]) -> tuple[list[str], list[str]]:
+    """(revisions, the commit each names), in one git process; a revision naming none stays as it is."""
+    said = gitops.git(Path(root), "rev-parse", *(f"{rev}^{{commit}}" for rev in revs), check=False).splitlines()
+    return revs, said if len(said) == len(revs) else revs
 
 
 def _line(error: BaseException) -> str:
