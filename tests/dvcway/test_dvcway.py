@@ -12,7 +12,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.dvcway import ARTIFACT, DATA, METRICS
+from tests.dvcway import ARTIFACT, METRICS
 from tests.helpers import Project, second_clone
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,8 @@ def test_a_worse_model_is_gated_and_a_better_one_released(dvcway_released: Proje
     project.set_param("featurize", "max_features", 10)
     assert release(project) == f"released {ARTIFACT}@v1.0.1"
     better = evaluated(project)["avg_prec"]["test"]
-    assert f"gate passed: avg_prec.test {better:.4f} vs {released:.4f}" in (project.root / "reports/report.md").read_text()
+    report = (project.root / "reports/report.md").read_text()
+    assert f"gate passed: avg_prec.test {better:.4f} vs {released:.4f}" in report
 
 
 def test_a_fresh_clone_reads_the_release_metrics_from_the_remote(dvcway_released: Project, tmp_path) -> None:

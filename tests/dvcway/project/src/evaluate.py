@@ -4,17 +4,17 @@
 python src/evaluate.py model.pkl data/features
 """
 
-import pickle
 import sys
 from pathlib import Path
 
+import joblib
 import matplotlib
+import numpy as np
+from dvclive import Live
+from sklearn import metrics
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from dvclive import Live  # noqa: E402
-from sklearn import metrics  # noqa: E402
+matplotlib.use("Agg")  # no display on a CI runner
+import matplotlib.pyplot as plt
 
 EVAL_PATH = "eval"
 
@@ -33,10 +33,8 @@ def evaluate(model, matrix, split: str, live: Live) -> None:
 
 
 def main(model_file: Path, features: Path) -> None:
-    with model_file.open("rb") as source:
-        model = pickle.load(source)
-    with (features / "train.pkl").open("rb") as train, (features / "test.pkl").open("rb") as test:
-        matrices = {"train": pickle.load(train), "test": pickle.load(test)}
+    model = joblib.load(model_file)
+    matrices = {split: np.load(features / f"{split}.npy") for split in ("train", "test")}
     with Live(EVAL_PATH, dvcyaml=False) as live:
         for split, matrix in matrices.items():
             evaluate(model, matrix, split, live)

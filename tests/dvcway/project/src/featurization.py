@@ -1,10 +1,9 @@
-"""Stage `featurize`: the prepared rows -> data/features/{train,test}.pkl, each [id, label, features...], the
+"""Stage `featurize`: the prepared rows -> data/features/{train,test}.npy, each [id, label, features...], the
 features standardised on the training rows (params: featurize.max_features, the first columns kept).
 
 python src/featurization.py data/prepared data/features
 """
 
-import pickle
 import sys
 from pathlib import Path
 
@@ -14,7 +13,9 @@ import yaml
 
 def read(path: Path, columns: int) -> np.ndarray:
     rows = [line.split("\t") for line in path.read_text().splitlines()]
-    return np.array([[float(ident), float(label), *map(float, feats.split()[:columns])] for ident, label, feats in rows])
+    return np.array(
+        [[float(ident), float(label), *map(float, values.split()[:columns])] for ident, label, values in rows]
+    )
 
 
 def main(prepared: Path, features: Path) -> None:
@@ -24,8 +25,7 @@ def main(prepared: Path, features: Path) -> None:
     features.mkdir(parents=True, exist_ok=True)
     for name, matrix in (("train", train), ("test", test)):
         matrix[:, 2:] = (matrix[:, 2:] - mean) / spread
-        with (features / f"{name}.pkl").open("wb") as out:
-            pickle.dump(matrix, out)
+        np.save(features / f"{name}.npy", matrix)
 
 
 if __name__ == "__main__":

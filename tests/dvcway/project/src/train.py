@@ -3,24 +3,23 @@
 python src/train.py data/features model.pkl
 """
 
-import pickle
 import sys
 from pathlib import Path
 
+import joblib
+import numpy as np
 import yaml
 from sklearn.ensemble import RandomForestClassifier
 
 
 def main(features: Path, model_file: Path) -> None:
     params = yaml.safe_load(Path("params.yaml").read_text())["train"]
-    with (features / "train.pkl").open("rb") as source:
-        matrix = pickle.load(source)
+    matrix = np.load(features / "train.npy")
     model = RandomForestClassifier(
         n_estimators=params["n_est"], min_samples_split=params["min_split"], random_state=params["seed"], n_jobs=1
     )
     model.fit(matrix[:, 2:], matrix[:, 1].astype(int))
-    with model_file.open("wb") as out:
-        pickle.dump(model, out)
+    joblib.dump(model, model_file)
 
 
 if __name__ == "__main__":
