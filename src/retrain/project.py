@@ -28,8 +28,10 @@ class Project:
     data_stats: str | None  # the JSON file of data statistics, if the project has one
     raw: Raw
     engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and the `cache: false` outputs
-    confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
+    # (data file, actual column, predicted column) of each file of the `template: confusion` plots
+    confusion_plots: tuple[tuple[str, str, str], ...]
     env_lock: str | None = None  # the environment's lock file (layout.ENV_LOCKS), if the project has one
+    line_plots: tuple[dvcfiles.PlotSpec, ...] = ()  # the other top-level plots with x/y columns (ROC, PR curves)
 
 
 def load(root: Path) -> Project:
@@ -49,9 +51,11 @@ def load(root: Path) -> Project:
             )
     metrics_file = settings.metrics_file or _metrics_file(root, settings, known)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
-    confusion = dvcfiles.confusion_plot(dvc_yaml)
+    confusion = tuple(dvcfiles.confusion_plots(dvc_yaml))
+    lines = tuple(spec for spec in dvcfiles.plot_specs(dvc_yaml) if spec.template != "confusion")
     env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
-    return Project(settings, name, path, metrics_file, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
+    owned = (LOCK, *uncached)
+    return Project(settings, name, path, metrics_file, settings.data_stats, raw, owned, confusion, env_lock, lines)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:

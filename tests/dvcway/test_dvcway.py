@@ -64,6 +64,12 @@ def test_first_run_releases_and_a_rerun_does_nothing(dvcway: Project) -> None:
     assert tag_metric(dvcway, V1) == str(value)
     report = (dvcway.root / "reports/report.md").read_text()
     assert f"first release: avg_prec.test {value:.4f}" in report and "| roc_auc.train |" in report
+    # dvclive's JSON plots, read through DVC's plot parser: both confusion files, the ROC and precision-recall lines
+    assert "### Confusion matrix: `eval/plots/sklearn/cm/train.json`" in report and "| predicted \\ actual |" in report
+    assert "Not shown" not in report
+    shown = ["confusion.png", "confusion-2.png", "plot-1.png", "plot-2.png"]
+    assert all((dvcway.root / "reports" / name).stat().st_size > 0 for name in shown)
+    assert f"Plots ({', '.join(f'`{name}`' for name in shown)})" in report
 
     again = dvcway.retrain("run")
 
