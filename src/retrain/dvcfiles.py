@@ -231,8 +231,9 @@ class PlotSpec:
 def plot_specs(dvc_yaml: str | None) -> list[PlotSpec]:
     """The top-level `plots:` of a dvc.yaml text that name an x column and a y column per file (DVC's x/y mapping;
     an image or a bare file path is shown by DVC as it is, and drawn by the report only if it is a confusion plot)."""
-    found = []
-    for entry in _dvc_yaml(dvc_yaml).get("plots") or []:
+    found: list[PlotSpec] = []
+    listed = _dvc_yaml(dvc_yaml).get("plots") or []
+    for entry in listed if isinstance(listed, list) else []:
         for name, spec in entry.items() if isinstance(entry, dict) else []:
             if not isinstance(spec, dict) or not isinstance(spec.get("x"), str) or not isinstance(spec.get("y"), dict):
                 continue
