@@ -85,16 +85,21 @@ class GateVerdict:
     old: float | None
     allowed: float  # the largest change for the worse that passes, in the metric's units
     lower_is_better: bool = False
+    base: str | None = None  # the release compared with, when it is not the latest (whose metrics were unreadable)
+    unread: str | None = None  # the releases whose metrics could not be read, and why
 
     @property
     def reason(self) -> str:
+        if self.old is None and self.unread:
+            return f"no release to compare with ({self.unread}): {self.metric} {self.new:.4f}"
         if self.old is None:
             return f"first release: {self.metric} {self.new:.4f}"
         change = self.new - self.old
         verdict = "passed" if self.passed else "failed"
         worse = "rise" if self.lower_is_better else "drop"
+        against = f"{self.base}, the latest release whose metrics could be read" if self.base else "the latest release"
         return (
-            f"gate {verdict}: {self.metric} {self.new:.4f} vs {self.old:.4f} in the latest release "
+            f"gate {verdict}: {self.metric} {self.new:.4f} vs {self.old:.4f} in {against} "
             f"(change {change:+.4f}, largest {worse} allowed {self.allowed:.4f})"
         )
 
@@ -106,13 +111,15 @@ def gate(
     max_regression: float,
     lower_is_better: bool = False,
     relative: bool = False,
+    base: str | None = None,
+    unread: str | None = None,
 ) -> GateVerdict:
     """Pass unless the primary metric got worse than the latest release's by more than `max_regression`: worse is a
     drop, or (`lower_is_better`: a loss, RMSE, latency) a rise; `relative`: a fraction of the release's value."""
     allowed = max_regression * abs(old) if relative and old is not None else max_regression
     worsened = 0.0 if old is None else (new - old if lower_is_better else old - new)
     passed = old is None or worsened <= allowed + 1e-12
-    return GateVerdict(passed, metric, new, old, allowed, lower_is_better)
+    return GateVerdict(passed, metric, new, old, allowed, lower_is_better, base, unread)
 
 
 def lost_batches(released: Mapping[str, str], now: Mapping[str, str]) -> list[str]:

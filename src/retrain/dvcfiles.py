@@ -223,6 +223,24 @@ def committed_outputs(declared: list[Declared]) -> tuple[str, ...]:
     )
 
 
+def top_level_metrics(dvc_yaml: str | None) -> list[str]:
+    """The files a dvc.yaml text lists under its top-level `metrics:` (DVC reads them wherever they live: a stage
+    output cached or not, a file inside a cached folder)."""
+    listed = _dvc_yaml(dvc_yaml).get("metrics") or []
+    return [str(path).rstrip("/") for path in listed if isinstance(path, str)] if isinstance(listed, list) else []
+
+
+def metrics_files(dvc_yaml: str | None, declared: list[Declared]) -> list[str]:
+    """Every metrics file DVC knows of, each once: the stages' `metrics:` (cached or not), then the top-level ones."""
+    stage_metrics = [out.path for out in declared if out.kind == "metrics"]
+    return list(dict.fromkeys([*stage_metrics, *top_level_metrics(dvc_yaml)]))
+
+
+def inside_output(path: str, declared: list[Declared]) -> bool:
+    """`path` is a stage output or a file inside one (a folder output such as dvclive's `eval/`)."""
+    return any(path == out.path.rstrip("/") or path.startswith(f"{out.path.rstrip('/')}/") for out in declared)
+
+
 def stage_deps(dvc_yaml: str | None) -> list[str]:
     """Every file or folder the stages of a dvc.yaml text depend on (`deps:`), each once."""
     return sorted(
@@ -238,15 +256,39 @@ def artifacts(dvc_yaml: str | None) -> dict[str, dict[str, Any]]:
     return {str(name): spec if isinstance(spec, dict) else {} for name, spec in declared.items()}
 
 
-def confusion_plot(dvc_yaml: str | None) -> tuple[str, str, str] | None:
-    """(csv file, actual column, predicted column) of the first top-level plot with `template: confusion`."""
-    for entry in _dvc_yaml(dvc_yaml).get("plots") or []:
-        for spec in entry.values() if isinstance(entry, dict) else []:
-            if not isinstance(spec, dict) or spec.get("template") != "confusion" or not isinstance(spec.get("y"), dict):
+@dataclass(frozen=True)
+class PlotSpec:
+    """A top-level plot of dvc.yaml with data files: its id, template, x column and y column of each file."""
+
+    name: str
+    template: str
+    x: str
+    y: dict[str, str]  # data file -> its y column
+
+
+def plot_specs(dvc_yaml: str | None) -> list[PlotSpec]:
+    """The top-level `plots:` of a dvc.yaml text that name an x column and a y column per file (DVC's x/y mapping;
+    an image or a bare file path is shown by DVC as it is, and drawn by the report only if it is a confusion plot)."""
+    found: list[PlotSpec] = []
+    listed = _dvc_yaml(dvc_yaml).get("plots") or []
+    for entry in listed if isinstance(listed, list) else []:
+        for name, spec in entry.items() if isinstance(entry, dict) else []:
+            if not isinstance(spec, dict) or not isinstance(spec.get("x"), str) or not isinstance(spec.get("y"), dict):
                 continue
-            (path, actual), *_ = spec["y"].items()
-            return str(path), str(actual), str(spec.get("x"))
-    return None
+            columns = {str(path): column for path, column in spec["y"].items() if isinstance(column, str)}
+            if columns:
+                found.append(PlotSpec(str(name), str(spec.get("template") or "linear"), spec["x"], columns))
+    return found
+
+
+def confusion_plots(dvc_yaml: str | None) -> list[tuple[str, str, str]]:
+    """(data file, actual column, predicted column) of each file of the top-level plots with `template: confusion`."""
+    return [
+        (path, actual, spec.x)
+        for spec in plot_specs(dvc_yaml)
+        if spec.template == "confusion"
+        for path, actual in spec.y.items()
+    ]
 
 
 def stage_inputs(dvc_yaml: str | None) -> list[str]:

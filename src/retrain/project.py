@@ -24,12 +24,14 @@ class Project:
     config: ReleaseConfig
     artifact: str  # the artifact GTO tags (`artifact@vX.Y.Z`)
     model_path: str  # its path, as dvc.yaml `artifacts:` declares it
-    metrics: str  # the JSON file holding config.primary_metric
+    metrics: str  # the metrics file holding config.primary_metric (in git, or in DVC's cache: retrain.dvcmetrics)
     data_stats: str | None  # the JSON file of data statistics, if the project has one
     raw: Raw
     engine_owned: tuple[str, ...]  # files a run rewrites and commits: dvc.lock and the `cache: false` outputs
-    confusion_plot: tuple[str, str, str] | None  # (csv, actual, predicted columns) of a `template: confusion` plot
+    # (data file, actual column, predicted column) of each file of the `template: confusion` plots
+    confusion_plots: tuple[tuple[str, str, str], ...]
     env_lock: str | None = None  # the environment's lock file (layout.ENV_LOCKS), if the project has one
+    line_plots: tuple[dvcfiles.PlotSpec, ...] = ()  # the other top-level plots with x/y columns (ROC, PR curves)
 
 
 def load(root: Path) -> Project:
@@ -39,17 +41,21 @@ def load(root: Path) -> Project:
     declared = dvcfiles.declared_outputs(dvc_yaml)
     uncached = dvcfiles.committed_outputs(declared)
     name, path = artifact_of(dvc_yaml, settings.artifact)
+    known = dvcfiles.metrics_files(dvc_yaml, declared)
     for key in ("metrics_file", "data_stats"):
-        if (chosen := getattr(settings, key)) and chosen not in uncached:
+        chosen = getattr(settings, key)
+        if chosen and chosen not in known and not dvcfiles.inside_output(chosen, declared):
             raise ParamsError(
-                f"{PARAMS_FILE}: release.{key} `{chosen}` is not a stage output of {DVC_YAML} with `cache: false`; "
-                "declare it under the stage's `metrics:` with `cache: false` (the engine commits it), or fix the path."
+                f"{PARAMS_FILE}: release.{key} `{chosen}` is neither under `metrics:` in {DVC_YAML} (top-level or a "
+                "stage's) nor a file inside a stage output; fix the path, or declare it where DVC reads metrics."
             )
-    metrics_file = settings.metrics_file or _metrics_file(root, settings, declared)
+    metrics_file = settings.metrics_file or _metrics_file(root, settings, known)
     raw = Raw.at_path(root, settings.raw_data or _raw_data(root, dvc_yaml, declared))
-    confusion = dvcfiles.confusion_plot(dvc_yaml)
+    confusion = tuple(dvcfiles.confusion_plots(dvc_yaml))
+    lines = tuple(spec for spec in dvcfiles.plot_specs(dvc_yaml) if spec.template != "confusion")
     env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
-    return Project(settings, name, path, metrics_file, settings.data_stats, raw, (LOCK, *uncached), confusion, env_lock)
+    owned = (LOCK, *uncached)
+    return Project(settings, name, path, metrics_file, settings.data_stats, raw, owned, confusion, env_lock, lines)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:
@@ -87,10 +93,10 @@ def _read_dvc_yaml(root: Path) -> str:
         raise BadInputError(f"{DVC_YAML}: file not found; run from the root of a DVC project.") from None
 
 
-def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.Declared]) -> str:
-    """The `metrics:` output of dvc.yaml that holds the primary metric (the only one besides data_stats, or the
-    only one whose current content has the key)."""
-    candidates = [out.path for out in declared if out.kind == "metrics" and out.path != settings.data_stats]
+def _metrics_file(root: Path, settings: ReleaseConfig, known: list[str]) -> str:
+    """The metrics file of dvc.yaml (a stage's `metrics:`, cached or not, or the top-level `metrics:`) that holds the
+    primary metric: the only one besides data_stats, or the only one whose current content has the key."""
+    candidates = [path for path in known if path != settings.data_stats]
     if len(candidates) == 1:
         return candidates[0]
     holding = [path for path in candidates if settings.primary_metric in metrics.flatten(_json(root / path))]
@@ -98,8 +104,8 @@ def _metrics_file(root: Path, settings: ReleaseConfig, declared: list[dvcfiles.D
         return holding[0]
     if not candidates:
         raise ParamsError(
-            f"{DVC_YAML} declares no `metrics:` output: declare the JSON file holding `{settings.primary_metric}` "
-            "under a stage's `metrics:` (with `cache: false`), or set release.metrics_file."
+            f"{DVC_YAML} declares no `metrics:`: list the file holding `{settings.primary_metric}` under `metrics:` "
+            "(top-level or a stage's), or set release.metrics_file."
         )
     raise ParamsError(
         f"{PARAMS_FILE}: release.metrics_file is not set and {DVC_YAML} declares several metrics files "

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from retrain import decisions, dvcfiles, gitops, layout, metrics, project, promotion, registry
+from retrain import decisions, dvcfiles, dvcmetrics, gitops, layout, metrics, project, promotion, registry
 from retrain.errors import BadInputError, RetrainError
 from retrain.registry import Holding
 
@@ -78,8 +78,10 @@ def model_card(root: Path, release: str, held: Holding, model_path: str, oid: st
     """What a serving team needs to trust the model: the release, its metrics, data and code, and the file's md5."""
     lock = gitops.show_file(root, release, layout.LOCK)
     found = project.load(root)
-    stats = gitops.json_at(root, release, found.data_stats) if found.data_stats else {}
-    numbers = metrics.flatten(gitops.json_at(root, release, found.metrics))
+    files = [found.metrics, *([found.data_stats] if found.data_stats else [])]
+    read = dvcmetrics.read(root, [(release, path) for path in files])
+    stats = dvcmetrics.mapping(read[(release, found.data_stats)]) if found.data_stats else {}
+    numbers = metrics.flatten(dvcmetrics.mapping(read[(release, found.metrics)]))
     return {
         "release": release,
         "version": held.version,

@@ -57,7 +57,7 @@ def releases_json(history: History) -> str:
 
 
 def outputs_at(root: Path, tag: str) -> dict[str, str]:
-    """path -> oid of every cached output that the tag's dvc.lock and raw .dvc files name (metrics live in git)."""
+    """path -> oid of every cached output that the tag's dvc.lock and raw .dvc files name (not what git keeps)."""
     found_project = project.load(root)
     found = found_project.raw.at(root, tag)
     outputs = dvcfiles.lock_outputs(gitops.show_file(root, tag, LOCK))

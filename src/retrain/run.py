@@ -157,7 +157,7 @@ def _report(
             gate=verdict,
             candidate=tag if released else None,  # a dry run's tag is only what would be made
         )
-        report.finish(made, context.root, context.project, layout.REPORT, base_tag)
+        report.finish(made, context.root, context.project, layout.REPORT, base_tag, context.pipeline.repo)
 
 
 def _step(progress: Progress, step: Step, suffix: str = "") -> AbstractContextManager[None]:

@@ -20,6 +20,7 @@ from retrain import (
     config,
     decisions,
     dvcfiles,
+    dvcmetrics,
     environment,
     gitops,
     layout,
@@ -240,6 +241,14 @@ def check_append_only(context: Context) -> None:
     if (base := context.base_raw()) is None:
         return
     tag, released = base
+    if not released:
+        # the release kept its raw data under another layout (another path, or a folder then and a file now): there
+        # is nothing of this layout to hold to, and saying nothing would look like a check that passed
+        context.progress.say(
+            f"{tag} has no raw data at {context.raw.path} (its layout was different): append-only "
+            f"(release.append_only) holds from this release on"
+        )
+        return
     lost = decisions.lost_batches(released, context.raw.in_tree(context.root))
     if lost:
         files = " ".join(f"{path}.dvc" for path in lost)
@@ -266,6 +275,11 @@ def reproduce(context: Context) -> None:
         outcome = pipeline.reproduce(force=options.force, allow_missing=False)
     if adopted:
         runcache.forget_unused(pipeline, adopted)  # only the entries this release restored reach the release remote
+    found = context.project
+    if absent := [name for name in (found.metrics, found.data_stats) if name and not (context.root / name).exists()]:
+        # a cached metrics file (in an output folder such as dvclive's eval/) that `--allow-missing` left in the
+        # remote: only it is pulled, not its whole folder
+        pipeline.pull(absent)
     parts = [f"ran {', '.join(outcome.ran)}"] if outcome.ran else []
     parts += [f"restored from run-cache {', '.join(outcome.restored)}"] if outcome.restored else []
     context.progress.say("; ".join(parts) or "nothing changed: no stage ran")
@@ -423,7 +437,10 @@ def commit(context: Context, base_tag: str | None) -> str | None:
 def _commit_message(context: Context, base_tag: str | None) -> str:
     root, metric, stats_file = context.root, context.config.primary_metric, context.project.data_stats
     stats = read_output(root, stats_file) if stats_file else {}
-    old_stats = gitops.json_at(root, base_tag, stats_file) if base_tag and stats_file else {}
+    old_stats = {}
+    if base_tag and stats_file:
+        found = dvcmetrics.read(root, [(base_tag, stats_file)], context.pipeline.repo)
+        old_stats = dvcmetrics.mapping(found[(base_tag, stats_file)])
     params = config.read(root)
     changed = versioning.changed_params(gitops.yaml_at(root, base_tag, layout.PARAMS_FILE), params) if base_tag else {}
     numbers = read_metrics(root, context.project.metrics)
@@ -436,9 +453,29 @@ def gate(context: Context, base_tag: str | None) -> decisions.GateVerdict:
     settings, metrics_file = context.config, context.project.metrics
     metric = settings.primary_metric
     new = metrics.value(read_metrics(context.root, metrics_file), metric, metrics_file)
-    old = metrics.flatten(gitops.json_at(context.root, base_tag, metrics_file)).get(metric) if base_tag else None
+    base = _comparable_release(context, base_tag) if base_tag else dvcmetrics.Comparable()
     lower, relative = settings.direction == "lower", settings.threshold == "relative"
-    return decisions.gate(metric, new, old, settings.max_regression, lower, relative)
+    return decisions.gate(metric, new, base.value, settings.max_regression, lower, relative, base.other, base.unread)
+
+
+def _comparable_release(context: Context, base_tag: str) -> dvcmetrics.Comparable:
+    """The primary metric of the latest release on this history whose metrics DVC can read (wherever they live):
+    each one that cannot be read is one line naming it and why, never a silent "first release"."""
+
+    def older() -> list[str]:
+        versions = {tag: versioning.parse_tag(tag, context.artifact) for tag in context.releases_on_history()}
+        ordered = sorted(((found, tag) for tag, found in versions.items() if found), reverse=True)
+        return [tag for _, tag in ordered if tag != base_tag]
+
+    project = context.project
+    found = dvcmetrics.comparable(
+        context.root, base_tag, older, project.metrics, project.config.primary_metric, context.pipeline.repo
+    )
+    if found.unread:
+        context.progress.say(
+            f"the gate cannot read the metrics of {found.unread}; it compares with {found.other or 'no release'}"
+        )
+    return found
 
 
 def next_tag(context: Context, state: decisions.ReleaseState) -> str:

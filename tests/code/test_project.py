@@ -74,8 +74,36 @@ def test_several_metrics_files_ask_for_metrics_file(byop: Path) -> None:
 
 def test_a_metrics_file_dvc_yaml_does_not_declare_is_refused(byop: Path) -> None:
     edit(byop, "params.yaml", lambda document: document["release"].update(metrics_file="scores.json"))
-    with pytest.raises(ParamsError, match=r"release.metrics_file `scores.json` is not a stage output"):
+    with pytest.raises(ParamsError, match=r"release.metrics_file `scores.json` is neither under `metrics:`"):
         project.load(byop)
+
+
+def test_metrics_wherever_dvc_allows_them(byop: Path) -> None:
+    """Issue 23, stop 1 (the old code refused each with `... is not a stage output of dvc.yaml with cache: false`):
+    a cached stage `metrics:` output, a file listed by the top-level `metrics:`, and a file inside a cached output
+    folder (dvclive's eval/metrics.json). None of them is committed: they are in DVC's cache, not in git."""
+
+    def cached(document: dict) -> None:
+        document["stages"]["fit"]["metrics"] = ["metrics/scores.json"]
+
+    edit(byop, "dvc.yaml", cached)
+    found = project.load(byop)
+    assert found.metrics == "metrics/scores.json" and found.engine_owned == ("dvc.lock",)
+
+    def top_level_inside_a_folder(document: dict) -> None:
+        document["stages"]["fit"].pop("metrics")
+        document["stages"]["fit"]["outs"].append("eval")
+        document["metrics"] = ["eval/metrics.json"]
+
+    edit(byop, "dvc.yaml", top_level_inside_a_folder)
+    found = project.load(byop)
+    assert found.metrics == "eval/metrics.json" and found.engine_owned == ("dvc.lock",)
+
+    edit(byop, "dvc.yaml", lambda document: document.pop("metrics"))
+    with pytest.raises(ParamsError, match=r"declares no `metrics:`"):
+        project.load(byop)
+    edit(byop, "params.yaml", lambda document: document["release"].update(metrics_file="eval/metrics.json"))
+    assert project.load(byop).metrics == "eval/metrics.json"
 
 
 def test_artifacts_by_name_and_by_type(byop: Path) -> None:

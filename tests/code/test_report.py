@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from retrain.decisions import gate
 from retrain.report import Report, compare
 from retrain.report.data import MetricChange, StageNow
@@ -133,11 +135,11 @@ def test_first_release_plots_this_run_alone(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setattr(Axes, "bar", bar)
     per_class = ("f1", {str(digit): 0.9 for digit in range(10)})
     absent = plots.Confusion(tmp_path / "absent.csv", "actual", "predicted")
-    made = plots.write_plots(tmp_path, absent, per_class, None, "no earlier release")
+    made = plots.write_plots(tmp_path, [absent], per_class, None, "no earlier release")
     assert made == [("F1 per class", "per_class_f1.png")] and (tmp_path / "per_class_f1.png").stat().st_size > 0
     assert [label for label, _ in drawn] == ["this run"]
     drawn.clear()
-    plots.write_plots(tmp_path, None, per_class, ("f1", {"0": 0.5}), "model@v1.0.0")
+    plots.write_plots(tmp_path, [], per_class, ("f1", {"0": 0.5}), "model@v1.0.0")
     assert [label for label, _ in drawn] == ["model@v1.0.0", "this run"]
 
 
@@ -196,3 +198,28 @@ def test_hostile_names_from_the_pipelines_files_render_as_text_not_markup() -> N
     assert "| accuracy |" in render_markdown(
         Report(title="t", base_label="b", headline="h", metrics=[MetricChange("accuracy", 0.9, 0.95)])
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "cm.json",
+            '[{"actual": "0", "predicted": "0"}, {"actual": "0", "predicted": "1"}, {"actual": 1, "predicted": 1}]',
+        ),
+        (
+            "cm.json",
+            '{"cm": [{"actual": 0, "predicted": 0}, {"actual": 0, "predicted": 1}, {"actual": 1, "predicted": 1}]}',
+        ),
+        ("cm.yaml", "- {actual: 0, predicted: 0}\n- {actual: 0, predicted: 1}\n- {actual: 1, predicted: 1}\n"),
+        ("cm.csv", "actual,predicted\n0,0\n0,1\n1,1\n"),
+        ("cm.tsv", "actual\tpredicted\n0\t0\n0\t1\n1\t1\n"),
+    ],
+)
+def test_a_confusion_plot_in_every_format_dvc_reads(tmp_path, name: str, text: str) -> None:
+    """Issue 23, stop 3's cause: the report read a `template: confusion` plot with a CSV reader only, and dvclive's
+    are JSON (a bare list, or rows under a key). DVC's plot parser reads each of these formats the same."""
+    from retrain.report.plots import Confusion, counts
+
+    (tmp_path / name).write_text(text)
+    assert counts(Confusion(tmp_path / name, "actual", "predicted")) == (["0", "1"], [[1, 1], [0, 1]])

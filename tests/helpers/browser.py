@@ -127,3 +127,22 @@ def elements(dom: str) -> list[Element]:
 
     Parser(convert_charrefs=True).feed(dom)
     return found
+
+
+def by_tag(found: list[Element], tag: str, **attrs: str) -> list[Element]:
+    return [e for e in found if e.tag == tag and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+
+
+def rows_of(found: list[Element], table_id: str) -> list[Element]:
+    """The <tr data-version> rows after the table with this id (the page's tables hold no nested tables)."""
+    start = found.index(by_tag(found, "table", id=table_id)[0])
+    return [e for e in found[start:] if e.tag == "tr" and "data-version" in e.attrs and "data-action" not in e.attrs]
+
+
+def check_common(page: Path, shot: Path) -> list[Element]:
+    seen = look(page, shot)
+    assert seen.requests == [], f"the page asked the network for {seen.requests}"
+    assert colours(shot) > 20, "the screenshot is blank"
+    found = elements(seen.dom)
+    assert not by_tag(found, "img") and not by_tag(found, "script") and not by_tag(found, "a")
+    return found

@@ -1,7 +1,7 @@
 """`retrain history --html` looked at as a person would: rendered by headless Chromium with the network off, its
 screenshot non-blank, and the trend, the releases table and the stage timeline holding the values the tags and the
-committed metrics say, on the digits example and the regression pipeline of tests/byop (a third pipeline in DVC's
-own layout does not exist yet: issue 23)."""
+committed metrics say, on the digits example and the regression pipeline of tests/byop (the third pipeline, in DVC's
+own layout: tests/dvcway/test_dvcway_page.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import REPO_ROOT, Project, doc_block
-from tests.helpers.browser import Element, colours, elements, look, page_requests
+from tests.helpers.browser import by_tag, check_common, look, page_requests, rows_of
 
 pytestmark = pytest.mark.slow
 
@@ -27,25 +27,6 @@ def ok(project: Project, *args: str) -> str:
 
 def metrics_at(project: Project, rev: str, path: str) -> dict:
     return json.loads(project.git("show", f"{rev}:{path}"))
-
-
-def by_tag(found: list[Element], tag: str, **attrs: str) -> list[Element]:
-    return [e for e in found if e.tag == tag and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
-
-
-def rows_of(found: list[Element], table_id: str) -> list[Element]:
-    """The <tr data-version> rows after the table with this id (the page's tables hold no nested tables)."""
-    start = found.index(by_tag(found, "table", id=table_id)[0])
-    return [e for e in found[start:] if e.tag == "tr" and "data-version" in e.attrs and "data-action" not in e.attrs]
-
-
-def check_common(page: Path, shot: Path) -> list[Element]:
-    seen = look(page, shot)
-    assert seen.requests == [], f"the page asked the network for {seen.requests}"
-    assert colours(shot) > 20, "the screenshot is blank"
-    found = elements(seen.dom)
-    assert not by_tag(found, "img") and not by_tag(found, "script") and not by_tag(found, "a")
-    return found
 
 
 def test_the_digits_history_page_shows_trend_releases_and_stages(released: Project, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The release history of a project, read with a fixed number of processes however many releases there are: the
-tags and their messages in one `git for-each-ref`, the metrics, data statistics and params of every release in one
-`git cat-file --batch` (the engine commits them: `cache: false` outputs), and the merge commits in one `git log`."""
+tags and their messages in one `git for-each-ref`, the params of every release in one `git cat-file --batch`, their
+metrics and data statistics through retrain.dvcmetrics (the same batch where git has them, one DVC read for every
+release where they live in DVC's cache or remote), and the merge commits in one `git log`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from retrain import gitops, layout, project, registry, versioning
+from retrain import dvcmetrics, gitops, layout, project, registry, versioning
 from retrain.history import lineage, stages
 from retrain.history.model import (
     Deregistration,
@@ -61,10 +62,11 @@ def collect(root: Path) -> History:
         for record, parsed in named
         if parsed.kind is EventKind.REGISTRATION and (version := versioning.parse_tag(record.name, artifact))
     )
-    files = [found.metrics, layout.PARAMS_FILE, *([found.data_stats] if found.data_stats else [])]
+    files = [found.metrics, *([found.data_stats] if found.data_stats else [])]
     gated_commit = _gated_commit(root)
-    revs = [record.commit for _, record in tagged] + ([gated_commit] if gated_commit else [])
-    texts = gitops.files_at(root, [(rev, path) for rev in dict.fromkeys(revs) for path in files])
+    revs = list(dict.fromkeys([record.commit for _, record in tagged] + ([gated_commit] if gated_commit else [])))
+    texts = gitops.files_at(root, [(rev, layout.PARAMS_FILE) for rev in revs])
+    read = dvcmetrics.read(root, [(rev, path) for rev in revs for path in files])
 
     retired = _retired(named)
     by_commit = {record.commit: str(version) for version, record in tagged}  # a stage tag names its release's commit
@@ -78,8 +80,8 @@ def collect(root: Path) -> History:
         recorded = lineage.read_release(record.message)
         # The lineage's params, as the tag wrote them; a tag without one: params.yaml at its commit.
         params = recorded.params if recorded else _params(texts.get((record.commit, layout.PARAMS_FILE)))
-        stats = _json(texts.get((record.commit, found.data_stats))) if found.data_stats else {}
-        metrics = _numbers(_json(texts.get((record.commit, found.metrics))), settings.primary_metric)
+        stats = dvcmetrics.mapping(read.get((record.commit, found.data_stats))) if found.data_stats else {}
+        metrics = _numbers(dvcmetrics.mapping(read.get((record.commit, found.metrics))), settings.primary_metric)
         made = _release(version, record, recorded, previous, (previous_params, params), stats, metrics)
         made = replace(
             made,
@@ -90,7 +92,7 @@ def collect(root: Path) -> History:
         releases.append(made)
         previous, previous_params = made, params
     gate = Gate(settings.primary_metric, settings.direction, settings.threshold, settings.max_regression)
-    value = _numbers(_json(texts.get((gated_commit, found.metrics))), gate.metric) if gated_commit else {}
+    value = _numbers(dvcmetrics.mapping(read.get((gated_commit, found.metrics))), gate.metric) if gated_commit else {}
     return History(
         artifact=artifact,
         gate=gate,

@@ -7,10 +7,10 @@ uses these parts, and none of them imports it.
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrain.errors import keep_traceback
 from retrain.layout import ERROR_LOG
@@ -18,9 +18,12 @@ from retrain.project import Project
 from retrain.report.compare import compare, per_class
 from retrain.report.data import MetricChange, Report
 from retrain.report.markdown import render_markdown
-from retrain.report.plots import Confusion, write_plots
+from retrain.report.plots import Confusion, Lines, counts, ordered, write_plots
 from retrain.report.stages import stages_now
 from retrain.untrusted import escape_markdown, printable
+
+if TYPE_CHECKING:
+    from retrain.dvcmetrics import Repo
 
 __all__ = ["Report", "compare", "finish", "stages_now", "write"]
 
@@ -29,22 +32,25 @@ IMAGES_ENV = "RETRAIN_PUBLISH_IMAGES"  # "true": image links in the markdown (pu
 RUN_URL_ENV = "RETRAIN_RUN_URL"  # the CI run, whose artifacts hold the PNGs
 
 
-def finish(report: Report, root: Path, project: Project, output: Path, base_rev: str | None) -> Path:
-    """What each stage serves, the numbers against `base_rev`, then the plots and the markdown at `output`."""
+def finish(
+    report: Report, root: Path, project: Project, output: Path, base_rev: str | None, repo: Repo | None = None
+) -> Path:
+    """What each stage serves, the numbers against `base_rev`, then the plots and the markdown at `output`. `repo`:
+    the DVC repository the caller holds open, for metrics that git does not have (retrain.dvcmetrics)."""
     metric = project.config.primary_metric
     report.metric = metric
 
     def stages() -> None:
-        report.stages = stages_now(root, project.artifact, metric, project.metrics)
+        report.stages = stages_now(root, project.artifact, metric, project.metrics, repo)
 
     drawn(report, root, "what each stage serves", stages)
     drawn(
         report,
         root,
         "the comparison of numbers",
-        lambda: compare(root, report, base_rev, project.metrics, project.data_stats),
+        lambda: compare(root, report, base_rev, project.metrics, project.data_stats, repo),
     )
-    return write(report, root, output, base_rev, project)
+    return write(report, root, output, base_rev, project, repo)
 
 
 def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> None:
@@ -61,54 +67,48 @@ def drawn(report: Report, root: Path, part: str, draw: Callable[[], object]) -> 
         )
 
 
-def write(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> Path:
+def write(
+    report: Report, root: Path, output: Path, base_rev: str | None, project: Project, repo: Repo | None = None
+) -> Path:
     """Render the plots beside the report (a `per_class_<name>` metric, a dvc.yaml plot with `template:
     confusion`: whichever the project has) and their figures as tables, then the markdown; return its path."""
     output = output if output.is_absolute() else root / output
     report.images = os.environ.get(IMAGES_ENV) == "true"
     if run_url := os.environ.get(RUN_URL_ENV):
         report.artifact_url = f"{run_url}#artifacts"
-    drawn(report, root, "the plots", lambda: _figures(report, root, output, base_rev, project))
+    drawn(report, root, "the plots", lambda: _figures(report, root, output, base_rev, project, repo))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_markdown(report))
     return output
 
 
-def _figures(report: Report, root: Path, output: Path, base_rev: str | None, project: Project) -> None:
+def _figures(
+    report: Report, root: Path, output: Path, base_rev: str | None, project: Project, repo: Repo | None
+) -> None:
     new = per_class(root, None, project.metrics)
-    spec = project.confusion_plot  # read from dvc.yaml with the rest of the project
-    confusion = Confusion(root / spec[0], spec[1], spec[2]) if spec else None
-    old = per_class(root, base_rev, project.metrics) if new and base_rev is not None else None
+    confusions = [Confusion(root / path, actual, predicted) for path, actual, predicted in project.confusion_plots]
+    lines = [
+        Lines(spec.name, spec.x, tuple((root / path, column) for path, column in spec.y.items()))
+        for spec in project.line_plots
+        if spec.template in LINE_TEMPLATES
+    ]
+    old = per_class(root, base_rev, project.metrics, repo) if new and base_rev is not None else None
     if new:
         name, values = new
         before = old[1] if old and old[0] == name else {}
         report.per_class_name = name
-        report.per_class = [MetricChange(label, before.get(label), values[label]) for label in _ordered(values)]
-    if new or (confusion and confusion.csv.is_file()):
-        report.plots = write_plots(output.parent, confusion, new, old, report.base_label)
-    if confusion:
-        report.confusion_labels, report.confusion = confusion_counts(confusion)
+        report.per_class = [MetricChange(label, before.get(label), values[label]) for label in ordered(values)]
+    report.plots = write_plots(output.parent, confusions, new, old, report.base_label, lines)
+    if shown := next((confusion for confusion in confusions if confusion.path.is_file()), None):
+        report.confusion_labels, report.confusion = counts(shown)
+        report.confusion_axes = (shown.actual, shown.predicted)
+        report.confusion_file = str(shown.path.relative_to(root)) if len(confusions) > 1 else ""
 
 
-def _ordered(labels: Iterable[str]) -> list[str]:
-    """Class labels in their natural order: numerically when they are all numbers, else as text."""
-    listed = list(labels)
-    try:
-        return sorted(listed, key=float)
-    except ValueError:
-        return sorted(listed)
+LINE_TEMPLATES = ("linear", "simple", "scatter", "smooth")  # DVC's templates of points joined by x (bars are not)
 
 
 def confusion_counts(confusion: Confusion) -> tuple[list[str], list[list[int]]]:
     """The labels and [actual][predicted] counts of a confusion file (one row per held-out sample); empty
     without it."""
-    if not confusion.csv.is_file():
-        return [], []
-    with confusion.csv.open(newline="") as rows:
-        pairs = [(row[confusion.actual], row[confusion.predicted]) for row in csv.DictReader(rows)]
-    labels = _ordered({label for pair in pairs for label in pair})
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for actual, predicted in pairs:
-        matrix[index[actual]][index[predicted]] += 1
-    return labels, matrix
+    return counts(confusion)

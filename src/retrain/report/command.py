@@ -76,7 +76,7 @@ def pr_report(
                 notes=notes,
             )
         with progress.step("write report"):
-            written = report.finish(made, root, context.project, output, base)
+            written = report.finish(made, root, context.project, output, base, pipeline.repo)
         if missing is not None:
             raise RetrainError(f"{missing} (the report, {output}, says so too)")
         return written

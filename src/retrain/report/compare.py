@@ -1,5 +1,5 @@
-"""The numbers of the work tree against a base revision: metrics, data statistics and params, read from the files
-committed there with git (what `dvc metrics diff` and `dvc params diff` compare, without DVC's set-up)."""
+"""The numbers of the work tree against a base revision: metrics, data statistics and params, read where they live
+there (in git, or through DVC: retrain.dvcmetrics), as `dvc metrics diff` and `dvc params diff` compare them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,20 @@ from typing import Any
 
 import yaml
 
-from retrain import dvcfiles, gitops, versioning
+from retrain import dvcfiles, dvcmetrics, gitops, versioning
 from retrain.layout import LOCK, PARAMS_FILE
 from retrain.metrics import PER_CLASS, flatten, headline
 from retrain.report.data import MetricChange, Report
 
 
-def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str, stats_file: str | None) -> None:
+def compare(
+    root: Path,
+    report: Report,
+    base_rev: str | None,
+    metrics_file: str,
+    stats_file: str | None,
+    repo: dvcmetrics.Repo | None = None,
+) -> None:
     """Fill the report's metrics, data and params changes; with no base (a first release), this run alone. Every
     number of the metrics file (the primary metric first) and of the data statistics, if the project keeps them."""
     metrics = flatten(read_json(root / metrics_file))
@@ -26,8 +33,12 @@ def compare(root: Path, report: Report, base_rev: str | None, metrics_file: str,
     elif _is_workspace(root, base_rev):  # a no-op run: the base is this very commit, nothing changed
         old_metrics, old_stats = metrics, stats
     else:
-        old_metrics = flatten(gitops.json_at(root, base_rev, metrics_file))
-        old_stats = gitops.json_at(root, base_rev, stats_file) if stats_file else {}
+        files = [metrics_file, *([stats_file] if stats_file else [])]
+        found = dvcmetrics.read(root, [(base_rev, path) for path in files], repo)
+        old_metrics = flatten(dvcmetrics.mapping(found[(base_rev, metrics_file)]))
+        old_stats = dvcmetrics.mapping(found[(base_rev, stats_file)]) if stats_file else {}
+        if isinstance(unread := found[(base_rev, metrics_file)], dvcmetrics.Unreadable):
+            report.notes.append(f"The metrics of `{base_rev}` could not be read: {unread.reason}.")
         new_params = yaml.safe_load((root / PARAMS_FILE).read_text()) or {}
         report.params = versioning.changed_params(gitops.yaml_at(root, base_rev, PARAMS_FILE), new_params)
         report.inputs = changed_inputs(gitops.show_file(root, base_rev, LOCK), _read_text(root / LOCK))
@@ -46,9 +57,14 @@ def _read_text(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
 
 
-def per_class(root: Path, rev: str | None, metrics_file: str) -> tuple[str, dict[str, Any]] | None:
+def per_class(
+    root: Path, rev: str | None, metrics_file: str, repo: dvcmetrics.Repo | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """(name, {class: value}) of the first `per_class_<name>` metric of the work tree (rev None) or a revision."""
-    metrics = read_json(root / metrics_file) if rev is None else gitops.json_at(root, rev, metrics_file)
+    if rev is None:
+        metrics = read_json(root / metrics_file)
+    else:
+        metrics = dvcmetrics.mapping(dvcmetrics.read(root, [(rev, metrics_file)], repo)[(rev, metrics_file)])
     for key, value in metrics.items():
         if key.startswith(PER_CLASS) and isinstance(value, dict) and value:
             return key.removeprefix(PER_CLASS), value

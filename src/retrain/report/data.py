@@ -48,7 +48,9 @@ class Report:
     per_class_name: str = ""  # the metric of the `per_class_<name>` entry, e.g. f1
     per_class: list[MetricChange] = field(default_factory=list)  # that metric for each class, against the base
     confusion_labels: list[str] = field(default_factory=list)
-    confusion: list[list[int]] = field(default_factory=list)  # this run's counts, [actual][predicted]
+    confusion: list[list[int]] = field(default_factory=list)  # this run's counts, [row][column]
+    confusion_axes: tuple[str, str] = ("actual", "predicted")  # the (row, column) columns of the plot's data file
+    confusion_file: str = ""  # the data file the table counts, named when the project has several
     artifact_url: str | None = None  # where the PNGs are (the CI run's artifacts), when known
     notes: list[str] = field(default_factory=list)
     stages: list[StageNow] = field(default_factory=list)  # every stage .gto allows, in its order

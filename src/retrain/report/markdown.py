@@ -89,10 +89,11 @@ def render_markdown(report: Report) -> str:
         title = f"{markdown_name(metric_label(report.per_class_name))} per class"  # the per-class plot's caption too
         lines += [f"### {title}", "", *_table(report.per_class, report.base_label), ""]
     if report.confusion:
+        source = f": {code_span(report.confusion_file)}" if report.confusion_file else ""
         lines += [
-            "### Confusion matrix (this run, held-out rows)",
+            f"### Confusion matrix{source} (this run, held-out rows)",
             "",
-            *_confusion(report.confusion_labels, report.confusion),
+            *_confusion(report.confusion_labels, report.confusion, report.confusion_axes),
             "",
         ]
     if report.plots and report.images:
@@ -111,9 +112,10 @@ def render_markdown(report: Report) -> str:
 ARTIFACT = "report-plots"  # the name the workflows upload the PNGs under (actions/upload-artifact)
 
 
-def _confusion(labels: list[str], matrix: list[list[int]]) -> list[str]:
+def _confusion(labels: list[str], matrix: list[list[int]], axes: tuple[str, str]) -> list[str]:
     labels = [markdown_name(label, True) for label in labels]
-    lines = ["| actual \\ predicted | " + " | ".join(labels) + " |"]
+    down, across = (markdown_name(name, True) for name in axes)
+    lines = [f"| {down} \\ {across} | " + " | ".join(labels) + " |"]
     lines.append("|---:|" + "---:|" * len(labels))
     for actual, row in enumerate(matrix):
         cells = [

@@ -1,14 +1,18 @@
-"""PNG plots beside the report: a confusion matrix (from the CSV of dvc.yaml's `template: confusion` plot), and a
-per-class metric (`per_class_<name>` in the metrics file) against the base (or alone, with none)."""
+"""PNG plots beside the report: a confusion matrix for each data file of dvc.yaml's `template: confusion` plots, a
+line chart for each plot with x/y columns (ROC, precision-recall: dvclive's JSON plots), and a per-class metric
+(`per_class_<name>` in the metrics file) against the base (or alone, with none). Every data file is read through
+DVC's plot parser (retrain.dvcplots): JSON, YAML, CSV or TSV."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrain.dvcplots import rows
 from retrain.report.data import metric_label
 
 CONFUSION_PNG = "confusion.png"
@@ -16,27 +20,68 @@ CONFUSION_PNG = "confusion.png"
 
 @dataclass(frozen=True)
 class Confusion:
-    csv: Path  # one row per held-out sample
-    actual: str  # its column of true labels
-    predicted: str
+    path: Path  # the plot's data file: one row per held-out sample
+    actual: str  # its column of the matrix's rows (dvc.yaml's y)
+    predicted: str  # its column of the matrix's columns (dvc.yaml's x)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A top-level plot of dvc.yaml drawn as lines: one per data file, x against y."""
+
+    name: str
+    x: str
+    series: tuple[tuple[Path, str], ...]  # (data file, its y column)
+
+
+def counts(confusion: Confusion) -> tuple[list[str], list[list[int]]]:
+    """The labels and [row][column] counts of a confusion data file; empty without the file."""
+    if not confusion.path.is_file():
+        return [], []
+    pairs = [(str(row[confusion.actual]), str(row[confusion.predicted])) for row in rows(confusion.path)]
+    labels = ordered({label for pair in pairs for label in pair})
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for actual, predicted in pairs:
+        matrix[index[actual]][index[predicted]] += 1
+    return labels, matrix
+
+
+def ordered(labels: Iterable[str]) -> list[str]:
+    """Class labels in their natural order: numerically when they are all numbers, else as text."""
+    listed = list(labels)
+    try:
+        return sorted(listed, key=float)
+    except ValueError:
+        return sorted(listed)
 
 
 def write_plots(
     out_dir: Path,
-    confusion: Confusion | None,
+    confusions: list[Confusion],
     per_class_new: tuple[str, dict[str, Any]] | None,
     per_class_old: tuple[str, dict[str, Any]] | None,
     base: str,
+    lines: list[Lines] | None = None,
 ) -> list[tuple[str, str]]:
     """(caption, file name) of each plot written. Skipped when the inputs are those of the plots already there
     (a no-op run): matplotlib's import and rendering are most of a no-op run's time."""
-    csv = confusion.csv if confusion and confusion.csv.is_file() else None
+    present = [confusion for confusion in confusions if confusion.path.is_file()]
+    drawn_lines = [plot for plot in lines or [] if any(path.is_file() for path, _ in plot.series)]
     old = per_class_old[1] if per_class_old and per_class_new and per_class_old[0] == per_class_new[0] else None
-    titles = {CONFUSION_PNG: "Confusion matrix"} if csv else {}
+    titles: dict[str, str] = {}
+    for number, confusion in enumerate(present):
+        name = CONFUSION_PNG if number == 0 else f"confusion-{number + 1}.png"
+        titles[name] = "Confusion matrix" + (f" ({confusion.path.name})" if len(present) > 1 else "")
+    for number, plot in enumerate(drawn_lines):
+        titles[f"plot-{number + 1}.png"] = plot.name
     if per_class_new:
         titles[f"per_class_{per_class_new[0]}.png"] = f"{metric_label(per_class_new[0])} per class"
+    inputs = [path for confusion in present for path in [confusion.path]]
+    inputs += [path for plot in drawn_lines for path, _ in plot.series if path.is_file()]
     key = hashlib.md5(
-        json.dumps([per_class_new, old, base, titles], sort_keys=True).encode() + (csv.read_bytes() if csv else b""),
+        json.dumps([per_class_new, old, base, titles, [str(path) for path in inputs]], sort_keys=True).encode()
+        + b"".join(path.read_bytes() for path in inputs),
         usedforsecurity=False,
     ).hexdigest()
     stamp = out_dir / ".plots-inputs"
@@ -44,8 +89,11 @@ def write_plots(
     if stamp.is_file() and stamp.read_text() == key and all((out_dir / name).is_file() for name in titles):
         return made
     out_dir.mkdir(parents=True, exist_ok=True)
-    if csv and confusion:
-        _confusion(out_dir / CONFUSION_PNG, confusion)
+    names = iter(titles)
+    for confusion in present:
+        _confusion(out_dir / next(names), confusion)
+    for plot in drawn_lines:
+        _lines(out_dir / next(names), plot)
     if per_class_new:
         _per_class(out_dir / f"per_class_{per_class_new[0]}.png", per_class_new, old, base)
     stamp.write_text(key)
@@ -62,24 +110,36 @@ def _headless() -> None:
 def _confusion(target: Path, confusion: Confusion) -> None:
     _headless()
     import matplotlib.pyplot as plt
-    import numpy as np
-    import pandas as pd
 
-    pairs = pd.read_csv(confusion.csv)
-    actual, predicted = pairs[confusion.actual], pairs[confusion.predicted]
-    labels = sorted(set(actual) | set(predicted))
-    index = {label: position for position, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    np.add.at(matrix, (actual.map(index).to_numpy(), predicted.map(index).to_numpy()), 1)
+    labels, matrix = counts(confusion)
+    most = max((count for row in matrix for count in row), default=0)
     figure, axis = plt.subplots(figsize=(5, 4.5))
     axis.imshow(matrix, cmap="Blues")  # no colour bar: every cell prints its count
-    for (row, column), count in np.ndenumerate(matrix):
-        if count:
-            color = "white" if count > matrix.max() / 2 else "black"
-            axis.text(column, row, str(count), ha="center", va="center", fontsize=7, color=color)
-    axis.set(xlabel=confusion.predicted, ylabel=confusion.actual, title="Confusion matrix (held-out rows)")
-    axis.set_xticks(range(len(labels)), [str(label) for label in labels])
-    axis.set_yticks(range(len(labels)), [str(label) for label in labels])
+    for row, cells in enumerate(matrix):
+        for column, count in enumerate(cells):
+            if count:
+                color = "white" if count > most / 2 else "black"
+                axis.text(column, row, str(count), ha="center", va="center", fontsize=7, color=color)
+    axis.set(xlabel=confusion.predicted, ylabel=confusion.actual, title=f"Confusion matrix ({confusion.path.name})")
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_yticks(range(len(labels)), labels)
+    figure.tight_layout()
+    figure.savefig(target, dpi=100)
+    plt.close(figure)
+
+
+def _lines(target: Path, plot: Lines) -> None:
+    """One line per data file (its y column against the plot's x), labelled with the file's path."""
+    _headless()
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5, 4))
+    for path, column in plot.series:
+        if path.is_file():
+            points = rows(path)
+            axis.plot([float(row[plot.x]) for row in points], [float(row[column]) for row in points], label=path.name)
+    axis.set(xlabel=plot.x, ylabel=", ".join(dict.fromkeys(column for _, column in plot.series)), title=plot.name)
+    axis.legend(loc="best")
     figure.tight_layout()
     figure.savefig(target, dpi=100)
     plt.close(figure)

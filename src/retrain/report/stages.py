@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain import gitops, layout, metrics, registry
+from retrain import dvcmetrics, gitops, layout, metrics, registry
 from retrain.errors import RetrainError
 from retrain.report.data import StageNow
 
 
-def stages_now(root: Path, artifact: str, metric: str, metrics_file: str) -> list[StageNow]:
+def stages_now(
+    root: Path, artifact: str, metric: str, metrics_file: str, repo: dvcmetrics.Repo | None = None
+) -> list[StageNow]:
     """Every stage `.gto` allows, with the release it holds and that release's primary metric; none at all when
     the project configures no stages or its registry cannot be read (the report never fails a run for that)."""
     try:
@@ -21,13 +23,15 @@ def stages_now(root: Path, artifact: str, metric: str, metrics_file: str) -> lis
     holders: dict[str, registry.Holding] = {}
     for each in held:  # newest first: the first of each stage is its holder, as GTO shows it
         holders.setdefault(each.stage, each)
+    releases = {stage: f"{artifact}@{holding.version}" for stage, holding in holders.items()}
+    read = dvcmetrics.read(root, [(release, metrics_file) for release in releases.values()], repo) if releases else {}
     found = []
     for stage in allowed:
         holding = holders.get(stage)
         if holding is None:
             found.append(StageNow(stage, None, None, None))
             continue
-        release = f"{artifact}@{holding.version}"
-        value = metrics.flatten(gitops.json_at(root, release, metrics_file)).get(metric)
+        release = releases[stage]
+        value = metrics.flatten(dvcmetrics.mapping(read[(release, metrics_file)])).get(metric)
         found.append(StageNow(stage, release, registry.iso(holding.since), value))
     return found
