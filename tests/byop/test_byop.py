@@ -13,21 +13,11 @@ import yaml
 
 from tests.byop import DATA
 from tests.conftest import S3, on_s3
-from tests.helpers import Project
+from tests.helpers import Project, last_line, release
 
 pytestmark = pytest.mark.slow
 
 WORSE_ALPHA, BETTER_ALPHA = 50, 0.05  # RMSE 56.89 at the template's alpha 1.0; 75.55 and 53.93 with these
-
-
-def last_line(result) -> str:
-    return (result.stdout.strip().splitlines() or [""])[-1]
-
-
-def release(project: Project, *args: str) -> str:
-    result = project.retrain("run", *args)
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout
-    return last_line(result)
 
 
 def lock_out(project: Project, rev: str, path: str) -> str:

@@ -13,21 +13,11 @@ import pytest
 import yaml
 
 from tests.dvcway import ARTIFACT, METRICS
-from tests.helpers import Project, second_clone
+from tests.helpers import Project, last_line, release, second_clone
 
 pytestmark = pytest.mark.slow
 
 V1 = f"{ARTIFACT}@v1.0.0"
-
-
-def last_line(result) -> str:
-    return (result.stdout.strip().splitlines() or [""])[-1]
-
-
-def release(project: Project, *args: str) -> str:
-    result = project.retrain("run", *args)
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout
-    return last_line(result)
 
 
 def evaluated(project: Project) -> dict:

@@ -253,6 +253,18 @@ def add_small_batches(project: Project, first: int, count: int, rows: int = 20, 
     project.git("commit", "--quiet", "-m", f"data: {count} batch(es)")
 
 
+def last_line(result: subprocess.CompletedProcess) -> str:
+    """A command's last line of output: what `retrain run` says it did."""
+    return (result.stdout.strip().splitlines() or [""])[-1]
+
+
+def release(project: Project, *args: str) -> str:
+    """`retrain run` that must succeed; its last line."""
+    result = project.retrain("run", *args)
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout
+    return last_line(result)
+
+
 def clone_project(seed_origin: Path, where: Path) -> Project:
     """Copy the seed origin (each test owns its origin), clone it, and set it up as `make` would."""
     origin = where / "origin.git"
