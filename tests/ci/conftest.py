@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from retrain.init.templates import Engine
 from tests.ci.fake_github import FakeGitHub
@@ -819,8 +820,13 @@ def _seed_uv_cache(entry: Path, scratch: Path) -> None:
     if host_cache.is_dir():
         restore_tree(host_cache, entry)
         # What a runner's cache would hold after installing only the runtime lock: not the test and lint tools
-        # (each act job restores the entry, so its size is paid on every run).
-        tools_only = sorted(set(entries(REPO_ROOT / "requirements-dev.lock")) - set(entries(REPO_ROOT / RUNTIME_LOCK)))
+        # (each act job restores the entry, so its size is paid on every run). The adopting teams' runners keep
+        # dvclive, which the third pipeline logs with (tests/ci/test_workflows_adopter.py).
+        from tests.env.test_distribution import closure
+
+        teams = closure([Requirement("dvclive")])
+        dev_only = set(entries(REPO_ROOT / "requirements-dev.lock")) - set(entries(REPO_ROOT / RUNTIME_LOCK))
+        tools_only = sorted(dev_only - teams)
         run([uv, "cache", "clean", "--quiet", *tools_only], env=env)
     run([uv, "venv", "--quiet", "--python", sys.executable, scratch], env=env)
     sync = [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", scratch / "bin" / "python"]

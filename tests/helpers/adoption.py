@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.byop import DATA
@@ -14,9 +15,10 @@ from tests.helpers import BRANCH, sh
 INIT_ARGS = ("init", "--metric", "rmse", "--max-regression", "0.05", "--threshold", "relative")
 
 
-def make_team_origin(where: Path) -> Path:
-    """The byop origin, with what only the engine needs taken out in one more commit on develop."""
-    origin = make_byop_origin(where)
+def make_team_origin(where: Path, make_origin: Callable[[Path], Path] = make_byop_origin) -> Path:
+    """A pipeline's origin (tests/byop's unless said), with what only the engine needs taken out in one more commit
+    on develop."""
+    origin = make_origin(where)
     work = where / "strip"
     sh(["git", "clone", "--quiet", "--branch", BRANCH, str(origin), str(work)], where)
     params = work / "params.yaml"
@@ -27,10 +29,12 @@ def make_team_origin(where: Path) -> Path:
     return origin
 
 
-def fetch_data(root: Path, bin_dir: Path, env: dict) -> None:
-    """The team's data on this machine, in DVC's cache (a member who has it: the bytes its .dvc file records)."""
-    sh([str(bin_dir / "python"), "stages/fetch.py", DATA], root, env)
-    sh([str(bin_dir / "dvc"), "add", "--quiet", DATA], root, env)
+def fetch_data(root: Path, bin_dir: Path, env: dict, make: tuple[str, str] = ("stages/fetch.py", DATA)) -> None:
+    """The team's data on this machine, in DVC's cache (a member who has it: the bytes its .dvc file records);
+    `make`: the script that makes the raw file, and the file."""
+    script, data = make
+    sh([str(bin_dir / "python"), script, data], root, env)
+    sh([str(bin_dir / "dvc"), "add", "--quiet", data], root, env)
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -69,7 +69,7 @@ def derive(root: Path, options: InitOptions) -> dict[str, Any]:
     declared = dvcfiles.declared_outputs(dvc_yaml)
     if artifact := _artifact(dvc_yaml, options.artifact):
         settings["artifact"] = artifact
-    if metrics_file := _metrics_file(root, declared, metric, options.metrics_file):
+    if metrics_file := _metrics_file(root, dvc_yaml, declared, metric, options.metrics_file):
         settings["metrics_file"] = metrics_file
     if raw := _raw_data(root, dvc_yaml, declared, options.raw_data):
         settings["raw_data"] = raw
@@ -192,21 +192,25 @@ def _artifact(dvc_yaml: str, wanted: str | None) -> str | None:
     return wanted
 
 
-def _metrics_file(root: Path, declared: list[dvcfiles.Declared], metric: str, wanted: str | None) -> str | None:
-    """The metrics file to write: None when it is dvc.yaml's only `metrics:` output. A file already on disk must hold
-    the metric; one not yet made by `dvc repro` is taken as declared."""
-    files = [out.path for out in declared if out.kind == "metrics" and not out.cached]
-    if wanted is not None and wanted not in files:
+def _metrics_file(
+    root: Path, dvc_yaml: str, declared: list[dvcfiles.Declared], metric: str, wanted: str | None
+) -> str | None:
+    """The metrics file to write: None when dvc.yaml's metrics (a stage's `metrics:`, cached or not, or the
+    top-level `metrics:`) name one file. A file already on disk must hold the metric; one not yet made by
+    `dvc repro` (or inside a cached output, as dvclive writes it) is taken as declared."""
+    files = dvcfiles.metrics_files(dvc_yaml, declared)
+    if wanted is not None and wanted not in files and not dvcfiles.inside_output(wanted, declared):
         raise InitError(
-            f"--metrics-file `{printable(wanted)}` is not a `metrics:` output of {DVC_YAML} with `cache: false` "
-            f"(declared: {printable(', '.join(files)) or 'none'}); pass one of them."
+            f"--metrics-file `{printable(wanted)}` is neither under `metrics:` in {DVC_YAML} (top-level or a "
+            f"stage's) nor a file inside a stage output (declared: {printable(', '.join(files)) or 'none'}); pass "
+            "one of them."
         )
-    if not files:
+    if not files and wanted is None:
         raise InitError(
-            f"{DVC_YAML} declares no `metrics:` output with `cache: false`: declare the JSON file holding "
-            f"`{printable(metric)}` under its stage's `metrics:` (the engine commits it), then re-run init."
+            f"{DVC_YAML} declares no `metrics:`: pass --metrics-file PATH, the JSON file holding "
+            f"`{printable(metric)}` (or list it under `metrics:`, top-level or a stage's, as DVC reads it)."
         )
-    numbers = {path: _numbers(root / path) for path in files}
+    numbers = {path: _numbers(root / path) for path in {*files, *([wanted] if wanted else [])}}
     holding = [path for path in files if metric in (numbers[path] or {})]
     chosen = wanted or (files[0] if len(files) == 1 else holding[0] if len(holding) == 1 else None)
     if chosen is None:
@@ -218,7 +222,7 @@ def _metrics_file(root: Path, declared: list[dvcfiles.Declared], metric: str, wa
     if found is not None and metric not in found:
         names = ", ".join(metrics.shown(name) for name in found) or "no number"
         raise InitError(f"--metric `{printable(metric)}` is not a number in {chosen} (it has: {names}); pass one.")
-    return None if len(files) == 1 else chosen
+    return None if len(files) == 1 and chosen == files[0] else chosen
 
 
 def _numbers(path: Path) -> dict[str, float] | None:
