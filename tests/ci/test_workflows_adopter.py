@@ -57,7 +57,7 @@ class Pipeline:
     imports: tuple[str, ...]
 
 
-BYOP = Pipeline("byop", make_byop_origin, ("stages/fetch.py", DATA), INIT_ARGS, ("scikit-learn",))
+BYOP = Pipeline("byop", make_byop_origin, ("stages/fetch.py", DATA), INIT_ARGS, ("scikit-learn", "pandas"))
 # DVC's get-started layout with dvclive: metrics nested, inside the cached eval/, named as `dvc metrics show` does
 DVCWAY = Pipeline(
     "dvcway",

@@ -121,10 +121,10 @@ def test_the_wheel_holds_the_engine_and_declares_its_dependencies(wheel: Path) -
 @pytest.fixture(scope="module")
 def fresh(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with only what the wheel declares, plus the team's own stage needs
-    (scikit-learn for tests/byop), at the lock's versions: a missing declaration fails here as it would for an
-    adopter (`No module named ...`). Its bin folder."""
+    (scikit-learn and pandas for tests/byop), at the lock's versions: a missing declaration fails here as it would
+    for an adopter (`No module named ...`). Its bin folder."""
     tmp_path = tmp_path_factory.mktemp("fresh")
-    needed = closure([*DECLARED, Requirement("scikit-learn")])
+    needed = closure([*DECLARED, Requirement("scikit-learn"), Requirement("pandas")])
     locked = {canonicalize_name(name): text for name, text in stanzas(RUNTIME).items()}
     assert set(locked) >= needed, "the lock misses part of the closure"
     subset = tmp_path / "needed.lock"
