@@ -83,4 +83,6 @@ def load(root: Path) -> ReleaseConfig:
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join([SECTION, *map(str, first["loc"])])
-        raise ParamsError(f"{PARAMS_FILE}: {key}: {first['msg']} (got {first.get('input')!r}); fix it.") from None
+        # a rule across keys (partition_by needs append_only) has no one input to show: the section is the input
+        got = f" (got {first.get('input')!r})" if first["loc"] else ""
+        raise ParamsError(f"{PARAMS_FILE}: {key}: {first['msg']}{got}; fix it.") from None

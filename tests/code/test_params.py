@@ -81,6 +81,7 @@ def test_defaults_are_valid() -> None:
         ("max_regression", "big", "release.max_regression"),
         ("gate", 1, "release.gate"),
         ("primary_metric", 3, "release.primary_metric"),
+        ("partition_by", "week", "release.partition_by"),
     ],
 )
 def test_engine_section_message_names_the_key(tmp_path: Path, key: str, value: object, expected: str) -> None:
@@ -101,3 +102,14 @@ def test_bad_param_fails_the_train_stage_and_writes_no_model(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "train.max_iter" in result.stderr.splitlines()[-1] and ">= 1" in result.stderr.splitlines()[-1]
     assert not (tmp_path / "models").exists()
+
+
+def test_partitions_without_append_only_are_refused_in_one_line(tmp_path: Path) -> None:
+    """A partition only ever grows: `partition_by: month` with `append_only: false` is refused, naming both keys."""
+    section = {**DEFAULTS["release"], "partition_by": "month", "append_only": False}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**DEFAULTS, "release": section}))
+    with pytest.raises(EngineParamsError) as raised:
+        config.load(tmp_path)
+    assert str(raised.value) == (
+        "params.yaml: release: Value error, partition_by needs append_only: true (a partition only ever grows); fix it."
+    )
