@@ -123,11 +123,13 @@ class Raw:
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
         no_dvc_file = [p for p in files if p.suffix != DVC_SUFFIX and not p.with_name(p.name + DVC_SUFFIX).exists()]
         found = [str(p.relative_to(root)) for p in no_dvc_file]
-        listed = {raw.path for raw in self.files(root)}
         folders = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")] if folder.is_dir() else []
-        found += [str(p.relative_to(root)) for p in folders if not p.with_name(p.name + DVC_SUFFIX).is_file()]
-        for dvc_file in self.dvc_files(root):
-            if partition_of(self.path, dvc_file) and (partition := root / dvc_file.removesuffix(DVC_SUFFIX)).is_dir():
+        tracked = [p for p in folders if p.with_name(p.name + DVC_SUFFIX).is_file()]
+        found += [str(p.relative_to(root)) for p in folders if p not in tracked]
+        partitions = [p for p in tracked if partition_of(self.path, f"{self.path}/{p.name}{DVC_SUFFIX}")]
+        if partitions:  # only then read every .dvc file, for what the partitions list
+            listed = {raw.path for raw in self.files(root)}
+            for partition in partitions:
                 inside = (str(p.relative_to(root)) for p in partition.iterdir() if not p.name.startswith("."))
                 found += [name for name in inside if name not in listed]
         return sorted(found + [name for name in gitops.untracked_files(root, self.path) if name.endswith(DVC_SUFFIX)])

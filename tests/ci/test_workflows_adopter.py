@@ -140,31 +140,38 @@ def runner_git(ci: CISandbox) -> dict:
     }
 
 
-def test_the_generated_callers_report_a_pull_request_then_release_its_merge(team: CISandbox) -> None:
-    (job,) = yaml.safe_load((team.dev / ".github/workflows/pr.yml").read_text())["jobs"].values()
-    assert job["uses"].startswith(f"{ENGINE_REPOSITORY}/.github/workflows/report.yml@v"), job
-
-    # A pull request: a param change, reported.
-    team.start_branch("alpha")
-    team.set_param("fit", "alpha", "0.5")
-    head = team.commit_all("Weaker regularisation")
-    team.push("alpha")
-    team.forge.open_pull(1, "alpha", head)
+def report_a_param_change(team: CISandbox, name: str, branch: str, change: tuple[str, str, str], message: str) -> str:
+    """A developer pushes `branch` with one params.yaml change (section, key, value) and opens pull request 1; the
+    generated pr.yml reports it under act. Its job summary."""
+    team.start_branch(branch)
+    team.set_param(*change)
+    head = team.commit_all(message)
+    team.push(branch)
+    team.forge.open_pull(1, branch, head)
     assert team.forge.runs_for_pull_request(1) == ["pr.yml"]
     payload = {
         "action": "opened",
         "number": 1,
         "pull_request": {
             "number": 1, "state": "open", "merged": False,
-            "head": {"sha": head, "ref": "alpha", "repo": repository()},
-            "base": {"sha": team.origin_head(), "ref": "develop", "repo": repository()},
+            "head": {"sha": head, "ref": branch, "repo": repository(name)},
+            "base": {"sha": team.origin_head(), "ref": "develop", "repo": repository(name)},
         },
-        "repository": repository(),
+        "repository": repository(name),
     }  # fmt: skip
     result = team.act("pull_request", "pr.yml", payload, variables=OIDC, extra_env=runner_git(team))
     assert result.returncode == 0, result.explain()
     assert result.job_results() == {"report": "success"}
-    assert "fit.alpha" in result.summary("report"), "the report diffs the team's own params"
+    return result.summary("report")
+
+
+def test_the_generated_callers_report_a_pull_request_then_release_its_merge(team: CISandbox) -> None:
+    (job,) = yaml.safe_load((team.dev / ".github/workflows/pr.yml").read_text())["jobs"].values()
+    assert job["uses"].startswith(f"{ENGINE_REPOSITORY}/.github/workflows/report.yml@v"), job
+
+    # A pull request: a param change, reported.
+    summary = report_a_param_change(team, "team-byop", "alpha", ("fit", "alpha", "0.5"), "Weaker regularisation")
+    assert "fit.alpha" in summary, "the report diffs the team's own params"
 
     # The merge: released by the generated retrain.yml, through the reusable release workflow.
     before, merge = team.merge_pr(1, "alpha")
@@ -185,26 +192,6 @@ def test_a_pipeline_in_dvcs_layout_gets_its_pull_request_report_through_the_call
     """The third pipeline (DVC's get-started layout, dvclive's nested metrics in the cached eval/), adopted by
     `retrain init` with no edit of its dvc.yaml or code: a pull request gets the report, its metric named as
     `dvc metrics show` names it."""
-    team = dvcway_team
-    team.start_branch("trees")
-    team.set_param("train", "n_est", "40")
-    head = team.commit_all("More trees")
-    team.push("trees")
-    team.forge.open_pull(1, "trees", head)
-    assert team.forge.runs_for_pull_request(1) == ["pr.yml"]
-    payload = {
-        "action": "opened",
-        "number": 1,
-        "pull_request": {
-            "number": 1, "state": "open", "merged": False,
-            "head": {"sha": head, "ref": "trees", "repo": repository("team-dvcway")},
-            "base": {"sha": team.origin_head(), "ref": "develop", "repo": repository("team-dvcway")},
-        },
-        "repository": repository("team-dvcway"),
-    }  # fmt: skip
-    result = team.act("pull_request", "pr.yml", payload, variables=OIDC, extra_env=runner_git(team))
-    assert result.returncode == 0, result.explain()
-    assert result.job_results() == {"report": "success"}
-    summary = result.summary("report")
+    summary = report_a_param_change(dvcway_team, "team-dvcway", "trees", ("train", "n_est", "40"), "More trees")
     assert "train.n_est" in summary, "the report diffs the team's own params"
     assert "avg_prec.test" in summary, "the metric, named as dvc metrics show names it"
