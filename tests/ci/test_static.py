@@ -583,7 +583,7 @@ def test_travis_runs_the_same_commands_on_the_right_builds():
     assert 'retrain report --base "origin/$TRAVIS_BRANCH" --reproduce' in pr_script
     assert text.count("--driver=github") == 1
     # GitHub Actions and Travis both on: their comments never update each other's (distinct watermark titles)
-    github_titles = set(re.findall(r'--watermark-title="([^"]+)"', "\n".join(p.read_text() for p in WORKFLOWS)))
+    github_titles = set(re.findall(r'--watermark-title="([^"]+)"', "\n".join(p.read_text() for p in WORKFLOW_FILES)))
     travis_titles = set(re.findall(r'--watermark-title="([^"]+)"', text))
     assert len(travis_titles) == 1 and github_titles and not github_titles & travis_titles
     # The release and the ingest are GitHub's: Travis dispatches them on develop, installing nothing.
@@ -662,10 +662,9 @@ def test_every_action_the_workflows_use_has_a_stand_in():
 
 def test_ci_installs_only_the_runtime_lock_with_uv_cache_keyed_by_it():
     """Every job that installs restores uv's cache under a key that changes with what it installs, then installs
-    requirements.lock (not the test tools): ingest and promote through `make install-runtime`; the reusable report
-    and release jobs through their own install step, which needs nothing of the Makefile (adopters have none), with
-    requirements.lock and this commit's engine passed in by this repository's callers. Travis caches the same
-    folder."""
+    requirements.lock (not the test tools), each through its reusable workflow's own install step, which needs
+    nothing of the Makefile (adopters have none), with requirements.lock and this commit's engine passed in by this
+    repository's callers. Travis caches the same folder."""
     installs = {}
     for path in WORKFLOWS:
         for job_id, job in load(path)["jobs"].items():
@@ -681,15 +680,11 @@ def test_ci_installs_only_the_runtime_lock_with_uv_cache_keyed_by_it():
             cache = job_steps[caches[0]]["with"]
             assert cache["path"] == "~/.cache/uv" and cache["restore-keys"] == "uv-${{ runner.os }}-"
             (step,) = (job_steps[i] for i in runs)
-            if "make install" in step["run"]:
-                assert "make install-runtime\n" in step["run"], f"{path.name}:{job_id}"
-                assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles('requirements.lock') }}"
-            else:
-                assert "make" not in step["run"] and step["env"]["REQUIREMENTS"] == "${{ inputs.requirements }}"
-                assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles(inputs.requirements) }}"
+            assert "make" not in step["run"] and step["env"]["REQUIREMENTS"] == "${{ inputs.requirements }}"
+            assert cache["key"] == "uv-${{ runner.os }}-${{ hashFiles(inputs.requirements) }}"
     assert sorted(installs) == [("ingest.yml", "ingest"), ("pr.yml", "report"), ("promote.yml", "promote"),
                                 ("retrain.yml", "retrain")]  # fmt: skip
-    for caller in ("pr.yml", "retrain.yml"):
+    for caller in ("pr.yml", "retrain.yml", "promote.yml", "ingest.yml"):
         (job,) = raw(ROOT / ".github/workflows" / caller)["jobs"].values()
         assert job["with"]["requirements"] == "requirements.lock" and job["with"]["engine"] == "."
     spec = yaml.safe_load(TRAVIS.read_text())
@@ -699,15 +694,19 @@ def test_ci_installs_only_the_runtime_lock_with_uv_cache_keyed_by_it():
 @pytest.mark.parametrize("path", REUSABLE, ids=lambda p: p.name)
 def test_a_reusable_workflow_installs_the_engine_of_its_own_tag_with_a_pinned_uv(path):
     """Bumping the ref a caller names (`...@vX.Y.Z`, which Dependabot proposes) is the whole upgrade: the engine
-    input's default is the release of the same tag, pyproject.toml's version; uv is requirements-uv.lock's."""
+    input's default is the release of the same tag, pyproject.toml's version; uv is requirements-uv.lock's version,
+    installed with its hashes (pip --require-hashes), so a replaced wheel on the index fails the install."""
     version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     source = re.search(r'^Source = "https://github.com/(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     inputs = raw(path)["on"]["workflow_call"]["inputs"]
     assert inputs["engine"]["default"] == f"retrain @ git+https://github.com/{source}@v{version}"
     assert inputs["requirements"]["default"] == "requirements.txt"
-    uv = re.search(r"^uv==(\S+) ", (ROOT / "requirements-uv.lock").read_text(), re.M).group(1)
+    lock = (ROOT / "requirements-uv.lock").read_text()
+    stanza = re.search(r"^uv==.*?(?=^\S|\Z)", lock, re.M | re.S).group(0)
+    locked = " ".join(stanza.replace("\\", " ").split())
     installs = [s for _, _, s in steps(raw(path)) if "uv pip" in s.get("run", "")]
-    assert installs and all(s["env"]["UV_VERSION"] == uv for s in installs)
+    assert installs and all(s["env"]["UV_REQUIREMENT"] == locked for s in installs)
+    assert all('--require-hashes \\\n  -r "$uv_requirements"' in s["run"] for s in installs)
 
 
 def test_cml_usage_reporting_is_off_in_every_job_that_installs_or_runs_cml():

@@ -144,3 +144,29 @@ def test_the_adopt_docs_init_block_runs_as_written(team: Project) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "released regressor@v1.0.0"
     assert team.git("status", "--porcelain") == ""
+
+
+def test_ingest_needs_a_folder_of_batches_and_is_one_error_line_without_it(team: Project) -> None:
+    """The team's raw data is one file (`data/diabetes.csv.dvc`): `--ingest`, which adds a file per delivery to a
+    folder of batches, is refused in one line naming the option and the data, and nothing is written."""
+    before = snapshot(team.root)
+    result = team.retrain(*INIT_ARGS, "--ingest")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: --ingest: ") and result.stderr.count("\n") == 1
+    assert "data/diabetes.csv" in result.stderr
+    assert snapshot(team.root) == before
+
+
+def test_ingest_writes_the_scheduled_ingest_caller_beside_a_folder_of_batches(project: Project) -> None:
+    """The digits project keeps one .dvc file per batch in data/raw: `--ingest` writes the ingest caller (its own,
+    from the fork, is the team's and kept until --force), its role's policies and the checklist step."""
+    args = ("init", "--metric", "accuracy", "--max-regression", "0.05", "--ingest")
+    kept = project.retrain(*args)
+    assert kept.returncode == 0, kept.stderr
+    assert "init: .github/workflows/ingest.yml: kept" in kept.stdout
+    forced = project.retrain(*args, "--force")
+    assert forced.returncode == 0, forced.stderr
+    (job,) = yaml.safe_load((project.root / ".github/workflows/ingest.yml").read_text())["jobs"].values()
+    assert job["uses"].split("@")[0].endswith("/.github/workflows/ingestion.yml")
+    assert (project.root / "docs/retrain/aws/ingest-role-permissions.json").is_file()
+    assert "INGEST_AWS_ROLE_ARN" in forced.stdout  # the checklist, printed last

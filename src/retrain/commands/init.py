@@ -28,6 +28,11 @@ def add(commands: Commands) -> None:
     init.add_argument("--artifact", help="the model to tag, when dvc.yaml declares several")
     init.add_argument("--metrics-file", metavar="PATH", help="the metrics file, when dvc.yaml declares several")
     init.add_argument("--raw-data", metavar="PATH", help="the raw data, when dvc.yaml does not say which it is")
+    init.add_argument(
+        "--ingest",
+        action="store_true",
+        help="also write the scheduled ingest (new deliveries in a landing prefix become batches of the raw data)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite files that differ from what init writes")
     init.set_defaults(call=call)
 
@@ -37,7 +42,7 @@ def call(root: Path, args: argparse.Namespace) -> None:
     from retrain.init.settings import InitOptions
     from retrain.init.templates import Ci
 
-    outcome = init(root, options(InitOptions, args), Ci(args.ci), force=args.force)
+    outcome = init(root, options(InitOptions, args), Ci(args.ci), force=args.force, ingest=args.ingest)
     print("\n".join(outcome.lines()))
     print()
     print(outcome.checklist, end="")

@@ -24,7 +24,7 @@ from retrain import config, dvcfiles, metrics, project
 from retrain.config import ReleaseConfig
 from retrain.errors import BadInputError, InitError
 from retrain.layout import DVC_YAML, PARAMS_FILE
-from retrain.rawdata import tracked_deps
+from retrain.rawdata import Raw, tracked_deps
 from retrain.untrusted import is_hidden, printable
 
 # Metric names whose better direction is well known, as tokens of the name (`val_loss`, `test.rmse`, `f1_macro`).
@@ -231,6 +231,20 @@ def _numbers(path: Path) -> dict[str, float] | None:
     except (OSError, ValueError):
         return None
     return metrics.flatten(document) if isinstance(document, dict) else None
+
+
+def check_batches_folder(root: Path, release: dict[str, Any]) -> None:
+    """`--ingest` adds one file per delivery: the raw data (written or derived) must be a folder of batches."""
+    path = release.get("raw_data")
+    if path is None:
+        dvc_yaml = _dvc_yaml(root)
+        path = tracked_deps(root, dvc_yaml, {out.path for out in dvcfiles.declared_outputs(dvc_yaml)})[0]
+    if Raw.at_path(root, str(path)).single:
+        raise InitError(
+            f"--ingest: the raw data `{printable(str(path))}` is one path tracked by its own .dvc file, not a folder "
+            "with one .dvc file per batch, which `retrain ingest` adds to (a folder tracked as one: "
+            "`retrain migrate-data`; docs/adopt.md); drop --ingest or re-run init after that."
+        )
 
 
 def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcfiles.Declared], wanted: str | None) -> str | None:

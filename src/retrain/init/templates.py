@@ -3,8 +3,8 @@ Actions workflows that call this project's reusable workflows at the installed e
 the day-one checklist with the AWS policies it names.
 
 The callers hold triggers, permissions and concurrency only: what runs is in the reusable workflows of the engine's
-repository (`.github/workflows/report.yml`, `release.yml`), pinned to the tag of the version that wrote them, so an
-upgrade is one bumped ref (Dependabot's `github-actions` ecosystem proposes it).
+repository (`.github/workflows/report.yml`, `release.yml`, `promotion.yml`, `ingestion.yml`), pinned to the tag of
+the version that wrote them, so an upgrade is one bumped ref (Dependabot's `github-actions` ecosystem proposes it).
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ AWS_FILES = (
     "stage-role-trust.json",
     "stage-role-permissions.json",
 )
+# With `--ingest`: the scheduled ingest's role, and what a release-mode ingest adds to the release role.
+INGEST_AWS_FILES = ("ingest-role-trust.json", "ingest-role-permissions.json", "release-role-ingest-permissions.json")
 GTO = ".gto"
 PR_WORKFLOW = ".github/workflows/pr.yml"
 RELEASE_WORKFLOW = ".github/workflows/retrain.yml"
 PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
+INGEST_WORKFLOW = ".github/workflows/ingest.yml"
 DEFAULT_STAGES = ("dev", "staging", "prod")  # what init's .gto lists
 TRAVIS = ".travis.yml"
 DEPENDABOT = ".github/dependabot.yml"
@@ -83,22 +86,30 @@ class Engine:
 
 
 def files(
-    engine: Engine, ci: Ci, owner_repo: str | None, artifact: str = "model", stages: tuple[str, ...] = DEFAULT_STAGES
+    engine: Engine,
+    ci: Ci,
+    owner_repo: str | None,
+    artifact: str = "model",
+    stages: tuple[str, ...] = DEFAULT_STAGES,
+    ingest: bool = False,
 ) -> dict[str, str]:
     """path -> text of every file init writes besides params.yaml, for `--ci`; `artifact` names the tags the
-    checklist's tag ruleset protects, `stages` (.gto's) the stages a promotion offers."""
+    checklist's tag ruleset protects, `stages` (.gto's) the stages a promotion offers, `ingest` adds the scheduled
+    ingest's caller, role and checklist step."""
     written = {
         GTO: GTO_TEXT,
         RELEASE_WORKFLOW: release_caller(engine),
         PROMOTE_WORKFLOW: promote_caller(engine, stages),
     }
+    if ingest:
+        written[INGEST_WORKFLOW] = ingest_caller(engine)
     if ci in (Ci.GITHUB, Ci.BOTH):
         written[PR_WORKFLOW] = pr_caller(engine)
     if ci in (Ci.TRAVIS, Ci.BOTH):
         written[TRAVIS] = travis(engine)
     written[DEPENDABOT] = DEPENDABOT_TEXT
-    written[CHECKLIST] = checklist(engine, ci, owner_repo, artifact, stages)
-    for name in AWS_FILES:
+    written[CHECKLIST] = checklist(engine, ci, owner_repo, artifact, stages, ingest)
+    for name in AWS_FILES + (INGEST_AWS_FILES if ingest else ()):
         text = resources.files("retrain.init").joinpath("aws", name).read_text()
         written[f"{AWS_DIR}/{name}"] = text.replace("OWNER/REPO", owner_repo) if owner_repo else text
     return written
@@ -240,6 +251,50 @@ jobs:
 """
 
 
+def ingest_caller(engine: Engine) -> str:
+    return f"""\
+# Written by `retrain init --ingest`: on a schedule (edit the cron, UTC) or by hand, new deliveries in the landing
+# prefix (the variable INGEST_LANDING, e.g. s3://BUCKET/landing/) become batches of the raw data, on a pull request
+# to develop or, with INGEST_RELEASE=true (or the input `release`), released on develop. What runs is
+# {engine.repository}'s reusable workflow, pinned to {engine.tag}.
+name: ingest
+
+on:
+  schedule:
+    - cron: "17 * * * *"
+  workflow_dispatch:
+    inputs:
+      release:
+        description: Commit on develop and release in this job (no pull request)
+        type: boolean
+        default: false
+      rescan:
+        description: List the whole landing, not only the keys after the last one recorded
+        type: boolean
+        default: false
+
+permissions:
+  contents: read
+
+# Two ingests never run at once (the record of what was ingested is git), and one is never cancelled mid-push.
+concurrency:
+  group: ingest
+  cancel-in-progress: false
+
+jobs:
+  ingest:
+    permissions:
+      contents: read # pushes and the pull request use the ingest App's token
+      id-token: write # OIDC: the ingest role (or, in release mode, the release role)
+    uses: {engine.uses("ingestion.yml")}
+    with:
+      requirements: requirements.txt # the team's own; the engine is the reusable workflow's own tag
+      release: ${{{{ inputs.release || false }}}}
+      rescan: ${{{{ inputs.rescan || false }}}}
+    secrets: inherit
+"""
+
+
 def travis(engine: Engine) -> str:
     return f"""\
 # Written by `retrain init`: Travis CI reproduces and reports pull requests into develop or main. Releases stay
@@ -279,10 +334,25 @@ jobs:
 """
 
 
-def checklist(engine: Engine, ci: Ci, owner_repo: str | None, artifact: str, stages: tuple[str, ...]) -> str:
+def checklist(
+    engine: Engine, ci: Ci, owner_repo: str | None, artifact: str, stages: tuple[str, ...], ingest: bool = False
+) -> str:
     repo = owner_repo or "OWNER/REPO"
+    ingest_step = (
+        "\n7. **The scheduled ingest** (`.github/workflows/ingest.yml`). A second GitHub App, *Contents* and *Pull"
+        f" requests*: read and write, installed on {repo} only; an environment `ingest` (deployment branch `develop`)"
+        " holding its variable `INGEST_APP_CLIENT_ID`, its secret `INGEST_APP_PRIVATE_KEY`, and `INGEST_AWS_ROLE_ARN`:"
+        " the role `retrain-ingest` (trust `ingest-role-trust.json`, `sub`"
+        f" `repo:{repo}:environment:ingest`; permissions `ingest-role-permissions.json`; maximum session 2 hours)."
+        " The repository variable `INGEST_LANDING` names the landing prefix (`s3://BUCKET/landing/`). To release"
+        " deliveries on `develop` instead of opening a pull request, set `INGEST_RELEASE=true` and attach"
+        " `release-role-ingest-permissions.json` to the release role.\n"
+        if ingest
+        else ""
+    )
     travis_step = (
-        "\n7. **Travis CI.** Activate the repository on travis-ci.com and set, with *Display value in build log* off:"
+        f"\n{8 if ingest else 7}. **Travis CI.** Activate the repository on travis-ci.com and set, with *Display"
+        " value in build log* off:"
         " `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (read-only keys: an IAM user with"
         f" `{AWS_DIR}/pr-role-permissions.json`) and `PR_COMMENT_TOKEN` (fine-grained, *Pull requests: write* only).\n"
         if ci in (Ci.TRAVIS, Ci.BOTH)
@@ -319,4 +389,4 @@ needs the one before. Until step 4, `develop` is unprotected and releases push w
    updates, deletions restricted; bypass: the App).
 6. **Upgrades.** The workflows pin {engine.tag} of {engine.repository}, which installs the engine of the same tag.
    Dependabot proposes the next one (`.github/dependabot.yml`): read the engine's CHANGELOG.md, then merge it.
-{travis_step}"""
+{ingest_step}{travis_step}"""
