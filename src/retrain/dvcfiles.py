@@ -4,6 +4,7 @@ files of raw batches. Pure functions, no DVC repository opened: the engine reads
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -25,6 +26,13 @@ def _safe_load(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
 
 
+@functools.lru_cache(maxsize=64)
+def _read_only(text: str) -> Any:
+    """The parse of a text that several checks of one run read and none changes: a partition's .dvc file lists
+    every batch it holds, thousands of lines that one run would otherwise parse once per reader."""
+    return _safe_load(text)
+
+
 def tracked_hash(dvc_file: str | None) -> str | None:
     """The md5 a .dvc file's text records for its (single) output; None for no file. Read as batch_record reads it:
     line by line in the layout `dvc add` writes, by the YAML parser otherwise."""
@@ -42,8 +50,9 @@ def batch_dvc_file(name: str, md5: str, size: int, meta: dict[str, Any]) -> str:
 
 
 def dvc_file_meta(dvc_file: str) -> tuple[str | None, dict[str, Any]]:
-    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta)."""
-    document = _safe_load(dvc_file) or {}
+    """(md5 of the single output, `meta:` mapping) of a .dvc file's text; ({} when it has no meta). Read only: the
+    parse is shared with every other reader of the same text."""
+    document = _read_only(dvc_file) or {}
     outs = document.get("outs") or [{}]
     meta = document.get("meta")
     return outs[0].get("md5"), meta if isinstance(meta, dict) else {}
@@ -312,7 +321,7 @@ def check_parses(root: Path, names: list[str]) -> None:
         if not path.exists():
             continue
         try:
-            content = _safe_load(path.read_text())
+            content = _read_only(path.read_text())
         except yaml.YAMLError as error:
             reason = str(error).splitlines()[0]
             raise BadInputError(
