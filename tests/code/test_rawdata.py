@@ -116,3 +116,40 @@ def test_a_partitions_listing_yields_only_plain_names_in_its_folder(listing: dic
         assert "/" not in name and name not in ("", ".", ".."), found
         assert found.name == f"data/raw/{name}"
     assert set(dvcfiles.partition_members(text)) <= {name for name in listing if isinstance(name, str)}
+
+
+_INGEST = st.dictionaries(
+    st.text(max_size=10), st.none() | st.booleans() | st.integers() | st.text(max_size=20), max_size=4
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    members=st.dictionaries(
+        st.text(min_size=1, max_size=30).filter(lambda n: n not in (".", "..") and not set(n) & set("/\\\0\n\r")),
+        st.tuples(st.text(alphabet="0123456789abcdef", min_size=32, max_size=32), st.none() | _INGEST),
+        max_size=8,
+    )
+)
+def test_a_partitions_listing_reads_back_what_was_written(members: dict) -> None:
+    """Whatever names and ingest records a compaction writes (landing keys are anyone's), the listing is one block
+    of text that DVC's YAML parser reads as one scalar, and it reads back exactly (an empty record as none)."""
+    from dvc.utils.serialize import parse_yaml
+
+    from retrain import dvcfiles
+
+    text = dvcfiles.with_partition_meta(_dvc_file("2026-11", "0" * 32 + ".dir"), members)
+    assert isinstance(parse_yaml(text, "2026-11.dvc")["meta"]["partition"], str)
+    expected = {name: (md5, ingest or None) for name, (md5, ingest) in members.items()}
+    assert dvcfiles.partition_members(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(listing=st.text(max_size=300))
+def test_a_partitions_block_listing_of_any_text_yields_only_plain_names(listing: str) -> None:
+    """A hand-edited or hostile block listing: reading it never fails and never names a path."""
+    from retrain import dvcfiles
+
+    text = yaml.safe_dump({"outs": [{"md5": "0" * 32 + ".dir", "path": "2026-11"}], "meta": {"partition": listing}})
+    for name in dvcfiles.partition_members(text):
+        assert "/" not in name and name not in ("", ".", "..")

@@ -4,6 +4,7 @@ into the partition of that release's month, one .dvc file per month, with nothin
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,12 @@ def partitions(project: Project) -> list[Path]:
 
 
 def listed(dvc_file: Path) -> dict:
-    return yaml.safe_load(dvc_file.read_text())["meta"]["partition"]
+    """name -> {md5, ingest} of what a partition's .dvc file lists (one JSON array per line under `meta:
+    partition:`, so that DVC parses one scalar, not a mapping per batch)."""
+    listing = yaml.safe_load(dvc_file.read_text())["meta"]["partition"]
+    assert isinstance(listing, str), "the listing is one block of text"
+    entries = [json.loads(line) for line in listing.splitlines()]
+    return {name: {"md5": md5, **({"ingest": rest[0]} if rest else {})} for md5, name, *rest in entries}
 
 
 def version(tag: str) -> tuple[int, ...]:
@@ -104,7 +110,7 @@ def test_a_partition_changed_outside_a_release_is_refused(released: Project) -> 
     assert last_line(project.retrain("run", check=True)).startswith("released")
     [partition] = partitions(project)
     text = partition.read_text()
-    partition.write_text(text.replace("batch-0000-digits.csv:", "batch-0000-forged.csv:"))
+    partition.write_text(text.replace('"batch-0000-digits.csv"', '"batch-0000-forged.csv"'))
     project.git("commit", "--quiet", "-am", "a pull request edits a partition")
     add_small_batches(project, 3, 1)
 
