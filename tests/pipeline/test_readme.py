@@ -35,6 +35,7 @@ def without_the_venv(project: Project) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # a released project: the session's template is a release
 def test_activating_the_venv_puts_retrain_on_path(released: Project) -> None:
     """After `make retrain` a newcomer's shell has no `retrain`; the README's activate block gives it (the project's
     `.venv` is this repository's, linked in)."""
@@ -48,6 +49,7 @@ def test_activating_the_venv_puts_retrain_on_path(released: Project) -> None:
     assert "v1.0.0" in result.stdout
 
 
+@pytest.mark.slow  # a released project: the session's template is a release
 def test_the_seeds_own_commands_run_as_typed(released: Project) -> None:
     """`python src/preprocessing.py data/data.csv` then `python src/train.py data`, from the README's block."""
     result = released.sh("bash", "-c", "set -euo pipefail\n" + doc_block("README.md", "seed"), check=False)
@@ -57,6 +59,7 @@ def test_the_seeds_own_commands_run_as_typed(released: Project) -> None:
     assert released.git("status", "--porcelain") == "", "the seed's outputs are ignored, nothing is left to commit"
 
 
+@pytest.mark.slow  # a released project: the session's template is a release
 def test_the_seeds_command_on_a_missing_csv_says_where_the_data_is(released: Project) -> None:
     result = released.sh("python", "src/preprocessing.py", "data/nothing.csv", check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
