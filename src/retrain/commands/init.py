@@ -42,7 +42,7 @@ def call(root: Path, args: argparse.Namespace) -> None:
     from retrain.init.settings import InitOptions
     from retrain.init.templates import Ci
 
-    outcome = init(root, options(InitOptions, args), Ci(args.ci), force=args.force, ingest=args.ingest)
+    outcome = init(root, options(InitOptions, args), Ci(args.ci), force=args.force)
     print("\n".join(outcome.lines()))
     print()
     print(outcome.checklist, end="")

@@ -49,16 +49,12 @@ class Outcome:
         return shown
 
 
-def init(
-    root: Path, options: InitOptions, ci: Ci, force: bool = False, engine: Engine | None = None, ingest: bool = False
-) -> Outcome:
+def init(root: Path, options: InitOptions, ci: Ci, force: bool = False, engine: Engine | None = None) -> Outcome:
     """Write what the project lacks (see the module's docstring); everything is derived before anything is written."""
     release = settings.derive(root, options)
-    if ingest:
-        settings.check_batches_folder(root, release)
     artifact, _ = project.artifact_of((root / DVC_YAML).read_text(), options.artifact)
     repository = github_repository(gitops.remote_url(root))
-    wanted = templates.files(engine or Engine.installed(), ci, repository, artifact, gto_stages(root), ingest)
+    wanted = templates.files(engine or Engine.installed(), ci, repository, artifact, gto_stages(root), options.ingest)
     outcome = Outcome(checklist=wanted[templates.CHECKLIST])
     outcome.changes[PARAMS_FILE] = _params(root, release, force)
     for path, text in wanted.items():

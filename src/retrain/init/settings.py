@@ -46,6 +46,7 @@ class InitOptions:
     artifact: str | None = None
     metrics_file: str | None = None
     raw_data: str | None = None
+    ingest: bool = False  # the scheduled ingest too: the raw data must then be a folder of batches
 
 
 class Section(Enum):
@@ -71,7 +72,9 @@ def derive(root: Path, options: InitOptions) -> dict[str, Any]:
         settings["artifact"] = artifact
     if metrics_file := _metrics_file(root, dvc_yaml, declared, metric, options.metrics_file):
         settings["metrics_file"] = metrics_file
-    if raw := _raw_data(root, dvc_yaml, declared, options.raw_data):
+    tracked = tracked_deps(root, dvc_yaml, {out.path for out in declared})
+    raw = _raw_data(dvc_yaml, tracked, options.raw_data)
+    if tracked != [raw]:  # written only when dvc.yaml alone does not say it
         settings["raw_data"] = raw
     try:
         ReleaseConfig.model_validate(settings)
@@ -79,6 +82,11 @@ def derive(root: Path, options: InitOptions) -> dict[str, Any]:
         first = error.errors()[0]
         option = "--" + str(first["loc"][0]).replace("_", "-")
         raise InitError(f"{option}: {first['msg']} (got {first.get('input')!r}).") from None
+    if options.ingest:
+        try:
+            Raw.at_path(root, raw).folder  # noqa: B018 (what `retrain ingest` needs, with its own message)
+        except BadInputError as error:
+            raise InitError(f"--ingest: {error}") from None
     return settings
 
 
@@ -233,30 +241,15 @@ def _numbers(path: Path) -> dict[str, float] | None:
     return metrics.flatten(document) if isinstance(document, dict) else None
 
 
-def check_batches_folder(root: Path, release: dict[str, Any]) -> None:
-    """`--ingest` adds one file per delivery: the raw data (written or derived) must be a folder of batches."""
-    path = release.get("raw_data")
-    if path is None:
-        dvc_yaml = _dvc_yaml(root)
-        path = tracked_deps(root, dvc_yaml, {out.path for out in dvcfiles.declared_outputs(dvc_yaml)})[0]
-    if Raw.at_path(root, str(path)).single:
-        raise InitError(
-            f"--ingest: the raw data `{printable(str(path))}` is one path tracked by its own .dvc file, not a folder "
-            "with one .dvc file per batch, which `retrain ingest` adds to (a folder tracked as one: "
-            "`retrain migrate-data`; docs/adopt.md); drop --ingest or re-run init after that."
-        )
-
-
-def _raw_data(root: Path, dvc_yaml: str, declared: list[dvcfiles.Declared], wanted: str | None) -> str | None:
-    """The raw data to write: None when exactly one stage dependency is tracked by a .dvc file."""
-    found = tracked_deps(root, dvc_yaml, {out.path for out in declared})
+def _raw_data(dvc_yaml: str, found: list[str], wanted: str | None) -> str:
+    """The raw data: `--raw-data`, else the one stage dependency a .dvc file tracks (`found`: those there are)."""
     if wanted is not None:
         wanted = wanted.rstrip("/")
         if wanted not in dvcfiles.stage_deps(dvc_yaml):
             raise InitError(f"--raw-data `{printable(wanted)}` is no stage dependency in {DVC_YAML}; pass one.")
-        return None if found == [wanted] else wanted
+        return wanted
     if len(found) == 1:
-        return None
+        return found[0]
     which = f"several ({printable(', '.join(found))})" if found else "none"
     raise InitError(
         f"{DVC_YAML} has {which} of stage dependencies tracked by a .dvc file; pass --raw-data PATH "
