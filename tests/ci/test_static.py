@@ -709,6 +709,18 @@ def test_a_reusable_workflow_installs_the_engine_of_its_own_tag_with_a_pinned_uv
     assert all('--require-hashes \\\n  -r "$uv_requirements"' in s["run"] for s in installs)
 
 
+def test_the_reusable_workflows_share_one_install_step():
+    """Each reusable workflow holds its own copy of the install step (a called workflow cannot `uses: ./` an action
+    of the engine's repository: `./` is the caller's checkout). The copies stay one step: same name, env and script."""
+    installs = {
+        path.name: (s["name"], s["env"], s["run"])
+        for path in REUSABLE
+        for _, _, s in steps(raw(path))
+        if "uv pip" in s.get("run", "")
+    }
+    assert len(installs) == len(REUSABLE) and len(set(map(repr, installs.values()))) == 1, sorted(installs)
+
+
 def test_cml_usage_reporting_is_off_in_every_job_that_installs_or_runs_cml():
     """CML reports usage unless ITERATIVE_DO_NOT_TRACK=1 (ci-facts.md): every job that sets CML up or runs it,
     the cloud-runner launch included, has it in its own or the workflow's env; Travis in env.global."""
