@@ -16,6 +16,7 @@ from tests.helpers import (
     bootstrap_s3,
     built_once,
     clone_project,
+    dvcapi,
     make_seed_origin,
     s3_credentials,
 )
@@ -124,7 +125,7 @@ def s3_project(project: Project, s3: S3) -> Project:
 
 def on_s3(project: Project, s3: S3) -> Project:
     """`project` (any with an `s3remote` in .dvc/config) reading and writing moto's server."""
-    project.dvc("remote", "modify", "--local", "s3remote", "endpointurl", s3.endpoint)
+    dvcapi.modify_remote(project.root, "s3remote", "endpointurl", s3.endpoint)
     project.env.update(S3_ENV)
     project.env["RETRAIN_REMOTE"] = "s3remote"
     return project

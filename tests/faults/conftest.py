@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import S3_ENV, Project
+from tests.helpers import S3_ENV, Project, dvcapi
 from tests.helpers.harness import ControlledS3
 
 
@@ -21,7 +21,7 @@ def s3_released(released: Project, s3) -> Project:
 
 
 def point_at_s3(project: Project, endpoint: str) -> None:
-    project.dvc("remote", "modify", "--local", "s3remote", "endpointurl", endpoint)
+    dvcapi.modify_remote(project.root, "s3remote", "endpointurl", endpoint)
     project.env.update(S3_ENV)
     project.env["RETRAIN_REMOTE"] = "s3remote"
     # No credentials from the host machine may leak in (a test removes the keys to see them missing).

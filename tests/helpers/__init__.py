@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.helpers import dvcapi
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 BRANCH = "develop"
@@ -184,16 +186,20 @@ class Project:
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.sh(str(VENV_BIN / "dvc"), *args, check=check)
 
+    def dvc_add(self, *paths: str) -> None:
+        """`dvc add PATHS` through DVC's API in this process (tests.helpers.dvcapi)."""
+        dvcapi.add(self.root, *paths)
+
     def python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.sh(sys.executable, *args, check=check)
 
     def add_batch(self, rows: int, label_noise: float = 0.0, seed: int = 1, commit: bool = True) -> Path:
-        """A new delivery, the way the README says: simulate, `dvc add` the new batch, commit its .dvc file."""
-        out = self.python(
-            "scripts/simulate_new_data.py", "--rows", str(rows), "--label-noise", str(label_noise), "--seed", str(seed)
-        ).stdout
-        path = self.root / out.split("wrote ", 1)[1].split(" (", 1)[0]
-        self.dvc("add", str(path.relative_to(self.root)))
+        """A new delivery, the way the README says: simulate (the script's own function, in this process), `dvc add`
+        the new batch, commit its .dvc file."""
+        from scripts.simulate_new_data import simulate
+
+        path = simulate(self.root / "data/raw", rows, label_noise, seed)
+        self.dvc_add(str(path.relative_to(self.root)))
         if commit:
             self.git("add", f"{path.relative_to(self.root)}.dvc")
             self.git("commit", "--quiet", "-m", f"data: add {path.name}")
@@ -248,7 +254,7 @@ def add_small_batches(project: Project, first: int, count: int, rows: int = 20, 
         write_batch(frame.sample(rows, random_state=number), path)
         paths.append(str(path.relative_to(project.root)))
     for start in range(0, len(paths), chunk):
-        project.dvc("add", *paths[start : start + chunk])
+        project.dvc_add(*paths[start : start + chunk])
     project.git("add", "data/raw")
     project.git("commit", "--quiet", "-m", f"data: {count} batch(es)")
 
@@ -274,7 +280,7 @@ def clone_project(seed_origin: Path, where: Path) -> Project:
     storage = where / "dvc-storage"
     project = Project(root=root, origin=origin, storage=storage)
     project.retrain("setup", check=True)
-    project.dvc("remote", "modify", "--local", "local", "url", str(storage))
+    dvcapi.modify_remote(root, "local", "url", str(storage))
     return project
 
 
@@ -284,11 +290,10 @@ def second_clone(project: Project, where: Path) -> Project:
     sh(["git", "clone", "--quiet", "--branch", BRANCH, str(project.origin), str(root)], where)
     other = Project(root=root, origin=project.origin, storage=project.storage, env=dict(project.env))
     other.retrain("setup", check=True)
-    other.dvc("remote", "modify", "--local", "local", "url", str(project.storage))
+    dvcapi.modify_remote(root, "local", "url", str(project.storage))
     for option in ("endpointurl",):
-        value = project.dvc("config", "--local", f"remote.s3remote.{option}", check=False).stdout.strip()
-        if value:
-            other.dvc("remote", "modify", "--local", "s3remote", option, value)
+        if value := dvcapi.local_option(project.root, "s3remote", option):
+            dvcapi.modify_remote(root, "s3remote", option, value)
     return other
 
 

@@ -139,7 +139,7 @@ def deliver(project: Project, name: str, content: bytes, message: str | None = N
     """A data delivery the README's way: a file in data/raw, `dvc add` it, commit its .dvc file."""
     path = project.root / "data" / "raw" / name
     path.write_bytes(content)
-    project.dvc("add", f"data/raw/{name}")
+    project.dvc_add(f"data/raw/{name}")
     project.git("add", f"data/raw/{name}.dvc")
     project.git("commit", "--quiet", "-m", message or f"data: add {name}")
     return path

@@ -49,7 +49,7 @@ def build_released(seed_origin: Path, where: Path) -> None:
     for files in ({good.name: good.content}, {other.name: other.content}, made):
         for name, content in files.items():
             (raw / name).write_bytes(content)
-        project.dvc("add", *(f"data/raw/{name}" for name in files))
+        project.dvc_add(*(f"data/raw/{name}" for name in files))
         project.dvc("repro")  # fills the run-cache
         project.git("reset", "--quiet", "--hard", "HEAD")
         for name in files:

@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from tests.helpers import S3_BUCKET, VENV_BIN, Project, second_clone
+from tests.helpers.harness import deliver
+from tests.helpers.templates import Batch
 
 pytestmark = pytest.mark.slow
 
@@ -68,14 +70,16 @@ class TestFirstRelease:
         assert (project.root / "dvc.lock").read_text() == lock
         assert forced.stdout.strip().splitlines()[-1] == "up to date: model@v1.0.0"
 
-    def test_release_commit_says_what_changed_and_ends_with_the_engines_trailer(self, released: Project) -> None:
+    def test_release_commit_says_what_changed_and_ends_with_the_engines_trailer(
+        self, released: Project, good_batch: Batch
+    ) -> None:
         """The dvc.lock commit says what changed in its subject and ends with the `Retrain-Commit: release` trailer
         (git's own parser reads it), which the CI files recognise; no skip instruction (GitHub would leave the
         checks of a pull request on this commit Pending)."""
-        released.add_batch(rows=200, seed=2)
+        deliver(released, good_batch.name, good_batch.content)
         run_release(released)
         subject = released.git("log", "-1", "--format=%s")
-        assert subject.startswith("retrain: +200 rows") and "accuracy" in subject and "[skip ci]" not in subject
+        assert subject.startswith("retrain: +300 rows") and "accuracy" in subject and "[skip ci]" not in subject
         assert "per_class_" not in subject, "the per-class breakdown belongs in the tag's lineage, not the subject"
         assert released.git("log", "-1", "--format=%(trailers:key=Retrain-Commit,valueonly)") == "release"
         assert released.git("show", "--name-only", "--format=", "HEAD").split() == [
@@ -91,11 +95,11 @@ class TestFirstRelease:
 
 
 class TestVersionBumps:
-    def test_new_data_bumps_minor(self, released: Project) -> None:
-        released.add_batch(rows=400, seed=3)
+    def test_new_data_bumps_minor(self, released: Project, good_batch: Batch) -> None:
+        deliver(released, good_batch.name, good_batch.content)
         assert run_release(released) == "released model@v1.1.0"
         message = released.git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.1.0")
-        assert "2197 rows in 2 batches" in message
+        assert "2097 rows in 2 batches" in message
 
     def test_params_change_bumps_patch(self, released: Project) -> None:
         released.set_param("train", "C", 0.5)
@@ -120,8 +124,8 @@ class TestGate:
         assert "❌" in report and "gate failed" in report
         assert released.run_summary()["status"] == "gated"
 
-    def test_dry_run_commits_and_tags_nothing(self, released: Project) -> None:
-        released.add_batch(rows=300, seed=9)
+    def test_dry_run_commits_and_tags_nothing(self, released: Project, good_batch: Batch) -> None:
+        deliver(released, good_batch.name, good_batch.content)
         head = released.git("rev-parse", "HEAD")
         result = released.retrain("run", "--dry-run")
         assert result.returncode == 0, result.stderr
@@ -269,11 +273,13 @@ class TestPullRequestLocation:
 
 
 class TestConcurrentReleases:
-    def test_two_clones_release_at_once_end_consistent(self, released: Project, tmp_path) -> None:
+    def test_two_clones_release_at_once_end_consistent(
+        self, released: Project, good_batch: Batch, other_batch: Batch, tmp_path
+    ) -> None:
         """Two clones each add a batch; the one whose push is refused rebases, merges the deliveries, retries."""
         other = second_clone(released, tmp_path)
-        released.add_batch(rows=300, seed=21)
-        other.add_batch(rows=350, seed=22)
+        deliver(released, good_batch.name, good_batch.content)
+        deliver(other, other_batch.name, other_batch.content)
         other.dvc("push")  # as the README says: data to the remote, then the commit to origin
         other.git("push", "--quiet", "origin", "develop")
         first = released.retrain("run", "--push")  # refused once (origin moved): rebases and retries
@@ -288,22 +294,22 @@ class TestConcurrentReleases:
         assert tags["model@v1.1.0"] == released.origin_git("rev-parse", "develop")
         assert len(released.raw_objects("develop", released.origin)) == 3  # both deliveries, none lost
         message = released.origin_git("for-each-ref", "--format=%(contents)", "refs/tags/model@v1.1.0")
-        assert "2447 rows in 3 batches" in message
+        assert "2397 rows in 3 batches" in message
 
 
 class TestAppendOnly:
     def test_a_batch_added_in_a_clone_that_never_pulled_is_released_with_the_others(
-        self, released: Project, tmp_path
+        self, released: Project, good_batch: Batch, tmp_path
     ) -> None:
         """With one .dvc file per batch, adding a batch needs none of the others here: the release holds all."""
         other = second_clone(released, tmp_path)
-        other.add_batch(rows=100)
+        deliver(other, good_batch.name, good_batch.content)
         assert run_release(other, "--push") == "released model@v1.1.0"
         assert len(other.raw_objects("model@v1.1.0", other.origin)) == 2
 
-    def test_deleting_a_released_batch_is_refused(self, released: Project) -> None:
+    def test_deleting_a_released_batch_is_refused(self, released: Project, good_batch: Batch) -> None:
         """Raw data is append-only: a commit that drops a released batch's .dvc file: exit 2, nothing released."""
-        released.add_batch(rows=100)
+        deliver(released, good_batch.name, good_batch.content)
         run_release(released)
         released.git("rm", "--quiet", "data/raw/batch-0000-digits.csv.dvc")
         (released.root / "data/raw/batch-0000-digits.csv").unlink()
@@ -372,11 +378,11 @@ class TestPullRequestReport:
 
 class TestAnotherRunReleasedIt:
     def test_a_push_run_on_a_commit_that_a_later_release_contains_is_up_to_date_at_once(
-        self, released: Project, tmp_path
+        self, released: Project, good_batch: Batch, tmp_path
     ) -> None:
         """GitHub Actions and Travis both building one merge, or a run GitHub started late: the commit is already
         inside a release on origin, so the run says so without computing anything, and pushes nothing."""
-        released.add_batch(rows=200, seed=3)
+        deliver(released, good_batch.name, good_batch.content)
         released.dvc("push", "--quiet")
         released.git("push", "--quiet", "origin", "develop")
         late = second_clone(released, tmp_path)  # the other CI system's checkout of that merge
