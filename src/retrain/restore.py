@@ -38,6 +38,9 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
             )
         pipeline.fetch_objects(wanted)
         if only is None:
+            # Batches delivered after the tag leave the work tree too: DVC's checkout removes only the files its
+            # own record of this work tree names, and a fresh clone or another machine has no such record.
+            _set_aside_later(root, tag, raw)
             # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
             gitops.checkout_detached(root, tag)
             with Pipeline(root, remote) as checked_out:  # the tag's dvc.yaml and dvc.lock, read anew
@@ -58,6 +61,19 @@ def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
     """The raw data becomes exactly the tag's (today's later batches leave the work tree, not git's history)."""
     files = raw.files_at(root, tag)
     released = sorted({raw_file.dvc_file for raw_file in files})  # a batch's own .dvc file, or its partition's
+    later = _set_aside_later(root, tag, raw, released)
+    gitops.checkout_paths(root, tag, released)
+    pipeline.checkout(released)
+    aside = f"; {len(later)} later .dvc file(s) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
+    shown = f"{len(files)} batches" if not raw.single else "1 file"
+    return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"
+
+
+def _set_aside_later(root: Path, tag: str, raw: Raw, released: list[str] | None = None) -> list[str]:
+    """Remove the .dvc files of today's raw data that `tag` does not have (`released`: the tag's), with the data
+    they track; return them."""
+    if released is None:
+        released = sorted({raw_file.dvc_file for raw_file in raw.files_at(root, tag)})
     later = [name for name in raw.dvc_files(root) if name not in released]
     for name in later:
         (root / name).unlink()
@@ -65,8 +81,4 @@ def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
         if tracked.is_dir():  # a partition made after the tag
             shutil.rmtree(tracked)
         tracked.unlink(missing_ok=True)
-    gitops.checkout_paths(root, tag, released)
-    pipeline.checkout(released)
-    aside = f"; {len(later)} later .dvc file(s) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
-    shown = f"{len(files)} batches" if not raw.single else "1 file"
-    return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"
+    return later

@@ -15,7 +15,7 @@ from pipeline.dataset import read_batch, write_batch
 from pipeline.digits import SEED_BATCH_NAME, seed_batch, simulate_batch
 from tests.helpers import REPO_ROOT, Project, second_clone, sh
 from tests.helpers.harness import deliver
-from tests.helpers.templates import Batch
+from tests.helpers.templates import Batch, Template, copy_project, derived
 
 
 def md5(path: Path) -> str:
@@ -138,15 +138,23 @@ class TestS3:
 @pytest.mark.slow
 class TestRestore:
     @pytest.fixture
-    def two_releases(self, released: Project) -> Project:
-        project = released
-        project.add_batch(rows=250, seed=31)
-        project.set_param("train", "C", 0.5)
-        assert project.retrain("run").returncode == 0
-        shutil.rmtree(project.root / ".dvc/cache")  # restore must fetch from the remote
-        return project
+    def two_releases(self, two_releases_template: Project, tmp_path: Path) -> Project:
+        """model@v1.0.0 and model@v1.1.0 (a new batch and train.C 0.5), no local DVC cache: the test's own copy."""
+        return copy_project(two_releases_template, tmp_path / "project")
+
+    @pytest.fixture(scope="class")
+    def two_releases_template(self, template: Template, tmp_path_factory, worker_id: str) -> Project:
+        def build(project: Project) -> None:
+            project.add_batch(rows=250, seed=31)
+            project.set_param("train", "C", 0.5)
+            assert project.retrain("run").returncode == 0
+            shutil.rmtree(project.root / ".dvc/cache")  # restore must fetch from the remote
+
+        return derived(tmp_path_factory, worker_id, "two-releases", template.project, build)
 
     def test_restore_whole_snapshot(self, two_releases: Project) -> None:
+        """The copy is a work tree this machine's DVC has never checked out (it keeps no record of it, as on a
+        fresh machine): the batch delivered after the tag still leaves the work tree."""
         project = two_releases
         result = project.retrain("restore", "model@v1.0.0")
         assert result.returncode == 0, result.stderr
