@@ -77,6 +77,14 @@ def _status(root: Path) -> dict[str, str]:
     return {line[3:]: line[:2] for line in lines if line.strip()}
 
 
+def changed_or_new(root: Path, paths: list[str]) -> list[str]:
+    """Which of `paths` differ from HEAD: changed, staged, or untracked (not ignored); one git status."""
+    if not paths:
+        return []
+    lines = run(["git", "status", "--porcelain", "--untracked-files=all", "--", *paths], cwd=root).splitlines()
+    return sorted(line[3:] for line in lines if line.strip() and "D" not in line[:2])
+
+
 def untracked_files(root: Path, folder: str) -> list[str]:
     """Files under `folder` that git neither tracks nor ignores."""
     return git(root, "ls-files", "--others", "--exclude-standard", "--", folder).splitlines()

@@ -8,6 +8,7 @@ rewrites all come from the project's own dvc.yaml and params.yaml.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class Project:
     confusion_plots: tuple[tuple[str, str, str], ...]
     env_lock: str | None = None  # the environment's lock file (layout.ENV_LOCKS), if the project has one
     line_plots: tuple[dvcfiles.PlotSpec, ...] = ()  # the other top-level plots with x/y columns (ROC, PR curves)
+    # (.gitignore, rule) DVC writes when it caches an output: `/model.joblib` in models/.gitignore
+    output_ignores: tuple[tuple[str, str], ...] = ()
 
 
 def load(root: Path) -> Project:
@@ -55,7 +58,29 @@ def load(root: Path) -> Project:
     lines = tuple(spec for spec in dvcfiles.plot_specs(dvc_yaml) if spec.template != "confusion")
     env_lock = next((lock for lock in ENV_LOCKS if (root / lock).is_file()), None)
     owned = (LOCK, *uncached)
-    return Project(settings, name, path, metrics_file, settings.data_stats, raw, owned, confusion, env_lock, lines)
+    ignores = output_ignores(declared)
+    return Project(
+        settings, name, path, metrics_file, settings.data_stats, raw, owned, confusion, env_lock, lines, ignores
+    )
+
+
+def output_ignores(declared: list[dvcfiles.Declared]) -> tuple[tuple[str, str], ...]:
+    """(.gitignore, rule) for each cached output, as DVC writes it: the rule `/NAME` in the .gitignore of the
+    output's folder."""
+    found = set()
+    for out in declared:
+        if out.cached:
+            folder, _, name = out.path.strip("/").rpartition("/")
+            found.add((f"{folder}/.gitignore" if folder else ".gitignore", f"/{name}"))
+    return tuple(sorted(found))
+
+
+def only_rules_added(old: str, new: str, rules: Collection[str]) -> bool:
+    """Whether `new` is `old` with no line removed and no line added but `rules` (blank lines aside): a .gitignore
+    that only DVC changed, for the outputs it caches."""
+    before = {line for line in old.splitlines() if line.strip()}
+    after = {line for line in new.splitlines() if line.strip()}
+    return before <= after and after - before <= set(rules)
 
 
 def artifact_of(dvc_yaml: str | None, wanted: str | None) -> tuple[str, str]:

@@ -132,6 +132,8 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
     raw = found.raw
     _restore_deleted_outputs(root, progress, found.engine_owned)
     dirty = [name for name in gitops.dirty_tracked_files(root) if name not in found.engine_owned]
+    if any(name in dict(found.output_ignores) for name in dirty):  # an earlier run's rules for its outputs
+        dirty = [name for name in dirty if name not in output_ignore_changes(root, found)]
     if dirty:
         raise BadInputError(
             f"uncommitted changes to {', '.join(dirty[:5])}: commit or stash them first; a release "
@@ -413,12 +415,29 @@ def read_metrics(root: Path, name: str) -> dict[str, float]:
 
 
 def pending_commit(context: Context) -> list[str]:
-    """The files the run rewrote that differ from HEAD (or are new)."""
+    """The files the run rewrote that differ from HEAD (or are new); with them, the .gitignore rules DVC wrote for
+    the outputs it cached, without which a clone of the release would list its outputs as untracked files."""
     root = context.root
     owned = context.project.engine_owned
     dirty = [name for name in gitops.dirty_tracked_files(root) if name in owned]
     new = [n for n in owned if (root / n).exists() and not gitops.show_file(root, "HEAD", n)]
-    return sorted(set(dirty) | set(new))
+    rewritten = set(dirty) | set(new)
+    return sorted(rewritten | set(output_ignore_changes(root, context.project))) if rewritten else []
+
+
+def output_ignore_changes(root: Path, found: project.Project) -> list[str]:
+    """The .gitignore files beside the cached outputs that differ from HEAD only by the rules DVC writes for
+    those outputs (a user's own edit is not the engine's to commit)."""
+    rules: dict[str, set[str]] = {}
+    for name, rule in found.output_ignores:
+        rules.setdefault(name, set()).add(rule)
+    return [
+        name
+        for name in gitops.changed_or_new(root, sorted(rules))
+        if name in rules
+        and (root / name).is_file()
+        and project.only_rules_added(gitops.show_file(root, "HEAD", name) or "", (root / name).read_text(), rules[name])
+    ]
 
 
 def commit(context: Context, base_tag: str | None) -> str | None:

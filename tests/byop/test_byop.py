@@ -162,3 +162,33 @@ def test_release_on_s3_pushes_the_data_file_and_model(byop: Project, s3: S3) -> 
     model_md5 = lock_out(byop, "HEAD", "models/regressor.joblib")
     assert {f"diabetes/files/md5/{oid[:2]}/{oid[2:]}" for oid in (data_md5, model_md5)} <= keys
     assert "regressor@v1.0.0" in byop.origin_tags()
+
+
+def test_the_first_release_commits_the_rules_dvc_writes_for_its_outputs(byop: Project) -> None:
+    """A team whose output folder has no committed .gitignore yet (they never ran `dvc repro` and committed its
+    rules): DVC writes `/regressor.joblib` into models/.gitignore while it caches the model. The release commits that
+    rule with dvc.lock, so a clone of the release does not list the model as an untracked file, and the next run is
+    up to date instead of refusing the rule as an uncommitted change. A person's own edit of that file is still
+    theirs: refused, named, never committed by a release."""
+    byop.git("rm", "--quiet", "models/.gitignore")
+    byop.git("commit", "--quiet", "-m", "outputs: no ignore rules committed yet")
+
+    first = byop.retrain("run", "--push")
+
+    assert first.returncode == 0, first.stderr
+    assert byop.git("show", "--name-only", "--format=", "HEAD").split() == [
+        "dvc.lock",
+        "metrics/scores.json",
+        "models/.gitignore",
+    ]
+    assert byop.git("status", "--porcelain") == ""
+    assert byop.origin_git("show", "develop:models/.gitignore").splitlines() == ["/regressor.joblib"]
+    again = byop.retrain("run", "--push")
+    assert again.returncode == 0, again.stderr
+    assert last_line(again) == "up to date: regressor@v1.0.0"
+
+    with (byop.root / "models/.gitignore").open("a") as rules:
+        rules.write("*.tmp\n")
+    edited = byop.retrain("run")
+    assert edited.returncode == 2, edited.stderr
+    assert "uncommitted changes to models/.gitignore" in edited.stderr.strip().splitlines()[-1]

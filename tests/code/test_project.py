@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrain import project
 from retrain.errors import BadInputError, ParamsError
@@ -146,3 +148,42 @@ def test_batch_only_commands_refuse_a_single_data_file_in_one_line(byop: Path) -
         _ = raw.folder
     assert str(raised.value).startswith(f"{DATA} is one file tracked by {DATA}.dvc") and raised.value.exit_code == 2
     assert project.load(REPO_ROOT).raw.folder == "data/raw"
+
+
+# --- the .gitignore rules DVC writes for the outputs it caches ---------------------------------------------------
+def test_each_cached_output_has_the_rule_dvc_writes_beside_it(byop: Path) -> None:
+    """`/NAME` in the .gitignore of the output's folder (the root's for a file at the root); uncached outputs (kept
+    in git) have none."""
+    assert project.load(byop).output_ignores == (
+        ("data/.gitignore", "/split"),
+        ("models/.gitignore", "/regressor.joblib"),
+    )
+    edit(byop, "dvc.yaml", lambda document: document["stages"]["fit"]["outs"].append("model.pkl"))
+    assert (".gitignore", "/model.pkl") in project.load(byop).output_ignores
+    assert project.load(REPO_ROOT).output_ignores == (
+        ("data/.gitignore", "/processed"),
+        ("models/.gitignore", "/model.joblib"),
+        ("plots/.gitignore", "/confusion.csv"),
+        ("plots/.gitignore", "/per_class.csv"),
+    )
+
+
+LINES = st.lists(st.text(st.characters(blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), max_size=12))
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=LINES, rules=st.lists(st.from_regex(r"/[a-z_.]{1,10}", fullmatch=True), min_size=1, max_size=4))
+def test_a_gitignore_with_only_dvcs_rules_added_is_the_engines_and_any_other_edit_is_the_users(
+    old: list[str], rules: list[str]
+) -> None:
+    """Whatever the file held: DVC's rules appended (in any order, blank lines aside) are the engine's to commit;
+    a removed line, or an added line that is no rule of an output, is a person's edit and stays theirs."""
+    text = "\n".join(old) + ("\n" if old else "")
+    assert project.only_rules_added(text, text + "\n".join(reversed(rules)) + "\n\n", rules)
+    assert project.only_rules_added(text, text, rules)
+    kept = [line for line in old if line.strip()]
+    if kept and kept[0] not in rules and kept.count(kept[0]) == 1:
+        without = "\n".join(line for line in old if line != kept[0]) + "\n" + "\n".join(rules)
+        assert not project.only_rules_added(text, without, rules)
+    stranger = "/" + "x" * 12  # longer than any rule above
+    assert not project.only_rules_added(text, text + stranger + "\n", rules) or stranger in text.splitlines()
