@@ -125,12 +125,14 @@ def _key(result: dict) -> tuple[int, int]:
 def write_results(measured: list[dict]) -> None:
     """This invocation's rows, merged with the other rows already in the results (each row says its run)."""
     path = RESULTS.with_suffix(".json")
-    kept = json.loads(path.read_text())["results"] if path.exists() else []
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    kept, notes = saved.get("results", []), saved.get("notes", [])
     for result in kept:
         result.setdefault("layout", LAYOUTS[0])  # rows measured before there were layouts
     done = {_key(result) for result in measured}
     results = sorted([r for r in kept if _key(r) not in done] + measured, key=_key)
-    path.write_text(json.dumps({"results": results}, indent=2) + "\n")
+    # `notes`: why a target is missed, written by whoever measured it (from measurements) and kept across runs
+    path.write_text(json.dumps({"results": results, "notes": notes}, indent=2, ensure_ascii=False) + "\n")
     lines = [
         "# History benchmark (`make bench-history`)",
         "",
@@ -155,6 +157,8 @@ def write_results(measured: list[dict]) -> None:
             f"| {new / smallest['figures']['new_batch_retrain']['median']:.2f}x | {result['load']:.1f} "
             f"| {result['runs']} | {result['run']} |"
         )
+    if notes:
+        lines += ["", "## Why targets are missed", "", *notes]
     RESULTS.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
