@@ -135,22 +135,25 @@ class TestS3:
         assert md5(other.root / "models/model.joblib") == model
 
 
+@pytest.fixture(scope="session")
+def two_releases_template(template: Template, tmp_path_factory, worker_id: str) -> Project:
+    """The session's template released again: a new batch and train.C 0.5 (model@v1.1.0), its DVC cache removed."""
+
+    def build(project: Project) -> None:
+        project.add_batch(rows=250, seed=31)
+        project.set_param("train", "C", 0.5)
+        assert project.retrain("run").returncode == 0
+        shutil.rmtree(project.root / ".dvc/cache")  # restore must fetch from the remote
+
+    return derived(tmp_path_factory, worker_id, "two-releases", template.project, build)
+
+
 @pytest.mark.slow
 class TestRestore:
     @pytest.fixture
     def two_releases(self, two_releases_template: Project, tmp_path: Path) -> Project:
         """model@v1.0.0 and model@v1.1.0 (a new batch and train.C 0.5), no local DVC cache: the test's own copy."""
         return copy_project(two_releases_template, tmp_path / "project")
-
-    @pytest.fixture(scope="class")
-    def two_releases_template(self, template: Template, tmp_path_factory, worker_id: str) -> Project:
-        def build(project: Project) -> None:
-            project.add_batch(rows=250, seed=31)
-            project.set_param("train", "C", 0.5)
-            assert project.retrain("run").returncode == 0
-            shutil.rmtree(project.root / ".dvc/cache")  # restore must fetch from the remote
-
-        return derived(tmp_path_factory, worker_id, "two-releases", template.project, build)
 
     def test_restore_whole_snapshot(self, two_releases: Project) -> None:
         """The copy is a work tree this machine's DVC has never checked out (it keeps no record of it, as on a
