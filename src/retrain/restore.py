@@ -8,7 +8,7 @@ from pathlib import Path
 from retrain import gitops, project
 from retrain.dvcops import Pipeline
 from retrain.errors import BadInputError, RetrainError
-from retrain.rawdata import DVC_SUFFIX, Raw
+from retrain.rawdata import DVC_SUFFIX, Raw, RawFile
 from retrain.releases import outputs_at
 
 
@@ -40,13 +40,13 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         if only is None:
             # Batches delivered after the tag leave the work tree too: DVC's checkout removes only the files its
             # own record of this work tree names, and a fresh clone or another machine has no such record.
-            _set_aside_later(root, tag, raw)
+            files = raw.files_at(root, tag)
+            _set_aside_later(root, raw, _dvc_files(files))
             # the post-checkout hook is skipped: this checks out the data itself, from what it just fetched
             gitops.checkout_detached(root, tag)
             with Pipeline(root, remote) as checked_out:  # the tag's dvc.yaml and dvc.lock, read anew
                 checked_out.checkout()
-            files = len(raw.at(root, tag))
-            return f"restored {tag} whole: code, {files} raw file(s), model and outputs (HEAD detached at {tag})"
+            return f"restored {tag} whole: code, {len(files)} raw file(s), model and outputs (HEAD detached at {tag})"
         if only == "data":
             return _restore_data(root, tag, pipeline, raw)
         target = root / model_path
@@ -60,8 +60,8 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
 def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
     """The raw data becomes exactly the tag's (today's later batches leave the work tree, not git's history)."""
     files = raw.files_at(root, tag)
-    released = sorted({raw_file.dvc_file for raw_file in files})  # a batch's own .dvc file, or its partition's
-    later = _set_aside_later(root, tag, raw, released)
+    released = _dvc_files(files)
+    later = _set_aside_later(root, raw, released)
     gitops.checkout_paths(root, tag, released)
     pipeline.checkout(released)
     aside = f"; {len(later)} later .dvc file(s) set aside (`git checkout HEAD -- {raw.path}` brings them back)"
@@ -69,11 +69,14 @@ def _restore_data(root: Path, tag: str, pipeline: Pipeline, raw: Raw) -> str:
     return f"restored the data of {tag} into {raw.path} with today's code ({shown}{aside * bool(later)})"
 
 
-def _set_aside_later(root: Path, tag: str, raw: Raw, released: list[str] | None = None) -> list[str]:
-    """Remove the .dvc files of today's raw data that `tag` does not have (`released`: the tag's), with the data
-    they track; return them."""
-    if released is None:
-        released = sorted({raw_file.dvc_file for raw_file in raw.files_at(root, tag)})
+def _dvc_files(files: list[RawFile]) -> list[str]:
+    """The .dvc files that record `files`: a batch's own, or its partition's."""
+    return sorted({raw_file.dvc_file for raw_file in files})
+
+
+def _set_aside_later(root: Path, raw: Raw, released: list[str]) -> list[str]:
+    """Remove the .dvc files of today's raw data that are not among `released` (the tag's), with the data they
+    track; return them."""
     later = [name for name in raw.dvc_files(root) if name not in released]
     for name in later:
         (root / name).unlink()

@@ -132,7 +132,8 @@ def preflight(root: Path, options: RunOptions, progress: Progress) -> Context:
     raw = found.raw
     _restore_deleted_outputs(root, progress, found.engine_owned)
     dirty = [name for name in gitops.dirty_tracked_files(root) if name not in found.engine_owned]
-    if any(name in dict(found.output_ignores) for name in dirty):  # an earlier run's rules for its outputs
+    ignore_files = {name for name, _ in found.output_ignores}
+    if ignore_files.intersection(dirty):  # maybe an earlier run's rules for its outputs, not committed
         dirty = [name for name in dirty if name not in output_ignore_changes(root, found)]
     if dirty:
         raise BadInputError(
