@@ -23,11 +23,12 @@ def restore(root: Path, tag: str, only: str | None, remote: str | None) -> str:
         outputs = outputs_at(root, tag)
         found = project.load(root)
         model_path, raw = found.model_path, found.raw
-        wanted = {
-            None: outputs,
-            "data": raw.at(root, tag),
-            "model": {path: oid for path, oid in outputs.items() if path == model_path},
-        }[only]
+        if only is None:
+            wanted = outputs
+        elif only == "data":
+            wanted = raw.at(root, tag)
+        else:
+            wanted = {path: oid for path, oid in outputs.items() if path == model_path}
         unavailable = pipeline.unavailable(wanted)
         if unavailable:
             shown = ", ".join(f"{item.label} ({item.oid})" for item in unavailable[:3])
